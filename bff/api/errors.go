@@ -1,0 +1,80 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/yangcheng-county/elicence/internal/fault"
+)
+
+// publicError is what a client may see of a failure: a status, a stable
+// snake_case code and a human sentence. Internal error text never leaves the
+// server (STYLE rule 5).
+type publicError struct {
+	Status     int
+	Code       string
+	Message    string
+	ReasonCode string // set on refusals an officer must read (403)
+}
+
+func (e *publicError) Error() string { return e.Code }
+
+// Errors raised by the transport layer itself.
+var (
+	errNotLoggedIn   = &publicError{Status: http.StatusUnauthorized, Code: "not_logged_in", Message: "请先登录"}
+	errBadRequest    = &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "请求内容不完整或格式不正确"}
+	errNotFound      = &publicError{Status: http.StatusNotFound, Code: "not_found", Message: "没有找到该内容"}
+	errNeedsRealname = &publicError{Status: http.StatusForbidden, Code: "realname_required", Message: "请先完成实名认证"}
+	errNotOfficer    = &publicError{Status: http.StatusForbidden, Code: "not_officer", Message: "只有核验人员可以核验证照", ReasonCode: "not_officer"}
+	errUnavailable   = &publicError{Status: http.StatusServiceUnavailable, Code: "dependency_unavailable", Message: "服务暂时不可用,请稍后再试"}
+	errInternal      = &publicError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "服务器出错了,请稍后再试"}
+)
+
+// errorMapping ties a domain error value to its public face. Handlers never
+// choose statuses for domain errors themselves; they call respondError.
+type errorMapping struct {
+	err error
+	pub *publicError
+}
+
+// domainErrors is the one table from domain errors to HTTP. Order matters
+// only where errors wrap each other: the first match wins.
+var domainErrors []errorMapping
+
+// mapError finds the public face of err. Unknown errors are internal errors.
+func mapError(err error) *publicError {
+	var pe *publicError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	for _, m := range domainErrors {
+		if errors.Is(err, m.err) {
+			return m.pub
+		}
+	}
+	if isUnavailable(err) {
+		return errUnavailable
+	}
+	return errInternal
+}
+
+// respondError writes the JSON error body and records the cause for the
+// access log line; the cause never reaches the client.
+func respondError(c *gin.Context, err error) {
+	pub := mapError(err)
+	if pub.Status >= 500 {
+		_ = c.Error(err)
+	}
+	body := gin.H{"error": gin.H{"code": pub.Code, "message": pub.Message}}
+	if pub.ReasonCode != "" {
+		body["reason_code"] = pub.ReasonCode
+	}
+	c.AbortWithStatusJSON(pub.Status, body)
+}
+
+func isUnavailable(err error) bool {
+	return errors.Is(err, fault.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,201 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const requestIDHeader = "X-Request-Id"
+
+// requestID gives every request an id, echoed in the response and on every
+// log line, so a citizen's complaint can be traced to one request. An id
+// sent by the client is kept only if it looks like one of ours.
+func requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(requestIDHeader)
+		if !validRequestID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Set(ctxRequestID, id)
+		c.Header(requestIDHeader, id)
+		c.Next()
+	}
+}
+
+func validRequestID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog writes one structured line per request. It logs the route
+// template, never the raw path or query: /v/{token} and OAuth codes must not
+// reach the logs.
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		attrs := []slog.Attr{
+			slog.String("request_id", c.GetString(ctxRequestID)),
+			slog.String("method", c.Request.Method),
+			slog.String("route", routeOf(c)),
+			slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("client_ip", c.ClientIP()),
+		}
+		level := slog.LevelInfo
+		if len(c.Errors) > 0 {
+			attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
+		}
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		log.LogAttrs(c.Request.Context(), level, "http request", attrs...)
+	}
+}
+
+// routeOf is the matched route template, or a fixed label for unmatched paths
+// so that neither logs nor metric labels grow with attacker-chosen paths.
+func routeOf(c *gin.Context) string {
+	if r := c.FullPath(); r != "" {
+		return r
+	}
+	return "unmatched"
+}
+
+// recovery turns a panic into a 500 with the usual error body and logs the
+// stack once.
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic", "request_id", c.GetString(ctxRequestID), "route", routeOf(c), "panic", p, "stack", string(debug.Stack()))
+				respondError(c, errInternal)
+			}
+		}()
+		c.Next()
+	}
+}
+
+// Metrics are the Prometheus series the BFF exposes on /metrics.
+type Metrics struct {
+	Requests      *prometheus.CounterVec
+	Latency       *prometheus.HistogramVec
+	Verifications *prometheus.CounterVec
+}
+
+// NewMetrics registers the HTTP and verification series on reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "elicence_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "elicence_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route"}),
+		Verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "elicence_verifications_total", Help: "Verifications by result and reason code.",
+		}, []string{"result", "reason_code"}),
+	}
+	for _, col := range []prometheus.Collector{m.Requests, m.Latency, m.Verifications} {
+		if err := reg.Register(col); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := routeOf(c)
+		m.Requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.Latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	}
+}
+
+// securityHeaders are sent on every answer: the pages hold personal data.
+func securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		if c.Request.Method != http.MethodGet || len(c.Request.URL.Path) > 4 && c.Request.URL.Path[:5] == "/api/" {
+			h.Set("Cache-Control", "no-store")
+		}
+		c.Next()
+	}
+}
+
+// Context keys set by middleware.
+const (
+	ctxRequestID = "request_id"
+	ctxPrincipal = "principal"
+)
+
+// Principal is who is calling, resolved from the session cookie.
+type Principal struct {
+	SessionID    string // hashed id, never the cookie value
+	OpenID       string
+	HolderID     int64 // 0 until real-name binding
+	OfficerDept  int64 // 0 unless the account is a bound officer
+	RealnameName string
+}
+
+func principalFrom(c *gin.Context) (Principal, bool) {
+	v, ok := c.Get(ctxPrincipal)
+	if !ok {
+		return Principal{}, false
+	}
+	p, ok := v.(Principal)
+	return p, ok
+}
+
+// requireLogin refuses requests without a valid session.
+func requireLogin(c *gin.Context) {
+	if _, ok := principalFrom(c); !ok {
+		respondError(c, errNotLoggedIn)
+	}
+}
+
+// requireHolder refuses callers who have not bound their real name.
+func requireHolder(c *gin.Context) {
+	p, ok := principalFrom(c)
+	switch {
+	case !ok:
+		respondError(c, errNotLoggedIn)
+	case p.HolderID == 0:
+		respondError(c, errNeedsRealname)
+	}
+}
+
+// requireOfficer refuses callers who are not bound officers.
+func requireOfficer(c *gin.Context) {
+	p, ok := principalFrom(c)
+	switch {
+	case !ok:
+		respondError(c, errNotLoggedIn)
+	case p.OfficerDept == 0:
+		respondError(c, errNotOfficer)
+	}
+}

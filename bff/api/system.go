@@ -1,0 +1,83 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+type systemHandlers struct {
+	ready  func(ctx context.Context) error
+	now    func() time.Time
+	static string
+}
+
+func (h *systemHandlers) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz answers 503 while the database or Redis is unreachable, so a load
+// balancer stops sending verifications that would fail anyway.
+func (h *systemHandlers) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.ready(ctx); err != nil {
+		_ = c.Error(err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// time lets the show-code page sync its watermark clock to the server, so a
+// screenshot shows its age whatever the phone's clock says.
+func (h *systemHandlers) time(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"now": h.now().Format("2006-01-02T15:04:05.000Z07:00")})
+}
+
+func (h *systemHandlers) showCodePage(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	h.serveIndex(c)
+}
+
+// spa serves the built H5: a file when one exists, index.html for any other
+// GET outside /api/ so that history-mode routes survive a reload.
+func (h *systemHandlers) spa(c *gin.Context) {
+	p := c.Request.URL.Path
+	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead || strings.HasPrefix(p, "/api/") {
+		respondError(c, errNotFound)
+		return
+	}
+	if h.static == "" {
+		respondError(c, errNotFound)
+		return
+	}
+	clean := path.Clean("/" + p)
+	file := filepath.Join(h.static, filepath.FromSlash(clean))
+	if st, err := os.Stat(file); err == nil && !st.IsDir() {
+		if strings.HasPrefix(clean, "/assets/") {
+			// Vite puts a content hash in every asset name.
+			c.Header("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		c.File(file)
+		return
+	}
+	h.serveIndex(c)
+}
+
+func (h *systemHandlers) serveIndex(c *gin.Context) {
+	if h.static == "" {
+		respondError(c, errNotFound)
+		return
+	}
+	if c.Writer.Header().Get("Cache-Control") == "" {
+		c.Header("Cache-Control", "no-cache")
+	}
+	c.File(filepath.Join(h.static, "index.html"))
+}

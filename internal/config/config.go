@@ -1,0 +1,489 @@
+// Package config loads the server's configuration once at start-up: a YAML
+// file, then ELICENCE_* environment overrides, then validation. A bad value
+// fails with a message naming its key, before anything listens.
+package config
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. Every leaf can be overridden by the
+// environment variable ELICENCE_ + its YAML path upper-cased and joined by
+// "_" (http.addr → ELICENCE_HTTP_ADDR, showcode.ttl → ELICENCE_SHOWCODE_TTL).
+type Config struct {
+	// Mode is "embedded" (SQLite, in-process Redis, fake WeChat, demo data)
+	// or "production".
+	Mode      string `yaml:"mode"`
+	PublicURL string `yaml:"public_url"`
+	DataDir   string `yaml:"data_dir"`
+	// DevMode exposes developer endpoints such as /api/v1/dev/sms. Never on in production.
+	DevMode bool `yaml:"dev_mode"`
+	// SeedDemo loads the demo catalogue, holders and officers at start-up.
+	SeedDemo bool `yaml:"seed_demo"`
+
+	HTTP     HTTP     `yaml:"http"`
+	Database Database `yaml:"database"`
+	Redis    Redis    `yaml:"redis"`
+	WeChat   WeChat   `yaml:"wechat"`
+	ShowCode ShowCode `yaml:"showcode"`
+	Session  Session  `yaml:"session"`
+	Realname Realname `yaml:"realname"`
+	Verify   Verify   `yaml:"verify"`
+	SMS      SMS      `yaml:"sms"`
+	Security Security `yaml:"security"`
+	Reminder Reminder `yaml:"reminder"`
+	Log      Log      `yaml:"log"`
+}
+
+// HTTP configures the listener.
+type HTTP struct {
+	Addr           string        `yaml:"addr"`
+	TrustedProxies []string      `yaml:"trusted_proxies"`
+	ReadTimeout    time.Duration `yaml:"read_timeout"`
+	WriteTimeout   time.Duration `yaml:"write_timeout"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	// StaticDir holds the built H5 (miniapp/dist); empty serves no pages.
+	StaticDir string `yaml:"static_dir"`
+}
+
+// Database selects the durable store.
+type Database struct {
+	Driver       string        `yaml:"driver"` // sqlite | mysql
+	DSN          string        `yaml:"dsn"`    // empty for sqlite: {data_dir}/elicence.db
+	MaxOpenConns int           `yaml:"max_open_conns"`
+	MaxIdleConns int           `yaml:"max_idle_conns"`
+	ConnMaxLife  time.Duration `yaml:"conn_max_life"`
+	// AutoMigrate applies pending migrations at start-up. Embedded mode only;
+	// production runs `bff migrate` as a release step.
+	AutoMigrate bool `yaml:"auto_migrate"`
+}
+
+// Redis selects the short-lived state store.
+type Redis struct {
+	Addr         string        `yaml:"addr"` // "embedded" or host:port
+	Password     string        `yaml:"password"`
+	DB           int           `yaml:"db"`
+	KeyPrefix    string        `yaml:"key_prefix"`
+	DialTimeout  time.Duration `yaml:"dial_timeout"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	PoolSize     int           `yaml:"pool_size"`
+}
+
+// WeChat configures the public account.
+type WeChat struct {
+	// Fake mounts the in-process fake WeChat at /fakewx/ and sends every
+	// WeChat API call of this process to {public_url}/fakewx.
+	Fake           bool          `yaml:"fake"`
+	AppID          string        `yaml:"app_id"`
+	AppSecret      string        `yaml:"app_secret"`
+	Token          string        `yaml:"token"`
+	EncodingAESKey string        `yaml:"encoding_aes_key"`
+	HTTPTimeout    time.Duration `yaml:"http_timeout"`
+	// ExpiryTemplateID is the template message used for expiry reminders.
+	ExpiryTemplateID string `yaml:"expiry_template_id"`
+	// ExpiryKeywords maps template keywords (e.g. thing1) to message fields:
+	// licence_name, holder_name, expiry_date, days_left, issuer.
+	ExpiryKeywords map[string]string `yaml:"expiry_keywords"`
+}
+
+// ShowCode configures show codes (亮证码).
+type ShowCode struct {
+	TTL time.Duration `yaml:"ttl"`
+}
+
+// Session configures login sessions.
+type Session struct {
+	Idle     time.Duration `yaml:"idle"`
+	Absolute time.Duration `yaml:"absolute"`
+}
+
+// Realname configures real-name binding.
+type Realname struct {
+	CodeTTL        time.Duration `yaml:"code_ttl"`
+	MaxFailures    int           `yaml:"max_failures"`
+	FailureWindow  time.Duration `yaml:"failure_window"`
+	ResendInterval time.Duration `yaml:"resend_interval"`
+}
+
+// Verify configures verification rate limits.
+type Verify struct {
+	// FailuresPerOfficer and FailuresPerIP bound failed attempts within FailureWindow.
+	FailuresPerOfficer int           `yaml:"failures_per_officer"`
+	FailuresPerIP      int           `yaml:"failures_per_ip"`
+	FailureWindow      time.Duration `yaml:"failure_window"`
+}
+
+// SMS selects the gateway for confirmation codes.
+type SMS struct {
+	Driver     string        `yaml:"driver"` // dev | http
+	GatewayURL string        `yaml:"gateway_url"`
+	Token      string        `yaml:"token"`
+	Timeout    time.Duration `yaml:"timeout"`
+}
+
+// Security holds the keys protecting ID numbers at rest: hex-encoded 32-byte
+// values, from the environment in production. In embedded mode empty keys are
+// generated once and kept in {data_dir}/keys.
+type Security struct {
+	DataKey  string `yaml:"data_key"`
+	IndexKey string `yaml:"index_key"`
+}
+
+// Reminder configures expiry reminders.
+type Reminder struct {
+	Enabled      bool          `yaml:"enabled"`
+	TimeZone     string        `yaml:"time_zone"`
+	DailyAt      string        `yaml:"daily_at"`    // HH:MM
+	QuietHours   string        `yaml:"quiet_hours"` // "21:00-08:00", empty for none
+	Stages       []int         `yaml:"stages"`      // default days before expiry
+	MaxAttempts  int           `yaml:"max_attempts"`
+	BatchSize    int           `yaml:"batch_size"`
+	Lease        time.Duration `yaml:"lease"`
+	RetryBase    time.Duration `yaml:"retry_base"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // json | text
+}
+
+// LookupEnv reads one environment variable; os.LookupEnv in production,
+// a map in tests.
+type LookupEnv func(name string) (string, bool)
+
+// Load reads the YAML file at path, applies environment overrides through
+// lookupEnv, fills derived defaults and validates the result.
+func Load(path string, lookupEnv LookupEnv) (Config, error) {
+	var c Config
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("config: parse %s: %w", path, err)
+	}
+	if err := applyEnv(reflect.ValueOf(&c).Elem(), "ELICENCE", lookupEnv); err != nil {
+		return Config{}, err
+	}
+	c.derive()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// derive fills values that follow from others.
+func (c *Config) derive() {
+	if c.PublicURL == "" {
+		host := c.HTTP.Addr
+		if h, p, err := net.SplitHostPort(host); err == nil && (h == "" || h == "0.0.0.0" || h == "::") {
+			host = net.JoinHostPort("127.0.0.1", p)
+		}
+		c.PublicURL = "http://" + host
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Database.Driver == "sqlite" && c.Database.DSN == "" {
+		c.Database.DSN = strings.TrimRight(c.DataDir, "/") + "/elicence.db"
+	}
+}
+
+// Embedded reports whether Redis runs in-process.
+func (c Config) EmbeddedRedis() bool { return c.Redis.Addr == "embedded" }
+
+// WeChatAPIBase is where this process sends WeChat API calls: the fake
+// mounted by `serve` in fake mode, the real WeChat ("") otherwise.
+func (c Config) WeChatAPIBase() string {
+	if c.WeChat.Fake {
+		return c.PublicURL + "/fakewx"
+	}
+	return ""
+}
+
+// Validate checks every value and names the key of the first bad one.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	if c.Mode != "embedded" && c.Mode != "production" {
+		bad("mode", "must be embedded or production, got %q", c.Mode)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr", "must be host:port, got %q", c.HTTP.Addr)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("public_url", "must be an absolute http(s) URL, got %q", c.PublicURL)
+	}
+	for key, d := range map[string]time.Duration{
+		"http.read_timeout": c.HTTP.ReadTimeout, "http.write_timeout": c.HTTP.WriteTimeout,
+		"http.idle_timeout": c.HTTP.IdleTimeout, "http.shutdown_grace": c.HTTP.ShutdownGrace,
+		"redis.dial_timeout": c.Redis.DialTimeout, "redis.read_timeout": c.Redis.ReadTimeout,
+		"redis.write_timeout": c.Redis.WriteTimeout, "wechat.http_timeout": c.WeChat.HTTPTimeout,
+		"session.idle": c.Session.Idle, "session.absolute": c.Session.Absolute,
+		"realname.code_ttl": c.Realname.CodeTTL, "realname.failure_window": c.Realname.FailureWindow,
+		"verify.failure_window": c.Verify.FailureWindow, "sms.timeout": c.SMS.Timeout,
+	} {
+		if d <= 0 {
+			bad(key, "must be a positive duration, got %s", d)
+		}
+	}
+	if c.ShowCode.TTL < 10*time.Second || c.ShowCode.TTL > 10*time.Minute {
+		bad("showcode.ttl", "must be between 10s and 10m, got %s", c.ShowCode.TTL)
+	}
+	if c.Session.Absolute < c.Session.Idle {
+		bad("session.absolute", "must not be shorter than session.idle")
+	}
+	switch c.Database.Driver {
+	case "sqlite":
+		if c.DataDir == "" {
+			bad("data_dir", "is required for the sqlite driver")
+		}
+	case "mysql":
+		if c.Database.DSN == "" {
+			bad("database.dsn", "is required for the mysql driver")
+		} else if !strings.Contains(c.Database.DSN, "parseTime=true") {
+			bad("database.dsn", "must contain parseTime=true")
+		}
+	default:
+		bad("database.driver", "must be sqlite or mysql, got %q", c.Database.Driver)
+	}
+	if c.Redis.Addr == "" {
+		bad("redis.addr", "is required: embedded or host:port")
+	} else if c.Redis.Addr != "embedded" {
+		if _, _, err := net.SplitHostPort(c.Redis.Addr); err != nil {
+			bad("redis.addr", "must be embedded or host:port, got %q", c.Redis.Addr)
+		}
+	}
+	if c.Realname.MaxFailures < 1 {
+		bad("realname.max_failures", "must be at least 1")
+	}
+	if c.Verify.FailuresPerOfficer < 1 {
+		bad("verify.failures_per_officer", "must be at least 1")
+	}
+	if c.Verify.FailuresPerIP < 1 {
+		bad("verify.failures_per_ip", "must be at least 1")
+	}
+	switch c.SMS.Driver {
+	case "dev":
+		if !c.DevMode {
+			bad("sms.driver", "dev needs dev_mode: true (codes would be readable over HTTP)")
+		}
+	case "http":
+		if _, err := url.ParseRequestURI(c.SMS.GatewayURL); err != nil {
+			bad("sms.gateway_url", "must be an absolute URL for the http driver")
+		}
+	default:
+		bad("sms.driver", "must be dev or http, got %q", c.SMS.Driver)
+	}
+	if !c.WeChat.Fake {
+		if c.WeChat.AppID == "" {
+			bad("wechat.app_id", "is required unless wechat.fake is true")
+		}
+		if c.WeChat.AppSecret == "" {
+			bad("wechat.app_secret", "is required unless wechat.fake is true (set ELICENCE_WECHAT_APP_SECRET)")
+		}
+		if c.WeChat.Token == "" {
+			bad("wechat.token", "is required unless wechat.fake is true (set ELICENCE_WECHAT_TOKEN)")
+		}
+	}
+	for key, v := range map[string]string{"security.data_key": c.Security.DataKey, "security.index_key": c.Security.IndexKey} {
+		if v == "" {
+			if c.Mode == "production" {
+				bad(key, "is required in production (64 hex characters from the environment)")
+			}
+			continue
+		}
+		if b, err := hex.DecodeString(v); err != nil || len(b) != 32 {
+			bad(key, "must be 64 hex characters (32 bytes)")
+		}
+	}
+	if c.Mode == "production" {
+		if c.DevMode {
+			bad("dev_mode", "must be false in production")
+		}
+		if c.WeChat.Fake {
+			bad("wechat.fake", "must be false in production")
+		}
+		if c.Redis.Addr == "embedded" {
+			bad("redis.addr", "must be host:port in production")
+		}
+	}
+	if _, err := time.LoadLocation(c.Reminder.TimeZone); err != nil || c.Reminder.TimeZone == "" {
+		bad("reminder.time_zone", "unknown time zone %q", c.Reminder.TimeZone)
+	}
+	if _, err := ParseClock(c.Reminder.DailyAt); err != nil {
+		bad("reminder.daily_at", "%v", err)
+	}
+	if c.Reminder.QuietHours != "" {
+		if _, _, err := ParseQuietHours(c.Reminder.QuietHours); err != nil {
+			bad("reminder.quiet_hours", "%v", err)
+		}
+	}
+	for _, s := range c.Reminder.Stages {
+		if s < 1 || s > 366 {
+			bad("reminder.stages", "each stage must be 1..366 days, got %d", s)
+		}
+	}
+	if c.Reminder.MaxAttempts < 1 {
+		bad("reminder.max_attempts", "must be at least 1")
+	}
+	if c.Reminder.BatchSize < 1 {
+		bad("reminder.batch_size", "must be at least 1")
+	}
+	for key, d := range map[string]time.Duration{"reminder.lease": c.Reminder.Lease, "reminder.retry_base": c.Reminder.RetryBase, "reminder.poll_interval": c.Reminder.PollInterval} {
+		if d <= 0 {
+			bad(key, "must be a positive duration, got %s", d)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		bad("log.format", "must be json or text, got %q", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseClock parses "HH:MM" into minutes after midnight.
+func ParseClock(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("want HH:MM, got %q", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// ParseQuietHours parses "21:00-08:00" into start and end minutes after
+// midnight; the window may wrap past midnight.
+func ParseQuietHours(s string) (start, end int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("want HH:MM-HH:MM, got %q", s)
+	}
+	if start, err = ParseClock(strings.TrimSpace(a)); err != nil {
+		return 0, 0, err
+	}
+	if end, err = ParseClock(strings.TrimSpace(b)); err != nil {
+		return 0, 0, err
+	}
+	if start == end {
+		return 0, 0, fmt.Errorf("empty window %q", s)
+	}
+	return start, end, nil
+}
+
+// applyEnv walks the struct and overrides each leaf from prefix_FIELD.
+func applyEnv(v reflect.Value, prefix string, lookupEnv LookupEnv) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnv(fv, name, lookupEnv); err != nil {
+				return err
+			}
+			continue
+		}
+		raw, set := lookupEnv(name)
+		// An empty variable clears a string (ELICENCE_REMINDER_QUIET_HOURS=""
+		// turns quiet hours off) and is ignored for other kinds.
+		if !set || (raw == "" && fv.Kind() != reflect.String) {
+			continue
+		}
+		key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "ELICENCE_"), "_", "."))
+		if err := setValue(fv, raw); err != nil {
+			return fmt.Errorf("config: %s (from %s): %w", key, name, err)
+		}
+	}
+	return nil
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func setValue(fv reflect.Value, raw string) error {
+	switch {
+	case fv.Type() == durationType:
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("want a Go duration like 60s, got %q", raw)
+		}
+		fv.SetInt(int64(d))
+	case fv.Kind() == reflect.String:
+		fv.SetString(raw)
+	case fv.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", raw)
+		}
+		fv.SetBool(b)
+	case fv.Kind() == reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("want an integer, got %q", raw)
+		}
+		fv.SetInt(int64(n))
+	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+		parts := splitList(raw)
+		fv.Set(reflect.ValueOf(parts))
+	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Int:
+		var ns []int
+		for _, p := range splitList(raw) {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				return fmt.Errorf("want comma-separated integers, got %q", raw)
+			}
+			ns = append(ns, n)
+		}
+		fv.Set(reflect.ValueOf(ns))
+	case fv.Kind() == reflect.Map && fv.Type().Elem().Kind() == reflect.String:
+		m := map[string]string{}
+		for _, p := range splitList(raw) {
+			k, val, ok := strings.Cut(p, "=")
+			if !ok {
+				return fmt.Errorf("want key=value pairs separated by commas, got %q", raw)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+		fv.Set(reflect.ValueOf(m))
+	default:
+		return fmt.Errorf("unsupported type %s", fv.Type())
+	}
+	return nil
+}
+
+func splitList(raw string) []string {
+	var out []string
+	for _, p := range strings.Split(raw, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

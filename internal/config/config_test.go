@@ -1,0 +1,133 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) LookupEnv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoadDefaultIsEmbedded(t *testing.T) {
+	c, err := Load("../../configs/default.yaml", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database.Driver != "sqlite" || !c.EmbeddedRedis() || !c.WeChat.Fake {
+		t.Fatalf("default config is not embedded: %+v", c)
+	}
+	if c.PublicURL != "http://127.0.0.1:8080" {
+		t.Fatalf("public_url derived as %q", c.PublicURL)
+	}
+	if c.Database.DSN != "./data/elicence.db" {
+		t.Fatalf("sqlite dsn %q", c.Database.DSN)
+	}
+	if c.WeChatAPIBase() != "http://127.0.0.1:8080/fakewx" {
+		t.Fatalf("api base %q", c.WeChatAPIBase())
+	}
+}
+
+func TestFixedEnvOverrides(t *testing.T) {
+	c, err := Load("../../configs/default.yaml", env(map[string]string{
+		"ELICENCE_HTTP_ADDR":              "0.0.0.0:9090",
+		"ELICENCE_DATA_DIR":               "/tmp/x",
+		"ELICENCE_SHOWCODE_TTL":           "90s",
+		"ELICENCE_DATABASE_DRIVER":        "mysql",
+		"ELICENCE_DATABASE_DSN":           "root@tcp(127.0.0.1:3306)/test?parseTime=true",
+		"ELICENCE_REDIS_ADDR":             "127.0.0.1:6379",
+		"ELICENCE_WECHAT_FAKE":            "true",
+		"ELICENCE_REMINDER_QUIET_HOURS":   "",
+		"ELICENCE_REMINDER_STAGES":        "60, 15",
+		"ELICENCE_WECHAT_EXPIRY_KEYWORDS": "thing1=licence_name,time2=expiry_date",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Addr != "0.0.0.0:9090" || c.PublicURL != "http://127.0.0.1:9090" {
+		t.Errorf("addr %q public %q", c.HTTP.Addr, c.PublicURL)
+	}
+	if c.ShowCode.TTL != 90*time.Second || c.DataDir != "/tmp/x" || c.Database.Driver != "mysql" || c.Redis.Addr != "127.0.0.1:6379" {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+	if c.Reminder.QuietHours != "" {
+		t.Errorf("empty quiet hours should clear, got %q", c.Reminder.QuietHours)
+	}
+	if len(c.Reminder.Stages) != 2 || c.Reminder.Stages[1] != 15 {
+		t.Errorf("stages %v", c.Reminder.Stages)
+	}
+	if c.WeChat.ExpiryKeywords["time2"] != "expiry_date" || len(c.WeChat.ExpiryKeywords) != 2 {
+		t.Errorf("keywords %v", c.WeChat.ExpiryKeywords)
+	}
+}
+
+func TestBadValuesNameTheirKey(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"ELICENCE_SHOWCODE_TTL": "soon"}, "showcode.ttl"},
+		{map[string]string{"ELICENCE_SHOWCODE_TTL": "1s"}, "showcode.ttl"},
+		{map[string]string{"ELICENCE_DATABASE_DRIVER": "oracle"}, "database.driver"},
+		{map[string]string{"ELICENCE_DATABASE_DRIVER": "mysql"}, "database.dsn"},
+		{map[string]string{"ELICENCE_REDIS_ADDR": "nohost"}, "redis.addr"},
+		{map[string]string{"ELICENCE_HTTP_ADDR": "8080"}, "http.addr"},
+		{map[string]string{"ELICENCE_PUBLIC_URL": "ftp://x"}, "public_url"},
+		{map[string]string{"ELICENCE_WECHAT_FAKE": "maybe"}, "wechat.fake"},
+		{map[string]string{"ELICENCE_WECHAT_FAKE": "false"}, "wechat.app_secret"},
+		{map[string]string{"ELICENCE_REMINDER_QUIET_HOURS": "late"}, "reminder.quiet_hours"},
+		{map[string]string{"ELICENCE_SECURITY_DATA_KEY": "abcd"}, "security.data_key"},
+		{map[string]string{"ELICENCE_MODE": "production"}, "dev_mode"},
+		{map[string]string{"ELICENCE_SMS_DRIVER": "pigeon"}, "sms.driver"},
+	}
+	for _, tc := range cases {
+		_, err := Load("../../configs/default.yaml", env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: want error naming %s, got %v", tc.env, tc.want, err)
+		}
+	}
+}
+
+func TestMissingFileAndUnknownKey(t *testing.T) {
+	if _, err := Load("nope.yaml", env(nil)); err == nil {
+		t.Fatal("missing file accepted")
+	}
+	p := t.TempDir() + "/c.yaml"
+	if err := os.WriteFile(p, []byte("mode: embedded\nshowcode:\n  tll: 60s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, env(nil)); err == nil || !strings.Contains(err.Error(), "tll") {
+		t.Fatalf("unknown key not reported: %v", err)
+	}
+}
+
+func TestProductionExampleNeedsSecrets(t *testing.T) {
+	_, err := Load("../../configs/production.example.yaml", env(nil))
+	for _, key := range []string{"database.dsn", "wechat.app_secret", "wechat.token", "security.data_key"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("production without secrets: want %s named, got %v", key, err)
+		}
+	}
+	key := strings.Repeat("ab", 32)
+	_, err = Load("../../configs/production.example.yaml", env(map[string]string{
+		"ELICENCE_DATABASE_DSN": "u:p@tcp(db:3306)/e?parseTime=true", "ELICENCE_WECHAT_APP_SECRET": "s",
+		"ELICENCE_WECHAT_TOKEN": "t", "ELICENCE_SECURITY_DATA_KEY": key, "ELICENCE_SECURITY_INDEX_KEY": key,
+	}))
+	if err != nil {
+		t.Fatalf("production with secrets: %v", err)
+	}
+}
+
+func TestQuietHours(t *testing.T) {
+	s, e, err := ParseQuietHours("21:00-08:00")
+	if err != nil || s != 21*60 || e != 8*60 {
+		t.Fatalf("got %d %d %v", s, e, err)
+	}
+	for _, bad := range []string{"21:00", "25:00-08:00", "08:00-08:00", ""} {
+		if _, _, err := ParseQuietHours(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
