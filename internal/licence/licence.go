@@ -44,7 +44,7 @@ type MaskRule string
 
 const (
 	MaskNone   MaskRule = ""       // shown as is
-	MaskName   MaskRule = "name"   // 张* / 欧阳** (first rune kept)
+	MaskName   MaskRule = "name"   // 张* / 欧*** (first rune kept)
 	MaskID     MaskRule = "id"     // 1405**********0016 (first 4, last 4)
 	MaskPhone  MaskRule = "phone"  // 138****0000
 	MaskMiddle MaskRule = "middle" // keep a third at each end
