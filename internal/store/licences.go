@@ -1,0 +1,433 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/yangcheng-county/elicence/internal/ident"
+	"github.com/yangcheng-county/elicence/internal/licence"
+)
+
+// Field names bound into sealed values and blind indexes. Changing one
+// makes every stored value unreadable or unfindable: they are part of the
+// storage format.
+const (
+	sealHolderIDNumber = "holder.id_number"
+	sealHolderPhone    = "holder.phone"
+	sealLicenceNumber  = "licence.number"
+	sealLicenceFace    = "licence.face"
+)
+
+// ID type codes (GB/T 36903 Annex A) the store validates on write.
+const (
+	IDTypeResident = "111" // 居民身份证
+	IDTypeUSCC     = "001" // 统一社会信用代码
+)
+
+// fieldDoc is the JSON form of a catalogue field in licence_types.fields.
+// It is a storage format, kept apart from licence.Field for the same reason
+// rows are.
+type fieldDoc struct {
+	Key       string `json:"key"`
+	Label     string `json:"label"`
+	Type      string `json:"type"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+	Mask      string `json:"mask,omitempty"`
+	Basic     bool   `json:"basic,omitempty"`
+}
+
+// normaliseIDNumber gives the form used for the blind index, so "x" and
+// "X" or surrounding spaces find the same holder.
+func normaliseIDNumber(idType, n string) string {
+	if idType == IDTypeResident {
+		return ident.NormaliseResidentID(n)
+	}
+	return strings.ToUpper(strings.TrimSpace(n))
+}
+
+func validIDNumber(idType, n string) bool {
+	switch idType {
+	case IDTypeResident:
+		return ident.ValidResidentID(n)
+	case IDTypeUSCC:
+		return ident.ValidUSCC(n)
+	}
+	return n != ""
+}
+
+// --- departments -----------------------------------------------------------
+
+func departmentFromRow(r departmentRow) licence.Department {
+	return licence.Department{ID: r.ID, Name: r.Name, USCC: r.USCC, Kind: licence.DepartmentKind(r.Kind), AreaCode: r.AreaCode}
+}
+
+// CreateDepartment inserts a department and returns it with its id. The
+// USCC must pass the GB 32100 check.
+func (s *Store) CreateDepartment(ctx context.Context, d licence.Department) (licence.Department, error) {
+	if d.Name == "" || !ident.ValidUSCC(d.USCC) {
+		return licence.Department{}, fmt.Errorf("store: create department %q: name empty or USCC invalid", d.Name)
+	}
+	r := departmentRow{Name: d.Name, USCC: d.USCC, Kind: string(d.Kind), AreaCode: d.AreaCode, CreatedAt: utc(time.Now())}
+	if err := s.q(ctx).Create(&r).Error; err != nil {
+		return licence.Department{}, fmt.Errorf("store: create department %s: %w", d.USCC, mapErr(err, licence.ErrNotFound))
+	}
+	return departmentFromRow(r), nil
+}
+
+// Department implements licence.Repository.
+func (s *Store) Department(ctx context.Context, id int64) (licence.Department, error) {
+	var r departmentRow
+	if err := s.q(ctx).Where("id = ?", id).First(&r).Error; err != nil {
+		return licence.Department{}, fmt.Errorf("store: department %d: %w", id, mapErr(err, licence.ErrNotFound))
+	}
+	return departmentFromRow(r), nil
+}
+
+// DepartmentByUSCC implements licence.Repository.
+func (s *Store) DepartmentByUSCC(ctx context.Context, uscc string) (licence.Department, error) {
+	var r departmentRow
+	if err := s.q(ctx).Where("uscc = ?", uscc).First(&r).Error; err != nil {
+		return licence.Department{}, fmt.Errorf("store: department by uscc: %w", mapErr(err, licence.ErrNotFound))
+	}
+	return departmentFromRow(r), nil
+}
+
+// Departments lists all departments by id.
+func (s *Store) Departments(ctx context.Context) ([]licence.Department, error) {
+	var rows []departmentRow
+	if err := s.q(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: departments: %w", err)
+	}
+	out := make([]licence.Department, len(rows))
+	for i, r := range rows {
+		out[i] = departmentFromRow(r)
+	}
+	return out, nil
+}
+
+// --- licence types ---------------------------------------------------------
+
+func typeToRow(t licence.Type) (licenceTypeRow, error) {
+	docs := make([]fieldDoc, len(t.Fields))
+	for i, f := range t.Fields {
+		docs[i] = fieldDoc{Key: f.Key, Label: f.Label, Type: f.Type, Sensitive: f.Sensitive, Mask: string(f.Mask), Basic: f.Basic}
+	}
+	fields, err := json.Marshal(docs)
+	if err != nil {
+		return licenceTypeRow{}, err
+	}
+	stages := t.ReminderStages
+	if stages == nil {
+		stages = []int{}
+	}
+	st, err := json.Marshal(stages)
+	if err != nil {
+		return licenceTypeRow{}, err
+	}
+	return licenceTypeRow{
+		Code: t.Code, Name: t.Name, HolderKind: string(t.HolderKind), Fields: string(fields),
+		ValidityYears: t.ValidityYears, ReminderStages: string(st), CreatedAt: utc(time.Now()),
+	}, nil
+}
+
+func typeFromRow(r licenceTypeRow) (licence.Type, error) {
+	var docs []fieldDoc
+	if err := json.Unmarshal([]byte(r.Fields), &docs); err != nil {
+		return licence.Type{}, fmt.Errorf("store: type %s fields: %w", r.Code, err)
+	}
+	var stages []int
+	if err := json.Unmarshal([]byte(r.ReminderStages), &stages); err != nil {
+		return licence.Type{}, fmt.Errorf("store: type %s reminder stages: %w", r.Code, err)
+	}
+	fields := make([]licence.Field, len(docs))
+	for i, d := range docs {
+		fields[i] = licence.Field{Key: d.Key, Label: d.Label, Type: d.Type, Sensitive: d.Sensitive, Mask: licence.MaskRule(d.Mask), Basic: d.Basic}
+	}
+	return licence.Type{
+		Code: r.Code, Name: r.Name, HolderKind: licence.HolderKind(r.HolderKind), Fields: fields,
+		ValidityYears: r.ValidityYears, ReminderStages: stages,
+	}, nil
+}
+
+// CreateType adds a catalogue entry. The code must be 21 characters: a
+// valid USCC of the defining body followed by 3 digits.
+func (s *Store) CreateType(ctx context.Context, t licence.Type) error {
+	if !ident.ValidTypeCode(t.Code) || t.Name == "" {
+		return fmt.Errorf("store: create type %q: bad code or empty name", t.Code)
+	}
+	r, err := typeToRow(t)
+	if err != nil {
+		return fmt.Errorf("store: create type %s: %w", t.Code, err)
+	}
+	if err := s.q(ctx).Create(&r).Error; err != nil {
+		return fmt.Errorf("store: create type %s: %w", t.Code, mapErr(err, licence.ErrNotFound))
+	}
+	return nil
+}
+
+// Type implements licence.Repository.
+func (s *Store) Type(ctx context.Context, code string) (licence.Type, error) {
+	var r licenceTypeRow
+	if err := s.q(ctx).Where("code = ?", code).First(&r).Error; err != nil {
+		return licence.Type{}, fmt.Errorf("store: type %s: %w", code, mapErr(err, licence.ErrNotFound))
+	}
+	return typeFromRow(r)
+}
+
+// Types lists the whole catalogue by code.
+func (s *Store) Types(ctx context.Context) ([]licence.Type, error) {
+	var rows []licenceTypeRow
+	if err := s.q(ctx).Order("code").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: types: %w", err)
+	}
+	out := make([]licence.Type, 0, len(rows))
+	for _, r := range rows {
+		t, err := typeFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// --- holders ---------------------------------------------------------------
+
+func (s *Store) holderFromRow(r holderRow) (licence.Holder, error) {
+	idn, err := s.sealer.Decrypt(sealHolderIDNumber, r.IDNumberEnc)
+	if err != nil {
+		return licence.Holder{}, fmt.Errorf("store: holder %d id number: %w", r.ID, err)
+	}
+	var phone string
+	if r.PhoneEnc != "" {
+		if phone, err = s.sealer.Decrypt(sealHolderPhone, r.PhoneEnc); err != nil {
+			return licence.Holder{}, fmt.Errorf("store: holder %d phone: %w", r.ID, err)
+		}
+	}
+	return licence.Holder{ID: r.ID, Kind: licence.HolderKind(r.Kind), Name: r.Name, IDType: r.IDType, IDNumber: idn, Phone: phone}, nil
+}
+
+// CreateHolder inserts a holder. The ID number is checked (GB 11643 for
+// resident IDs, GB 32100 for USCCs), sealed, and indexed for lookup; the
+// phone is sealed. A second holder with the same ID type and number gets
+// ErrDuplicate.
+func (s *Store) CreateHolder(ctx context.Context, h licence.Holder) (licence.Holder, error) {
+	h.IDNumber = normaliseIDNumber(h.IDType, h.IDNumber)
+	if h.Name == "" || h.IDType == "" || !validIDNumber(h.IDType, h.IDNumber) {
+		return licence.Holder{}, errors.New("store: create holder: name, ID type or ID number invalid")
+	}
+	idEnc, err := s.sealer.Encrypt(sealHolderIDNumber, h.IDNumber)
+	if err != nil {
+		return licence.Holder{}, fmt.Errorf("store: create holder: %w", err)
+	}
+	var phoneEnc string
+	if h.Phone != "" {
+		if phoneEnc, err = s.sealer.Encrypt(sealHolderPhone, h.Phone); err != nil {
+			return licence.Holder{}, fmt.Errorf("store: create holder: %w", err)
+		}
+	}
+	r := holderRow{
+		Kind: string(h.Kind), Name: h.Name, IDType: h.IDType,
+		IDNumberEnc: idEnc, IDNumberIdx: s.sealer.BlindIndex(sealHolderIDNumber, h.IDNumber),
+		PhoneEnc: phoneEnc, CreatedAt: utc(time.Now()),
+	}
+	if err := s.q(ctx).Create(&r).Error; err != nil {
+		return licence.Holder{}, fmt.Errorf("store: create holder: %w", mapErr(err, licence.ErrNotFound))
+	}
+	h.ID = r.ID
+	return h, nil
+}
+
+// Holder implements licence.Repository.
+func (s *Store) Holder(ctx context.Context, id int64) (licence.Holder, error) {
+	var r holderRow
+	if err := s.q(ctx).Where("id = ?", id).First(&r).Error; err != nil {
+		return licence.Holder{}, fmt.Errorf("store: holder %d: %w", id, mapErr(err, licence.ErrNotFound))
+	}
+	return s.holderFromRow(r)
+}
+
+// HolderByIDNumber implements licence.Repository: the number is normalised
+// and looked up through its blind index, never compared in plain text.
+func (s *Store) HolderByIDNumber(ctx context.Context, idType, idNumber string) (licence.Holder, error) {
+	n := normaliseIDNumber(idType, idNumber)
+	var r holderRow
+	err := s.q(ctx).Where("id_type = ? AND id_number_idx = ?", idType, s.sealer.BlindIndex(sealHolderIDNumber, n)).First(&r).Error
+	if err != nil {
+		return licence.Holder{}, fmt.Errorf("store: holder by id number: %w", mapErr(err, licence.ErrNotFound))
+	}
+	return s.holderFromRow(r)
+}
+
+// --- licences --------------------------------------------------------------
+
+func (s *Store) licenceToRow(l licence.Licence) (licenceRow, error) {
+	numEnc, err := s.sealer.Encrypt(sealLicenceNumber, l.Number)
+	if err != nil {
+		return licenceRow{}, err
+	}
+	face := l.Face
+	if face == nil {
+		face = map[string]string{}
+	}
+	fj, err := json.Marshal(face)
+	if err != nil {
+		return licenceRow{}, err
+	}
+	faceEnc, err := s.sealer.Encrypt(sealLicenceFace, string(fj))
+	if err != nil {
+		return licenceRow{}, err
+	}
+	ann := l.Annotations
+	if ann == nil {
+		ann = []licence.Annotation{}
+	}
+	aj, err := json.Marshal(ann)
+	if err != nil {
+		return licenceRow{}, err
+	}
+	now := utc(time.Now())
+	return licenceRow{
+		ID: l.ID, Identifier: l.Identifier, NumberEnc: numEnc, NumberIdx: s.licenceNumberIndex(l.TypeCode, l.Number),
+		TypeCode: l.TypeCode, HolderID: l.HolderID, IssuerID: l.IssuerID,
+		IssuedOn: dateOf(l.IssuedOn), ValidFrom: dateOf(l.ValidFrom), ValidUntil: datePtr(l.ValidUntil),
+		Status: string(l.Status), Annotations: string(aj), Version: l.Version, FaceEnc: faceEnc, Seal: l.Seal,
+		CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+func (s *Store) licenceNumberIndex(typeCode, number string) string {
+	return s.sealer.BlindIndex(sealLicenceNumber, typeCode+"\x00"+strings.TrimSpace(number))
+}
+
+func (s *Store) licenceFromRow(r licenceRow) (licence.Licence, error) {
+	num, err := s.sealer.Decrypt(sealLicenceNumber, r.NumberEnc)
+	if err != nil {
+		return licence.Licence{}, fmt.Errorf("store: licence %d number: %w", r.ID, err)
+	}
+	fj, err := s.sealer.Decrypt(sealLicenceFace, r.FaceEnc)
+	if err != nil {
+		return licence.Licence{}, fmt.Errorf("store: licence %d face: %w", r.ID, err)
+	}
+	face := map[string]string{}
+	if err := json.Unmarshal([]byte(fj), &face); err != nil {
+		return licence.Licence{}, fmt.Errorf("store: licence %d face: %w", r.ID, err)
+	}
+	var ann []licence.Annotation
+	if err := json.Unmarshal([]byte(r.Annotations), &ann); err != nil {
+		return licence.Licence{}, fmt.Errorf("store: licence %d annotations: %w", r.ID, err)
+	}
+	return licence.Licence{
+		ID: r.ID, Identifier: r.Identifier, Number: num, TypeCode: r.TypeCode, HolderID: r.HolderID, IssuerID: r.IssuerID,
+		IssuedOn: r.IssuedOn.Time, ValidFrom: r.ValidFrom.Time, ValidUntil: r.ValidUntil.ptr(),
+		Status: licence.Status(r.Status), Annotations: ann, Version: r.Version, Face: face, Seal: r.Seal,
+	}, nil
+}
+
+// CreateLicence inserts a licence and returns it with its id. The
+// identifier must be a valid GB/T 36904 identifier (ident.LicenceIdentifier);
+// issue and valid-from dates are required. Number and face are sealed.
+func (s *Store) CreateLicence(ctx context.Context, l licence.Licence) (licence.Licence, error) {
+	if _, err := ident.ParseLicenceIdentifier(l.Identifier); err != nil {
+		return licence.Licence{}, fmt.Errorf("store: create licence: %w", err)
+	}
+	if l.IssuedOn.IsZero() || l.ValidFrom.IsZero() || l.Number == "" || l.HolderID == 0 || l.IssuerID == 0 {
+		return licence.Licence{}, errors.New("store: create licence: number, holder, issuer, issue date and valid-from are required")
+	}
+	if l.Status == "" {
+		l.Status = licence.StatusValid
+	}
+	if l.Version == 0 {
+		l.Version = 1
+	}
+	l.ID = 0
+	r, err := s.licenceToRow(l)
+	if err != nil {
+		return licence.Licence{}, fmt.Errorf("store: create licence: %w", err)
+	}
+	if err := s.q(ctx).Create(&r).Error; err != nil {
+		return licence.Licence{}, fmt.Errorf("store: create licence: %w", mapErr(err, licence.ErrNotFound))
+	}
+	return s.licenceFromRow(r)
+}
+
+// Licence implements licence.Repository. It does not check ownership: the
+// caller compares HolderID with the session's holder.
+func (s *Store) Licence(ctx context.Context, id int64) (licence.Licence, error) {
+	var r licenceRow
+	if err := s.q(ctx).Where("id = ?", id).First(&r).Error; err != nil {
+		return licence.Licence{}, fmt.Errorf("store: licence %d: %w", id, mapErr(err, licence.ErrNotFound))
+	}
+	return s.licenceFromRow(r)
+}
+
+// LicenceByIdentifier finds a licence by its GB/T 36904 identifier.
+func (s *Store) LicenceByIdentifier(ctx context.Context, identifier string) (licence.Licence, error) {
+	var r licenceRow
+	if err := s.q(ctx).Where("identifier = ?", identifier).First(&r).Error; err != nil {
+		return licence.Licence{}, fmt.Errorf("store: licence by identifier: %w", mapErr(err, licence.ErrNotFound))
+	}
+	return s.licenceFromRow(r)
+}
+
+// LicencesByNumber finds the licences (all versions) of a type with a given
+// licence number, through the number's blind index.
+func (s *Store) LicencesByNumber(ctx context.Context, typeCode, number string) ([]licence.Licence, error) {
+	var rows []licenceRow
+	if err := s.q(ctx).Where("type_code = ? AND number_idx = ?", typeCode, s.licenceNumberIndex(typeCode, number)).
+		Order("version DESC, id DESC").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: licences by number: %w", err)
+	}
+	return s.licencesFromRows(rows)
+}
+
+// LicencesByHolder implements licence.Repository: the holder's licences in
+// issue order (by id). A holder without licences gets an empty list.
+func (s *Store) LicencesByHolder(ctx context.Context, holderID int64) ([]licence.Licence, error) {
+	var rows []licenceRow
+	if err := s.q(ctx).Where("holder_id = ?", holderID).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: licences of holder %d: %w", holderID, err)
+	}
+	return s.licencesFromRows(rows)
+}
+
+func (s *Store) licencesFromRows(rows []licenceRow) ([]licence.Licence, error) {
+	out := make([]licence.Licence, 0, len(rows))
+	for _, r := range rows {
+		l, err := s.licenceFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// SetLicenceStatus records a lifecycle change (suspension, revocation,
+// annotations such as a mortgage). Call it inside InTx together with
+// AppendAudit.
+func (s *Store) SetLicenceStatus(ctx context.Context, id int64, status licence.Status, annotations []licence.Annotation) error {
+	if annotations == nil {
+		annotations = []licence.Annotation{}
+	}
+	aj, err := json.Marshal(annotations)
+	if err != nil {
+		return fmt.Errorf("store: set licence %d status: %w", id, err)
+	}
+	res := s.q(ctx).Model(&licenceRow{}).Where("id = ?", id).Updates(map[string]any{
+		"status": string(status), "annotations": string(aj), "updated_at": utc(time.Now()),
+	})
+	if res.Error != nil {
+		return fmt.Errorf("store: set licence %d status: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if err := s.mustExist(ctx, &licenceRow{}, "id = ?", id); err != nil {
+			return fmt.Errorf("store: set licence %d status: %w", id, mapErr(err, licence.ErrNotFound))
+		}
+	}
+	return nil
+}
