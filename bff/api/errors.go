@@ -7,7 +7,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/fault"
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/realname"
+	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/showcode"
+	"github.com/yangcheng-county/elicence/internal/verify"
+	"github.com/yangcheng-county/elicence/internal/wechat"
 )
 
 // publicError is what a client may see of a failure: a status, a stable
@@ -42,7 +49,29 @@ type errorMapping struct {
 
 // domainErrors is the one table from domain errors to HTTP. Order matters
 // only where errors wrap each other: the first match wins.
-var domainErrors []errorMapping
+var domainErrors = []errorMapping{
+	// Login and real-name binding.
+	{auth.ErrStateInvalid, &publicError{Status: http.StatusBadRequest, Code: "oauth_state_invalid", Message: "登录链接已失效,请重新登录"}},
+	{auth.ErrCodeMissing, &publicError{Status: http.StatusBadRequest, Code: "oauth_state_invalid", Message: "登录链接已失效,请重新登录"}},
+	{auth.ErrCodeInvalid, &publicError{Status: http.StatusBadRequest, Code: "oauth_code_invalid", Message: "微信授权已失效,请重新登录"}},
+	{auth.ErrSnapshotUser, &publicError{Status: http.StatusForbidden, Code: "snapshot_user", Message: "请在微信中打开本服务并授权后使用"}},
+	{realname.ErrInvalidIDNumber, &publicError{Status: http.StatusBadRequest, Code: "invalid_id_number", Message: "身份证号码格式不正确"}},
+	{realname.ErrNoMatch, &publicError{Status: http.StatusUnprocessableEntity, Code: "realname_no_match", Message: "姓名与身份证号码不匹配,或没有您的证照记录"}},
+	{realname.ErrCodeInvalid, &publicError{Status: http.StatusUnprocessableEntity, Code: "realname_code_invalid", Message: "验证码不正确或已过期"}},
+	{realname.ErrTooManyAttempts, &publicError{Status: http.StatusTooManyRequests, Code: "realname_too_many_attempts", Message: "尝试次数过多,请一小时后再试"}},
+	{realname.ErrResendTooSoon, &publicError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "验证码发送太频繁,请稍后再试"}},
+	{wechat.ErrUnavailable, errUnavailable},
+	// Licences, show codes and verification.
+	{licence.ErrNotFound, errNotFound},
+	{showcode.ErrInvalid, &publicError{Status: http.StatusNotFound, Code: "show_code_invalid", Message: "亮证码无效或已过期,请持证人刷新后重新出示"}},
+	{showcode.ErrBadScope, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "亮证范围只能是 basic 或 full"}},
+	{verify.ErrNotOfficer, errNotOfficer},
+	{verify.ErrNotInUsageList, &publicError{Status: http.StatusForbidden, Code: "type_not_in_usage_list", Message: "该证照类型不在本单位用证清单内,无权核验", ReasonCode: "type_not_in_usage_list"}},
+	{verify.ErrRateLimited, &publicError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "核验失败次数过多,请稍后再试"}},
+	{verify.ErrBadPurpose, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "请填写用证事由(不超过50个字)"}},
+	// Expiry reminders.
+	{reminder.ErrNotFound, errNotFound},
+}
 
 // mapError finds the public face of err. Unknown errors are internal errors.
 func mapError(err error) *publicError {

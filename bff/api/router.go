@@ -8,11 +8,20 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/realname"
+	"github.com/yangcheng-county/elicence/internal/showcode"
+	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
 // Deps are everything the HTTP layer calls, built in one place (bff/wire.go).
@@ -28,6 +37,51 @@ type Deps struct {
 	Now   func() time.Time
 	// FakeWeChat is mounted at /fakewx/ in dev mode only; nil otherwise.
 	FakeWeChat http.Handler
+
+	// PublicURL is the external base URL (config public_url): the OAuth
+	// redirect_uri is built on it, the session cookie is Secure when it is
+	// https, and JS-SDK signatures are given only for pages on its origin.
+	PublicURL string
+	// Auth runs WeChat login and sessions (auth.NewService over
+	// redisx.NewSessions, with WeChatLogin(wechat client) as provider).
+	Auth *auth.Service
+	// Realname runs real-name binding (realname.NewService over
+	// redisx.NewRealname, the store, and the SMS gateway).
+	Realname *realname.Service
+	// Accounts gives the session middleware each caller's holder binding
+	// and officer department (the store).
+	Accounts account.Repository
+	// Holders gives the session middleware a bound holder's name (the store).
+	Holders HolderReader
+	// WeChatJS signs pages for the JS-SDK (the wechat client).
+	WeChatJS JSSigner
+	// SMSOutbox is the dev SMS gateway, listed at /api/v1/dev/sms. Set it in
+	// dev mode only: when nil the route does not exist.
+	SMSOutbox *sms.DevOutbox
+
+	// Licences reads the holder's licences with their types, issuers and
+	// holders (the store).
+	Licences licence.Repository
+	// ShowCodes mints show codes (showcode.NewService over
+	// redisx.NewShowCodeStore, TTL from showcode.ttl).
+	ShowCodes *showcode.Service
+	// Verifier verifies scans and lists usage records (verify.NewService
+	// over ShowCodes, the store and redisx.NewCounter; its Observe feeds
+	// Metrics.Verifications).
+	Verifier *verify.Service
+
+	// Reminders is the holder's expiry-reminder switch per licence
+	// (reminder.NewPreferences over store.NewReminders).
+	Reminders ReminderSwitch
+	// WeChatEvents serves the public account's server URL /wechat/events
+	// (wechat.NewEventHandler with reminder.NewEvents as its sink): URL
+	// check, subscribe, unsubscribe and template delivery reports.
+	WeChatEvents http.Handler
+}
+
+// HolderReader reads one holder record; licence.Repository implements it.
+type HolderReader interface {
+	Holder(ctx context.Context, id int64) (licence.Holder, error)
 }
 
 func (d Deps) validate() error {
@@ -40,6 +94,19 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.Ready is nil")
 	case d.Now == nil:
 		return errors.New("api: Deps.Now is nil")
+	case d.Auth == nil || d.Realname == nil:
+		return errors.New("api: Deps.Auth or Deps.Realname is nil")
+	case d.Accounts == nil || d.Holders == nil:
+		return errors.New("api: Deps.Accounts or Deps.Holders is nil")
+	case d.WeChatJS == nil:
+		return errors.New("api: Deps.WeChatJS is nil")
+	case d.Licences == nil || d.ShowCodes == nil || d.Verifier == nil:
+		return errors.New("api: Deps.Licences, Deps.ShowCodes or Deps.Verifier is nil")
+	case d.Reminders == nil || d.WeChatEvents == nil:
+		return errors.New("api: Deps.Reminders or Deps.WeChatEvents is nil")
+	}
+	if u, err := url.Parse(d.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("api: Deps.PublicURL must be an absolute http(s) URL")
 	}
 	return nil
 }
@@ -57,7 +124,10 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(requestID(), recovery(d.Log), securityHeaders(), d.Metrics.middleware(), accessLog(d.Log))
+	public, _ := url.Parse(d.PublicURL)
+	sess := &sessions{auth: d.Auth, accounts: d.Accounts, holders: d.Holders, secure: public.Scheme == "https"}
+	r.Use(requestID(), recovery(d.Log), securityHeaders(), d.Metrics.middleware(), accessLog(d.Log),
+		requireJSONWrites, sess.middleware)
 
 	sys := &systemHandlers{ready: d.Ready, now: d.Now, static: d.StaticDir}
 	r.GET("/healthz", sys.healthz)
@@ -69,6 +139,44 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 
 	v1 := r.Group("/api/v1")
 	v1.GET("/time", sys.time)
+
+	// Login, session, real-name binding, JS-SDK (DESIGN §4).
+	authH := &authHandlers{auth: d.Auth, sessions: sess}
+	v1.GET("/auth/wechat/login", authH.login)
+	v1.GET("/auth/wechat/callback", authH.callback) // = CallbackPath
+	v1.POST("/auth/logout", authH.logout)
+	me := &meHandlers{realname: d.Realname}
+	v1.GET("/me", requireLogin, me.me)
+	v1.POST("/me/realname", requireLogin, me.startRealname)
+	v1.POST("/me/realname/confirm", requireLogin, me.confirmRealname)
+	js := &jsConfigHandlers{signer: d.WeChatJS, origin: public}
+	v1.GET("/wechat/js-config", requireLogin, js.jsConfig)
+	if d.SMSOutbox != nil {
+		dev := &devHandlers{outbox: d.SMSOutbox}
+		v1.GET("/dev/sms", dev.sms)
+	}
+
+	// Licence wallet, show codes and verification (DESIGN §5). Ownership is
+	// checked in the handlers: someone else's licence is 404.
+	lic := &licenceHandlers{licences: d.Licences, codes: d.ShowCodes, verifier: d.Verifier, now: d.Now}
+	v1.GET("/licences", requireHolder, lic.list)
+	v1.GET("/licences/:id", requireHolder, lic.detail)
+	v1.POST("/licences/:id/show-codes", requireHolder, lic.mintShowCode)
+	v1.GET("/licences/:id/usage", requireHolder, lic.usage)
+	ver := &verificationHandlers{verifier: d.Verifier}
+	v1.POST("/verifications", requireOfficer, ver.verify)
+	off := &officerHandlers{verifier: d.Verifier}
+	v1.GET("/officer/context", requireOfficer, off.context)
+	v1.GET("/officer/verifications", requireOfficer, off.verifications)
+
+	// Expiry reminders: the holder's switch per licence (someone else's
+	// licence is 404), and the account's event push URL, which checks
+	// WeChat's signature itself (403 on a bad one).
+	rem := &reminderHandlers{prefs: d.Reminders}
+	v1.GET("/licences/:id/reminders", requireHolder, rem.get)
+	v1.PUT("/licences/:id/reminders", requireHolder, rem.put)
+	r.GET("/wechat/events", gin.WrapH(d.WeChatEvents))
+	r.POST("/wechat/events", gin.WrapH(d.WeChatEvents))
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

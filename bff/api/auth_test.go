@@ -1,0 +1,188 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/wechat"
+	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
+)
+
+func TestAuthLoginRedirectsToWeChat(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+	w := ts.do(http.MethodGet, "/api/v1/auth/wechat/login?next=%2Flicences%2F3", nil, "")
+	if w.Code != http.StatusFound {
+		t.Fatalf("status %d %s", w.Code, w.Body)
+	}
+	u, err := url.Parse(w.Header().Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	checks := map[string]string{
+		"appid":         testAppID,
+		"redirect_uri":  ts.publicURL + CallbackPath,
+		"response_type": "code",
+		"scope":         "snsapi_base",
+	}
+	for k, want := range checks {
+		if got := q.Get(k); got != want {
+			t.Errorf("authorize URL %s = %q, want %q", k, got, want)
+		}
+	}
+	if len(q.Get("state")) != 22 {
+		t.Errorf("state %q is not 128 random bits", q.Get("state"))
+	}
+	if !strings.HasPrefix(u.String(), ts.fakeURL+"/connect/oauth2/authorize") {
+		t.Errorf("authorize URL %s is not the fake WeChat's", u)
+	}
+	if sessionFrom(w) != nil {
+		t.Error("login set a session cookie before authentication")
+	}
+}
+
+func TestAuthCallbackSetsCookieAndRedirects(t *testing.T) {
+	tests := []struct {
+		name, publicURL, next, wantLocation string
+		wantSecure                          bool
+	}{
+		{"https keeps next", "https://elic.test", "/licences/3?tab=usage", "/licences/3?tab=usage", true},
+		{"http is not Secure", "http://127.0.0.1:8080", "/officer", "/officer", false},
+		{"protocol-relative next", "https://elic.test", "//evil.example/x", "/", true},
+		{"absolute next", "https://elic.test", "https://evil.example/", "/", true},
+		{"no next", "https://elic.test", "", "/", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t, testServerOpts{PublicURL: tt.publicURL})
+			w := ts.do(http.MethodGet, ts.wechatAuthorize(tt.next, store.DemoCitizenZhangsan, nil), nil, "")
+			if w.Code != http.StatusFound || w.Header().Get("Location") != tt.wantLocation {
+				t.Fatalf("callback: %d Location %q, want 302 %q (%s)", w.Code, w.Header().Get("Location"), tt.wantLocation, w.Body)
+			}
+			c := sessionFrom(w)
+			if c == nil {
+				t.Fatal("no session cookie")
+			}
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure != tt.wantSecure || c.MaxAge != 12*3600 {
+				t.Errorf("cookie = %+v, want HttpOnly, SameSite=Lax, Path=/, Secure=%v, Max-Age=43200", c, tt.wantSecure)
+			}
+			if len(c.Value) != 22 {
+				t.Errorf("session id %q is not 128 bits base64url", c.Value)
+			}
+			if got := ts.do(http.MethodGet, "/api/v1/me", nil, c.Value); got.Code != http.StatusOK {
+				t.Fatalf("/me with the new cookie: %d %s", got.Code, got.Body)
+			}
+		})
+	}
+}
+
+func TestAuthCallbackRefusals(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+
+	// Replaying a callback (same code and state) fails the second time.
+	cb := ts.wechatAuthorize("/", store.DemoCitizenLisi, nil)
+	if w := ts.do(http.MethodGet, cb, nil, ""); w.Code != http.StatusFound {
+		t.Fatalf("first callback: %d %s", w.Code, w.Body)
+	}
+
+	// A code for a valid state that WeChat has never issued.
+	good, _ := url.Parse(ts.wechatAuthorize("/", store.DemoCitizenLisi, nil))
+	q := good.Query()
+	q.Set("code", "FAKECODEnever-issued")
+	bogusCode := good.Path + "?" + q.Encode()
+
+	tests := []struct {
+		name       string
+		path       string
+		wantStatus int
+		wantCode   string
+	}{
+		{"replayed callback", cb, http.StatusBadRequest, "oauth_state_invalid"},
+		{"forged state", CallbackPath + "?code=abc&state=AAAAAAAAAAAAAAAAAAAAAA", http.StatusBadRequest, "oauth_state_invalid"},
+		{"no state", CallbackPath + "?code=abc", http.StatusBadRequest, "oauth_state_invalid"},
+		{"no code (user declined)", CallbackPath + "?state=AAAAAAAAAAAAAAAAAAAAAA", http.StatusBadRequest, "oauth_state_invalid"},
+		{"code unknown to WeChat", bogusCode, http.StatusBadRequest, "oauth_code_invalid"},
+		{"snapshot user", ts.wechatAuthorize("/", demoSnapshot, nil), http.StatusForbidden, "snapshot_user"},
+		{"snapshot flag on a normal user", ts.wechatAuthorize("/", store.DemoCitizenZhangsan, url.Values{"fake_snapshot": {"1"}}), http.StatusForbidden, "snapshot_user"},
+	}
+	for _, tt := range tests {
+		got := ts.do(http.MethodGet, tt.path, nil, "")
+		if got.Code != tt.wantStatus || errorCode(got) != tt.wantCode {
+			t.Errorf("%s: %d %s, want %d %s", tt.name, got.Code, got.Body, tt.wantStatus, tt.wantCode)
+		}
+		if sessionFrom(got) != nil {
+			t.Errorf("%s: a session cookie was set", tt.name)
+		}
+	}
+	// The snapshot user did not even get an account.
+	if _, err := ts.store.Get(context.Background(), demoSnapshot); err == nil {
+		t.Error("snapshot user got an account")
+	}
+}
+
+func TestAuthLogout(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+	cookie := ts.login(store.DemoCitizenZhangsan)
+	other := ts.login(store.DemoCitizenZhangsan) // a second device
+	key := ts.redis.Key("sess", auth.Hash(cookie))
+	if ts.redis.Redis().Exists(context.Background(), key).Val() != 1 {
+		t.Fatalf("session not stored under %s", key)
+	}
+
+	w := ts.do(http.MethodPost, "/api/v1/auth/logout", nil, cookie)
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", w.Code, w.Body)
+	}
+	if c := sessionFrom(w); c == nil || c.MaxAge >= 0 || c.Value != "" {
+		t.Errorf("logout did not clear the cookie: %+v", c)
+	}
+	// Killed server-side: the old cookie value no longer works anywhere.
+	if ts.redis.Redis().Exists(context.Background(), key).Val() != 0 {
+		t.Error("session still in Redis after logout")
+	}
+	if w := ts.do(http.MethodGet, "/api/v1/me", nil, cookie); w.Code != http.StatusUnauthorized {
+		t.Errorf("/me with a logged-out cookie: %d", w.Code)
+	}
+	if w := ts.do(http.MethodGet, "/api/v1/me", nil, other); w.Code != http.StatusOK {
+		t.Errorf("logout ended the other device's session: %d", w.Code)
+	}
+	// Logging out without a session is harmless.
+	if w := ts.do(http.MethodPost, "/api/v1/auth/logout", nil, ""); w.Code != http.StatusNoContent {
+		t.Errorf("anonymous logout: %d", w.Code)
+	}
+}
+
+func TestAuthLoginEndsPreviousSession(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+	old := ts.login(store.DemoCitizenLisi)
+	w := ts.do(http.MethodGet, ts.wechatAuthorize("/", store.DemoCitizenZhangsan, nil), nil, old)
+	c := sessionFrom(w)
+	if w.Code != http.StatusFound || c == nil || c.Value == old {
+		t.Fatalf("callback: %d cookie %+v", w.Code, c)
+	}
+	if w := ts.do(http.MethodGet, "/api/v1/me", nil, old); w.Code != http.StatusUnauthorized {
+		t.Errorf("the session present at login survived: %d", w.Code)
+	}
+}
+
+func TestAuthCallbackWeChatDown(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+	for _, f := range []fakewx.Fault{
+		{Path: "/sns/oauth2/access_token", HTTPStatus: http.StatusBadGateway},
+		{Path: "/sns/oauth2/access_token", ErrCode: wechat.CodeSystemBusy},
+	} {
+		cb := ts.wechatAuthorize("/", store.DemoCitizenZhangsan, nil)
+		if err := ts.fake.InjectFault(f); err != nil {
+			t.Fatal(err)
+		}
+		w := ts.do(http.MethodGet, cb, nil, "")
+		if w.Code != http.StatusServiceUnavailable || errorCode(w) != "dependency_unavailable" || sessionFrom(w) != nil {
+			t.Errorf("fault %+v: %d %s", f, w.Code, w.Body)
+		}
+	}
+}

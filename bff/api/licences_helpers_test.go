@@ -1,0 +1,275 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/redisx"
+	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
+	"github.com/yangcheng-county/elicence/internal/showcode"
+	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/verify"
+)
+
+// drivers are the databases the licence and verification suites run on.
+var drivers = []string{store.DriverSQLite, store.DriverMySQL}
+
+func forEachDriver(t *testing.T, fn func(t *testing.T, driver string)) {
+	for _, d := range drivers {
+		t.Run(d, func(t *testing.T) { fn(t, d) })
+	}
+}
+
+// world is a test server with the demo people logged in: 张三 and 李四
+// bound to their holder records, the two demo officers, and 王五 logged in
+// but unbound.
+type world struct {
+	*testServer
+	zhangsan, lisi, wangwu, police, housing string // session cookies
+
+	zsDriving, zsIDCard, zsRealEstate, lsDriving, lsIDCard licence.Licence
+	policeDept, housingDept                                int64
+}
+
+func newWorld(t *testing.T, opts testServerOpts) *world {
+	t.Helper()
+	ts := newTestServer(t, opts)
+	w := &world{testServer: ts}
+	w.zhangsan = ts.login(store.DemoCitizenZhangsan)
+	ts.bind(w.zhangsan, store.DemoZhangsanName, store.DemoZhangsanIDNumber, store.DemoZhangsanPhone)
+	w.lisi = ts.login(store.DemoCitizenLisi)
+	ts.bind(w.lisi, store.DemoLisiName, store.DemoLisiIDNumber, store.DemoLisiPhone)
+	w.wangwu = ts.login(store.DemoCitizenWangwu)
+	w.police = ts.login(store.DemoOfficerPolice)
+	w.housing = ts.login(store.DemoOfficerHousing)
+
+	ctx := context.Background()
+	for _, x := range []struct {
+		idn      string
+		typeCode string
+		into     *licence.Licence
+	}{
+		{store.DemoZhangsanIDNumber, store.TypeDrivingLicence, &w.zsDriving},
+		{store.DemoZhangsanIDNumber, store.TypeResidentID, &w.zsIDCard},
+		{store.DemoZhangsanIDNumber, store.TypeRealEstateTitle, &w.zsRealEstate},
+		{store.DemoLisiIDNumber, store.TypeDrivingLicence, &w.lsDriving},
+		{store.DemoLisiIDNumber, store.TypeResidentID, &w.lsIDCard},
+	} {
+		h, err := ts.store.HolderByIDNumber(ctx, store.IDTypeResident, x.idn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls, err := ts.store.LicencesByHolder(ctx, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			if l.TypeCode == x.typeCode {
+				*x.into = l
+			}
+		}
+		if x.into.ID == 0 {
+			t.Fatalf("no %s licence for %s", x.typeCode, x.idn)
+		}
+	}
+	for _, d := range []struct {
+		uscc string
+		into *int64
+	}{{store.USCCTrafficBrigade, &w.policeDept}, {store.USCCRealEstateCentre, &w.housingDept}} {
+		dept, err := ts.store.DepartmentByUSCC(ctx, d.uscc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*d.into = dept.ID
+	}
+	return w
+}
+
+func licencePath(l licence.Licence, suffix string) string {
+	return "/api/v1/licences/" + strconv.FormatInt(l.ID, 10) + suffix
+}
+
+// mint asks for a show code as the licence's holder and fails the test
+// unless one comes back.
+func (w *world) mint(cookie string, l licence.Licence, scope string) showCodeResponse {
+	w.t.Helper()
+	var body any = map[string]string{"scope": scope}
+	if scope == "" {
+		body = map[string]string{}
+	}
+	rec := w.do(http.MethodPost, licencePath(l, "/show-codes"), body, cookie)
+	if rec.Code != http.StatusOK {
+		w.t.Fatalf("mint: %d %s", rec.Code, rec.Body)
+	}
+	var resp showCodeResponse
+	decodeJSON(w.t, rec, &resp)
+	return resp
+}
+
+// verifyAs submits a scan as the officer with the given session cookie.
+func (w *world) verifyAs(cookie, code, purpose string) *httptest.ResponseRecorder {
+	w.t.Helper()
+	return w.do(http.MethodPost, "/api/v1/verifications", map[string]string{"code": code, "purpose": purpose}, cookie)
+}
+
+// doFrom is do with a chosen client address, for the per-IP limits.
+func (w *world) doFrom(ip, method, path string, body any, cookie string) *httptest.ResponseRecorder {
+	w.t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req := httptest.NewRequest(method, path, bytes.NewReader(b))
+	req.RemoteAddr = net.JoinHostPort(ip, "40000")
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+	rec := httptest.NewRecorder()
+	w.router.ServeHTTP(rec, req)
+	return rec
+}
+
+// rebuild replaces the verifier (and the show-code service it reads) with
+// ones on the given Redis, store and limits, and rebuilds the router, so a
+// test can fail one dependency of verification alone.
+func (w *world) rebuild(rc *redisx.Client, repo interface {
+	licence.Repository
+	licence.UsageRepository
+}, limits verify.Limits) {
+	w.t.Helper()
+	sc, err := redisx.NewShowCodeStore(rc)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	codes, err := showcode.NewService(sc, showcode.Options{PublicURL: w.publicURL, TTL: time.Minute, Now: w.clock.Now})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	m := w.deps.Metrics
+	v, err := verify.NewService(codes, repo, repo, redisx.NewCounter(rc), verify.Options{
+		PublicURL: w.publicURL, Limits: limits, Key: rc.Key, Now: w.clock.Now,
+		Observe: func(result, reason string) { m.Verifications.WithLabelValues(result, reason).Inc() },
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.deps.ShowCodes, w.deps.Verifier = codes, v
+	if w.router, err = NewRouter(w.deps); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func decodeJSON(t *testing.T, rec *httptest.ResponseRecorder, into any) {
+	t.Helper()
+	if err := json.Unmarshal(rec.Body.Bytes(), into); err != nil {
+		t.Fatalf("decode %s: %v", rec.Body, err)
+	}
+}
+
+// jsonKeys lists the top-level keys of a JSON object, sorted, so a test can
+// pin a response's exact shape.
+func jsonKeys(t *testing.T, raw []byte) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ",")
+}
+
+// decodeQRDataURI reads a QR code back from a PNG data URI, as a phone
+// camera would.
+func decodeQRDataURI(t *testing.T, uri string) string {
+	t.Helper()
+	b64, ok := strings.CutPrefix(uri, "data:image/png;base64,")
+	if !ok {
+		t.Fatalf("qr_png is not a PNG data URI: %.40q", uri)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("decode QR: %v", err)
+	}
+	return res.GetText()
+}
+
+// privateRedis starts a redis-server of the test's own on a free loopback
+// port, with no persistence, and returns a client and a function that kills
+// the server. It fails the test when redis-server is not installed: the
+// fail-closed path must not go untested silently.
+func privateRedis(t *testing.T) (*redisx.Client, func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server is needed to test a Redis outage: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	kill := func() {
+		if !killed {
+			killed = true
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}
+	t.Cleanup(kill)
+	cfg := redistest.Config(fmt.Sprintf("127.0.0.1:%d", port))
+	cfg.DialTimeout, cfg.ReadTimeout, cfg.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
+	var rc *redisx.Client
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		rc, err = redisx.Open(ctx, cfg)
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("private redis-server on port %d did not come up: %v", port, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Cleanup(func() { _ = rc.Close() })
+	return rc, kill
+}

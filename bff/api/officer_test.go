@@ -1,0 +1,108 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/yangcheng-county/elicence/internal/store"
+)
+
+func TestOfficerContext(t *testing.T) {
+	w := newWorld(t, testServerOpts{})
+	cases := []struct {
+		name     string
+		cookie   string
+		dept     string
+		purposes []string
+		types    []officerType
+	}{
+		{"police", w.police, "阳城县公安局交通管理大队",
+			[]string{store.PurposeTrafficEnforcement, store.PurposeAccidentHandling, store.PurposeIdentityCheck},
+			[]officerType{{store.TypeResidentID, "居民身份证"}, {store.TypeDrivingLicence, "机动车驾驶证"}}},
+		{"housing", w.housing, "阳城县不动产登记中心",
+			[]string{store.PurposeRealEstateRegister, store.PurposeMortgageRegister},
+			[]officerType{{store.TypeResidentID, "居民身份证"}, {store.TypeRealEstateTitle, "不动产权证书"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := w.do(http.MethodGet, "/api/v1/officer/context", nil, tc.cookie)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+			if got := jsonKeys(t, rec.Body.Bytes()); got != "department,purposes,types" {
+				t.Fatalf("keys %s", got)
+			}
+			var oc officerContextResponse
+			decodeJSON(t, rec, &oc)
+			if oc.Department.Name != tc.dept || len(oc.Types) != len(tc.types) {
+				t.Fatalf("context %+v", oc)
+			}
+			for _, want := range tc.types {
+				found := false
+				for _, got := range oc.Types {
+					found = found || got == want
+				}
+				if !found {
+					t.Errorf("types %+v lack %+v", oc.Types, want)
+				}
+			}
+			if strings.Join(sorted(oc.Purposes), ",") != strings.Join(sorted(tc.purposes), ",") {
+				t.Errorf("purposes %v, want %v", oc.Purposes, tc.purposes)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, cookie string
+		status       int
+	}{{"citizen", w.zhangsan, 403}, {"anonymous", "", 401}} {
+		for _, path := range []string{"/api/v1/officer/context", "/api/v1/officer/verifications"} {
+			if rec := w.do(http.MethodGet, path, nil, c.cookie); rec.Code != c.status {
+				t.Errorf("%s %s: %d %s", c.name, path, rec.Code, rec.Body)
+			}
+		}
+	}
+}
+
+func TestOfficerVerifications(t *testing.T) {
+	w := newWorld(t, testServerOpts{})
+	w.verifyAs(w.police, w.mint(w.zhangsan, w.zsDriving, "basic").Token, store.PurposeTrafficEnforcement)
+	w.verifyAs(w.police, w.mint(w.lisi, w.lsDriving, "basic").Token, "临时检查")
+	w.verifyAs(w.housing, w.mint(w.zhangsan, w.zsDriving, "basic").Token, store.PurposeRealEstateRegister)
+
+	rec := w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
+	var body struct{ Items []officerVerification }
+	decodeJSON(t, rec, &body)
+	if rec.Code != http.StatusOK || len(body.Items) != 2 {
+		t.Fatalf("police: %d %s", rec.Code, rec.Body)
+	}
+	if got := jsonKeys(t, []byte(strings.SplitN(strings.TrimPrefix(rec.Body.String(), `{"items":[`), "},", 2)[0]+"}")); got != "at,colour,holder_name_masked,licence_type,purpose,reason_code,result" {
+		t.Fatalf("item keys %s", got)
+	}
+	// Newest first; both verifications share the frozen clock, so the
+	// later one is first by insertion order.
+	want := []struct{ typ, result, colour, reason, purpose, holder string }{
+		{"机动车驾驶证", "invalid", "red", "suspended", "临时检查", "李*"},
+		{"机动车驾驶证", "valid", "green", "ok", store.PurposeTrafficEnforcement, "张*"},
+	}
+	for i, x := range want {
+		it := body.Items[i]
+		if it.LicenceType != x.typ || it.Result != x.result || it.Colour == nil || *it.Colour != x.colour ||
+			it.ReasonCode != x.reason || it.Purpose != x.purpose || it.HolderNameMasked != x.holder || it.At == "" {
+			t.Errorf("item %d: %+v, want %+v", i, it, x)
+		}
+	}
+
+	rec = w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.housing)
+	decodeJSON(t, rec, &body)
+	if len(body.Items) != 1 || body.Items[0].Result != "refused" || body.Items[0].Colour != nil || body.Items[0].ReasonCode != "type_not_in_usage_list" {
+		t.Fatalf("housing: %s", rec.Body)
+	}
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/yangcheng-county/elicence/internal/fault"
+	"github.com/yangcheng-county/elicence/internal/reminder"
+)
+
+// ReminderSwitch is the holder's per-licence reminder switch
+// (reminder.Preferences). Both methods return reminder.ErrNotFound when the
+// licence is not the holder's.
+type ReminderSwitch interface {
+	Enabled(ctx context.Context, holderID, licenceID int64) (bool, error)
+	SetEnabled(ctx context.Context, holderID, licenceID int64, enabled bool) error
+}
+
+// reminderHandlers serve GET/PUT /api/v1/licences/:id/reminders.
+type reminderHandlers struct {
+	prefs ReminderSwitch
+}
+
+type reminderSwitchDTO struct {
+	Enabled bool `json:"enabled"`
+}
+
+// reminderSwitchRequest uses a pointer so a body without "enabled" is a
+// validation error rather than a silent "off".
+type reminderSwitchRequest struct {
+	Enabled *bool `json:"enabled" binding:"required"`
+}
+
+func (h *reminderHandlers) get(c *gin.Context) {
+	p, _ := principalFrom(c)
+	id, ok := parseID(c.Param("id"))
+	if !ok {
+		respondError(c, errNotFound)
+		return
+	}
+	enabled, err := h.prefs.Enabled(c.Request.Context(), p.HolderID, id)
+	if err != nil {
+		respondError(c, reminderFailure(err))
+		return
+	}
+	c.JSON(http.StatusOK, reminderSwitchDTO{Enabled: enabled})
+}
+
+func (h *reminderHandlers) put(c *gin.Context) {
+	p, _ := principalFrom(c)
+	id, ok := parseID(c.Param("id"))
+	if !ok {
+		respondError(c, errNotFound)
+		return
+	}
+	var req reminderSwitchRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		respondError(c, errBadRequest)
+		return
+	}
+	if err := h.prefs.SetEnabled(c.Request.Context(), p.HolderID, id, *req.Enabled); err != nil {
+		respondError(c, reminderFailure(err))
+		return
+	}
+	c.JSON(http.StatusOK, reminderSwitchDTO{Enabled: *req.Enabled})
+}
+
+// reminderFailure keeps "not yours / no such licence" a 404 and turns any
+// other failure of the store into a dependency failure (503).
+func reminderFailure(err error) error {
+	if errors.Is(err, reminder.ErrNotFound) || isUnavailable(err) {
+		return err
+	}
+	return fault.Unavailable("database", err)
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/fault"
+)
+
+// sessionCookie holds the raw session id; only its hash is stored.
+const sessionCookie = "elic_session"
+
+// errJSONRequired answers state-changing API calls that are not JSON.
+var errJSONRequired = &publicError{Status: http.StatusUnsupportedMediaType, Code: "json_required", Message: "请求必须是 JSON 格式"}
+
+// sessions resolves the session cookie into a Principal on every API
+// request. The account's holder binding and officer department are read
+// fresh each time, so binding, unbinding or removing an officer takes
+// effect on the next request rather than at the next login.
+type sessions struct {
+	auth     *auth.Service
+	accounts account.Repository
+	holders  HolderReader
+	secure   bool // cookies get Secure when the public URL is https
+}
+
+func (s *sessions) middleware(c *gin.Context) {
+	if !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		c.Next()
+		return
+	}
+	id, err := c.Cookie(sessionCookie)
+	if err != nil || id == "" {
+		c.Next()
+		return
+	}
+	ctx := c.Request.Context()
+	sess, err := s.auth.Resolve(ctx, id)
+	if errors.Is(err, auth.ErrNoSession) {
+		// Expired or logged out elsewhere: anonymous, and the stale
+		// cookie is dropped.
+		s.clearCookie(c)
+		c.Next()
+		return
+	}
+	if err != nil {
+		// Fail closed: never treat a caller as anonymous (or as someone
+		// else) because the session store did not answer.
+		respondError(c, asUnavailable("session store", err))
+		return
+	}
+	p := Principal{SessionID: sess.IDHash, OpenID: sess.OpenID}
+	acct, err := s.accounts.Get(ctx, sess.OpenID)
+	if err != nil && !errors.Is(err, account.ErrNotFound) {
+		respondError(c, asUnavailable("account store", err))
+		return
+	}
+	p.HolderID = acct.HolderID
+	if p.HolderID != 0 {
+		h, err := s.holders.Holder(ctx, p.HolderID)
+		if err != nil {
+			respondError(c, asUnavailable("holder store", err))
+			return
+		}
+		p.RealnameName = h.Name
+	}
+	dept, err := s.accounts.Officer(ctx, sess.OpenID)
+	if err != nil && !errors.Is(err, account.ErrNotFound) {
+		respondError(c, asUnavailable("account store", err))
+		return
+	}
+	p.OfficerDept = dept
+	c.Set(ctxPrincipal, p)
+	c.Next()
+}
+
+// asUnavailable makes any failure to resolve identity a 503.
+func asUnavailable(what string, err error) error {
+	if isUnavailable(err) {
+		return err
+	}
+	return fault.Unavailable(what, err)
+}
+
+func (s *sessions) setCookie(c *gin.Context, id string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: id, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *sessions) clearCookie(c *gin.Context) { s.setCookie(c, "", -1) }
+
+// requireJSONWrites is the CSRF guard of the API: a state-changing request
+// must say Content-Type: application/json. A cross-site HTML form can only
+// send form or text types, and a cross-site script cannot set this type
+// without a CORS preflight, which the API never grants; together with the
+// SameSite=Lax cookie this keeps other sites from acting for a user.
+func requireJSONWrites(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		c.Next()
+		return
+	}
+	if !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		c.Next()
+		return
+	}
+	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/json" {
+		respondError(c, errJSONRequired)
+		return
+	}
+	c.Next()
+}

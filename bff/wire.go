@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/yangcheng-county/elicence/bff/api"
+	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/realname"
+	"github.com/yangcheng-county/elicence/internal/redisx"
+	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/reminder/wxsender"
+	"github.com/yangcheng-county/elicence/internal/secure"
+	"github.com/yangcheng-county/elicence/internal/showcode"
+	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/verify"
+	"github.com/yangcheng-county/elicence/internal/wechat"
+	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
+)
+
+// openStore connects to the configured database with the field sealer.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	dataKey, indexKey, err := loadKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := secure.NewSealer(dataKey, indexKey)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Database.Driver == store.DriverSQLite {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data_dir: %w", err)
+		}
+	}
+	return store.Open(ctx, cfg.Database.Driver, cfg.Database.DSN,
+		store.WithSealer(sealer), store.WithLogger(log),
+		store.WithPool(store.Pool{MaxOpen: cfg.Database.MaxOpenConns, MaxIdle: cfg.Database.MaxIdleConns, MaxLifetime: cfg.Database.ConnMaxLife}))
+}
+
+// openMigratedStore opens the store and makes sure its schema is current:
+// embedded mode migrates by itself; production refuses an outdated schema,
+// because migrations are a deliberate release step there.
+func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Database.AutoMigrate {
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	current, latest, err := st.SchemaStatus(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if current != latest {
+		st.Close()
+		return nil, fmt.Errorf("%w: at version %d, this build needs %d; run `bff migrate` first", store.ErrSchemaOutdated, current, latest)
+	}
+	if cfg.SeedDemo {
+		now := time.Now()
+		if err := st.SeedCatalogue(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+		if err := st.SeedDemo(ctx, now); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// addOfficer binds openid to the department with the given USCC.
+func addOfficer(ctx context.Context, st *store.Store, openid, uscc string) (string, error) {
+	dept, err := st.DepartmentByUSCC(ctx, uscc)
+	if err != nil {
+		return "", fmt.Errorf("department %s: %w", uscc, err)
+	}
+	if _, err := st.Ensure(ctx, openid); err != nil {
+		return "", err
+	}
+	if err := st.AddOfficer(ctx, openid, dept.ID); err != nil {
+		return "", err
+	}
+	return dept.Name, nil
+}
+
+// app holds every long-lived part of a running process, built in one place.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    *store.Store
+	redis    *redisx.Client
+	fake     *fakewx.Server
+	wx       *wechat.Client
+	registry *prometheus.Registry
+	metrics  *api.Metrics
+	deps     api.Deps
+	reminder *reminder.Service
+}
+
+// demoUsers are the accounts offered on the fake WeChat's login page.
+var demoUsers = []fakewx.DemoUser{
+	{OpenID: store.DemoCitizenZhangsan, Label: "张三 · 市民(驾驶证 20 天后到期)"},
+	{OpenID: store.DemoCitizenLisi, Label: "李四 · 市民(驾驶证暂扣)"},
+	{OpenID: store.DemoCitizenWangwu, Label: "王五 · 市民(无持证记录)"},
+	{OpenID: store.DemoOfficerPolice, Label: "交警 · 阳城县公安局交通管理大队"},
+	{OpenID: store.DemoOfficerHousing, Label: "不动产登记中心 · 核验人员"},
+	{OpenID: "demo-snapshot-user", Label: "快照页用户(应被拒绝)", Snapshot: true},
+}
+
+// build wires the whole service. A nil or misconfigured dependency fails
+// here, at start-up, never on a request.
+func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	now := time.Now
+	if a.store, err = openMigratedStore(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	if a.redis, err = redisx.Open(ctx, cfg.Redis); err != nil {
+		return nil, err
+	}
+	_, indexKey, err := loadKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	wxOpts := wechat.Options{
+		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Token: cfg.WeChat.Token,
+		EncodingAESKey: cfg.WeChat.EncodingAESKey, APIBase: cfg.WeChatAPIBase(),
+		HTTPTimeout: cfg.WeChat.HTTPTimeout, KeyPrefix: cfg.Redis.KeyPrefix,
+	}
+	if cfg.WeChat.Fake {
+		// The fake stands in for WeChat at {public_url}/fakewx; it accepts
+		// whatever secret the configuration holds.
+		if wxOpts.AppSecret == "" {
+			wxOpts.AppSecret = "fake-secret"
+		}
+		a.fake, err = fakewx.New(cfg.PublicURL, demoUsers,
+			fakewx.WithCredentials(wxOpts.AppID, wxOpts.AppSecret),
+			fakewx.WithEventPush(cfg.PublicURL+"/wechat/events", wxOpts.Token, nil))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if a.wx, err = wechat.New(wxOpts, a.redis.Redis()); err != nil {
+		return nil, err
+	}
+
+	if a.metrics, err = api.NewMetrics(a.registry); err != nil {
+		return nil, err
+	}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	sessions, err := redisx.NewSessions(a.redis)
+	if err != nil {
+		return nil, err
+	}
+	authSvc, err := auth.NewService(sessions, api.WeChatLogin(a.wx), a.store, auth.Options{
+		RedirectURI: cfg.PublicURL + api.CallbackPath, Idle: cfg.Session.Idle, Absolute: cfg.Session.Absolute,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var (
+		gateway sms.Gateway
+		outbox  *sms.DevOutbox
+	)
+	if cfg.SMS.Driver == "dev" {
+		outbox = sms.NewDevOutbox(200, now)
+		gateway = outbox
+	} else if gateway, err = sms.NewHTTPGateway(cfg.SMS.GatewayURL, cfg.SMS.Token, cfg.SMS.Timeout); err != nil {
+		return nil, err
+	}
+	challenges, err := redisx.NewRealname(a.redis)
+	if err != nil {
+		return nil, err
+	}
+	realnameSvc, err := realname.NewService(challenges, a.store, a.store, gateway, realname.Options{
+		CodeTTL: cfg.Realname.CodeTTL, MaxFailures: cfg.Realname.MaxFailures, FailureWindow: cfg.Realname.FailureWindow,
+		ResendInterval: cfg.Realname.ResendInterval, Key: indexKey, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	codeStore, err := redisx.NewShowCodeStore(a.redis)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := showcode.NewService(codeStore, showcode.Options{PublicURL: cfg.PublicURL, TTL: cfg.ShowCode.TTL})
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := verify.NewService(codes, a.store, a.store, redisx.NewCounter(a.redis), verify.Options{
+		PublicURL: cfg.PublicURL,
+		Limits:    verify.Limits{PerOfficer: cfg.Verify.FailuresPerOfficer, PerIP: cfg.Verify.FailuresPerIP, Window: cfg.Verify.FailureWindow},
+		Key:       a.redis.Key,
+		Observe:   func(result, reason string) { a.metrics.Verifications.WithLabelValues(result, reason).Inc() },
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	remOpts, err := reminder.OptionsFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	remStore, err := store.NewReminders(a.store)
+	if err != nil {
+		return nil, err
+	}
+	remMetrics, err := reminder.NewMetrics(a.registry)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := wxsender.New(a.wx)
+	if err != nil {
+		return nil, err
+	}
+	if a.reminder, err = reminder.NewService(reminder.Deps{Store: remStore, Sender: sender, Log: log, Metrics: remMetrics, Now: now}, remOpts); err != nil {
+		return nil, err
+	}
+	prefs, err := reminder.NewPreferences(remStore, remOpts.Location, now)
+	if err != nil {
+		return nil, err
+	}
+	sink, err := reminder.NewEvents(remStore, a.store, remOpts.Location, log, now)
+	if err != nil {
+		return nil, err
+	}
+	events, err := wechat.NewEventHandler(wxOpts, sink, log)
+	if err != nil {
+		return nil, err
+	}
+
+	a.deps = api.Deps{
+		Log: log, Metrics: a.metrics, Gatherer: a.registry, TrustedProxies: cfg.HTTP.TrustedProxies,
+		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
+		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
+		Licences: a.store, ShowCodes: codes, Verifier: verifier,
+		Reminders: prefs, WeChatEvents: events,
+	}
+	if a.fake != nil {
+		a.deps.FakeWeChat = a.fake
+	}
+	if cfg.DevMode {
+		a.deps.SMSOutbox = outbox
+	}
+	return a, nil
+}
+
+// ready is /readyz: both stores must answer.
+func (a *app) ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return err
+	}
+	return a.redis.Ping(ctx)
+}
+
+func (a *app) router() (*gin.Engine, error) { return api.NewRouter(a.deps) }
+
+// startBackground runs the reminder scheduler until ctx ends; the returned
+// channel closes when it has stopped.
+func (a *app) startBackground(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if !a.cfg.Reminder.Enabled {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		sched, err := reminder.NewScheduler(a.reminder)
+		if err == nil {
+			err = sched.Run(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("reminder scheduler stopped", "error", err)
+		}
+	}()
+	return done
+}
+
+// Close releases what build acquired, in reverse order.
+func (a *app) Close() {
+	if a.fake != nil {
+		a.fake.Close()
+	}
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+}

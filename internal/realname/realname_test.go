@@ -1,0 +1,439 @@
+package realname_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/fault"
+	"github.com/yangcheng-county/elicence/internal/ident"
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/realname"
+	"github.com/yangcheng-county/elicence/internal/redisx"
+	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
+	"github.com/yangcheng-county/elicence/internal/sms"
+)
+
+const (
+	zhangsanID    = "140522198503120016"
+	zhangsanPhone = "13800000001"
+)
+
+type holders map[string]licence.Holder
+
+func (h holders) HolderByIDNumber(_ context.Context, idType, id string) (licence.Holder, error) {
+	if idType != "111" {
+		return licence.Holder{}, fmt.Errorf("unexpected id type %q", idType)
+	}
+	if x, ok := h[id]; ok {
+		return x, nil
+	}
+	return licence.Holder{}, licence.ErrNotFound
+}
+
+type memAccounts struct {
+	account.Repository
+	mu    sync.Mutex
+	bound map[string]int64
+}
+
+func (m *memAccounts) BindHolder(_ context.Context, openid string, holderID int64, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.bound[openid] = holderID
+	return nil
+}
+
+func (m *memAccounts) holderOf(openid string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bound[openid]
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fixture struct {
+	svc      *realname.Service
+	client   *redisx.Client
+	outbox   *sms.DevOutbox
+	accounts *memAccounts
+	clock    *clock
+	logs     *bytes.Buffer
+}
+
+func newFixture(t *testing.T, gw sms.Gateway) *fixture {
+	t.Helper()
+	c := redistest.Open(t)
+	store, err := redisx.NewRealname(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{
+		client:   c,
+		outbox:   sms.NewDevOutbox(0, nil),
+		accounts: &memAccounts{bound: map[string]int64{}},
+		clock:    &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)},
+		logs:     &bytes.Buffer{},
+	}
+	if gw == nil {
+		gw = f.outbox
+	}
+	hs := holders{
+		zhangsanID:                         {ID: 1, Name: "张三", IDType: "111", IDNumber: zhangsanID, Phone: zhangsanPhone},
+		"140522199007080021":               {ID: 2, Name: "李四", IDType: "111", IDNumber: "140522199007080021", Phone: "13800000002"},
+		residentID(t, "14052219700101001"): {ID: 3, Name: "赵六", IDType: "111"}, // no phone on record
+	}
+	f.svc, err = realname.NewService(store, hs, f.accounts, gw, realname.Options{
+		CodeTTL: 5 * time.Minute, MaxFailures: 5, FailureWindow: time.Hour, ResendInterval: time.Minute,
+		Key: bytes.Repeat([]byte{7}, 32), Now: f.clock.Now,
+		Log: slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// residentID completes 17 digits with their GB 11643 check character.
+func residentID(t *testing.T, first17 string) string {
+	t.Helper()
+	c, err := ident.ResidentIDCheckChar(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return first17 + string(c)
+}
+
+func (f *fixture) lastCode(t *testing.T) string {
+	t.Helper()
+	msgs := f.outbox.List()
+	if len(msgs) == 0 {
+		t.Fatal("no SMS sent")
+	}
+	return msgs[0].Code
+}
+
+// wrongCode is a well-formed code other than code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+func TestBind(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	ch, hint, err := f.svc.Start(ctx, "o-zhang", " 张三 ", strings.ToLower(zhangsanID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hint != "138****0001" {
+		t.Errorf("phone hint = %q", hint)
+	}
+	msgs := f.outbox.List()
+	if len(msgs) != 1 || msgs[0].Phone != zhangsanPhone {
+		t.Fatalf("outbox = %+v, want one message to the phone on record", msgs)
+	}
+	code := msgs[0].Code
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		t.Fatalf("code %q is not 6 digits", code)
+	}
+	if f.accounts.holderOf("o-zhang") != 0 {
+		t.Fatal("bound before the code was confirmed")
+	}
+	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.accounts.holderOf("o-zhang"); got != 1 {
+		t.Fatalf("bound to holder %d, want 1", got)
+	}
+	// Single use.
+	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); !errors.Is(err, realname.ErrCodeInvalid) {
+		t.Fatalf("second Confirm = %v, want ErrCodeInvalid", err)
+	}
+}
+
+func TestStartRefusals(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, holder, id string
+		want             error
+	}{
+		{"bad check digit", "张三", "140522198503120017", realname.ErrInvalidIDNumber},
+		{"too short", "张三", "14052219850312001", realname.ErrInvalidIDNumber},
+		{"letters", "张三", "14052219850312ABCD", realname.ErrInvalidIDNumber},
+		{"empty", "张三", "", realname.ErrInvalidIDNumber},
+		{"wrong name", "李四", zhangsanID, realname.ErrNoMatch},
+		{"name with a different character", "张叁", zhangsanID, realname.ErrNoMatch},
+		{"empty name", "", zhangsanID, realname.ErrNoMatch},
+		{"王五: valid number, no holder", "王五", residentID(t, "14052219900101003"), realname.ErrNoMatch},
+		{"holder without phone", "赵六", residentID(t, "14052219700101001"), realname.ErrNoMatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			_, _, err := f.svc.Start(ctx, "o-x", tt.holder, tt.id)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Start = %v, want %v", err, tt.want)
+			}
+			if n := len(f.outbox.List()); n != 0 {
+				t.Fatalf("%d SMS sent on a refusal", n)
+			}
+		})
+	}
+}
+
+func TestWrongCodesLockOut(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := f.lastCode(t)
+	for i := 1; i <= 5; i++ {
+		want := realname.ErrCodeInvalid
+		if i == 5 {
+			want = realname.ErrTooManyAttempts
+		}
+		if err := f.svc.Confirm(ctx, "o-zhang", ch, wrongCode(code)); !errors.Is(err, want) {
+			t.Fatalf("wrong code #%d: %v, want %v", i, err, want)
+		}
+	}
+	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("right code after 5 failures: %v, want ErrTooManyAttempts", err)
+	}
+	if f.accounts.holderOf("o-zhang") != 0 {
+		t.Fatal("bound despite the lock-out")
+	}
+	// The account is locked for new challenges too.
+	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("Start after lock-out: %v", err)
+	}
+	// The window ends after an hour (Redis TTL).
+	ttl := f.client.Redis().TTL(ctx, f.client.Key("rl", "realname", "acct:o-zhang")).Val()
+	if ttl <= 50*time.Minute || ttl > time.Hour {
+		t.Fatalf("failure window TTL = %s, want ~1h", ttl)
+	}
+}
+
+func TestIDNumberLimitAcrossAccounts(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	// Three accounts guess names for 张三's number: 5 failures in all.
+	guesses := []struct {
+		openid string
+		want   error
+	}{
+		{"o-a", realname.ErrNoMatch}, {"o-a", realname.ErrNoMatch},
+		{"o-b", realname.ErrNoMatch}, {"o-b", realname.ErrNoMatch},
+		{"o-c", realname.ErrTooManyAttempts},
+	}
+	for i, g := range guesses {
+		if _, _, err := f.svc.Start(ctx, g.openid, "李四", zhangsanID); !errors.Is(err, g.want) {
+			t.Fatalf("guess %d by %s: %v, want %v", i+1, g.openid, err, g.want)
+		}
+	}
+	// Now even the right name from a fresh account is refused for this number…
+	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("right name after the ID-number limit: %v", err)
+	}
+	// …while other numbers are unaffected.
+	if _, _, err := f.svc.Start(ctx, "o-li", "李四", "140522199007080021"); err != nil {
+		t.Fatalf("another number: %v", err)
+	}
+	// The counter is keyed by a hash, never by the number itself.
+	keys, _ := f.client.Redis().Keys(ctx, f.client.Key("*")).Result()
+	for _, k := range keys {
+		if strings.Contains(k, zhangsanID) || strings.Contains(k, "198503120016") {
+			t.Errorf("Redis key %q contains the ID number", k)
+		}
+	}
+}
+
+func TestWrongCodesCountAgainstIDNumber(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	// Account A fails 3 codes, account B (a second phone-less attacker
+	// knowing the same name and number) fails 2: the number is locked.
+	for _, step := range []struct {
+		openid string
+		tries  int
+	}{{"o-a", 3}, {"o-b", 2}} {
+		ch, _, err := f.svc.Start(ctx, step.openid, "张三", zhangsanID)
+		if err != nil {
+			t.Fatalf("%s Start: %v", step.openid, err)
+		}
+		code := f.lastCode(t)
+		for i := 0; i < step.tries; i++ {
+			f.svc.Confirm(ctx, step.openid, ch, wrongCode(code))
+		}
+	}
+	if _, _, err := f.svc.Start(ctx, "o-c", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("Start after 5 wrong codes on the number: %v, want ErrTooManyAttempts", err)
+	}
+}
+
+func TestAccountLimitAcrossIDNumbers(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	for i := 0; i < 5; i++ {
+		id := residentID(t, fmt.Sprintf("1405221990010100%d", i))
+		f.svc.Start(ctx, "o-scan", "王五", id)
+	}
+	if _, _, err := f.svc.Start(ctx, "o-scan", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("account after 5 no-matches: %v, want ErrTooManyAttempts", err)
+	}
+}
+
+func TestCodeExpires(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := f.lastCode(t)
+	f.clock.Add(5 * time.Minute)
+	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); !errors.Is(err, realname.ErrCodeInvalid) {
+		t.Fatalf("Confirm after 5 minutes: %v, want ErrCodeInvalid", err)
+	}
+	ttl := f.client.Redis().TTL(ctx, f.client.Key("realname", "ch", hashOf(ch))).Val()
+	if ttl <= 4*time.Minute || ttl > 5*time.Minute {
+		t.Fatalf("challenge TTL = %s, want ~5m", ttl)
+	}
+}
+
+func TestChallengeOfAnotherAccount(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := f.lastCode(t)
+	if err := f.svc.Confirm(ctx, "o-thief", ch, code); !errors.Is(err, realname.ErrCodeInvalid) {
+		t.Fatalf("another account's challenge: %v, want ErrCodeInvalid", err)
+	}
+	if f.accounts.holderOf("o-thief") != 0 {
+		t.Fatal("thief bound")
+	}
+	// The owner is unaffected.
+	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); err != nil {
+		t.Fatalf("owner Confirm: %v", err)
+	}
+}
+
+func TestResendThrottle(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); !errors.Is(err, realname.ErrResendTooSoon) {
+		t.Fatalf("second Start within the interval: %v, want ErrResendTooSoon", err)
+	}
+	if n := len(f.outbox.List()); n != 1 {
+		t.Fatalf("%d SMS sent, want 1", n)
+	}
+}
+
+type failingGateway struct{}
+
+func (failingGateway) Send(context.Context, string, string) error {
+	return fault.Unavailable("sms gateway", errors.New("status 502"))
+}
+
+func TestSMSFailureIsUnavailable(t *testing.T) {
+	f := newFixture(t, failingGateway{})
+	_, _, err := f.svc.Start(context.Background(), "o-zhang", "张三", zhangsanID)
+	if !errors.Is(err, fault.ErrUnavailable) {
+		t.Fatalf("Start with the gateway down: %v, want unavailable", err)
+	}
+}
+
+func TestNothingSecretStoredOrLogged(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := f.lastCode(t)
+	f.svc.Confirm(ctx, "o-zhang", ch, wrongCode(code))
+	f.svc.Start(ctx, "o-x", "李四", zhangsanID)
+	var stored strings.Builder
+	keys, _ := f.client.Redis().Keys(ctx, f.client.Key("*")).Result()
+	for _, k := range keys {
+		stored.WriteString(k + "=" + f.client.Redis().Get(ctx, k).Val() + "\n")
+	}
+	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"redis": stored.String(), "logs": f.logs.String()} {
+		for _, secret := range []string{zhangsanID, zhangsanPhone, code, ch} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contain %q:\n%s", name, secret, text)
+			}
+		}
+	}
+	if !strings.Contains(f.logs.String(), "realname: account bound") {
+		t.Errorf("binding not logged: %s", f.logs.String())
+	}
+}
+
+func TestNewServiceRejectsBadDeps(t *testing.T) {
+	c, _ := redistest.Mini(t)
+	store, _ := redisx.NewRealname(c)
+	ok := realname.Options{CodeTTL: time.Minute, MaxFailures: 5, FailureWindow: time.Hour, Key: make([]byte, 32)}
+	short := ok
+	short.Key = make([]byte, 16)
+	zero := ok
+	zero.MaxFailures = 0
+	acc := &memAccounts{}
+	tests := []struct {
+		name  string
+		store realname.Store
+		hs    realname.Holders
+		acc   account.Repository
+		gw    sms.Gateway
+		opts  realname.Options
+	}{
+		{"nil store", nil, holders{}, acc, sms.NewDevOutbox(0, nil), ok},
+		{"nil holders", store, nil, acc, sms.NewDevOutbox(0, nil), ok},
+		{"nil accounts", store, holders{}, nil, sms.NewDevOutbox(0, nil), ok},
+		{"nil gateway", store, holders{}, acc, nil, ok},
+		{"short key", store, holders{}, acc, sms.NewDevOutbox(0, nil), short},
+		{"zero max failures", store, holders{}, acc, sms.NewDevOutbox(0, nil), zero},
+	}
+	for _, tt := range tests {
+		if _, err := realname.NewService(tt.store, tt.hs, tt.acc, tt.gw, tt.opts); err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+}
+
+func hashOf(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,61 @@
+package redisx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Counter is a fixed-window counter of failures (wrong codes, refused
+// verifications). It fails closed: a Redis error is returned, never read as
+// "no failures yet", so a caller cannot be let through while Redis is down.
+type Counter struct {
+	c *Client
+}
+
+// NewCounter returns a counter on c. Keys passed to its methods are full
+// keys: build them with c.Key.
+func NewCounter(c *Client) *Counter {
+	if c == nil {
+		panic("redisx: NewCounter with nil client")
+	}
+	return &Counter{c: c}
+}
+
+// Count returns the failures recorded under key in the current window.
+func (k *Counter) Count(ctx context.Context, key string) (int, error) {
+	v, err := k.c.rdb.Get(ctx, key).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("redisx: counter %q holds %q: %w", key, v, err)
+	}
+	return n, nil
+}
+
+// Add records one failure and returns the new count. The window starts with
+// the first failure: the expiry is set only when the key has none (EXPIRE
+// NX), so later failures do not extend it.
+func (k *Counter) Add(ctx context.Context, key string, window time.Duration) (int, error) {
+	pipe := k.c.rdb.TxPipeline()
+	incr := pipe.Incr(ctx, key)
+	pipe.ExpireNX(ctx, key, window)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, unavailable(err)
+	}
+	return int(incr.Val()), nil
+}
+
+// Reset forgets the failures under key.
+func (k *Counter) Reset(ctx context.Context, key string) error {
+	return unavailable(k.c.rdb.Del(ctx, key).Err())
+}

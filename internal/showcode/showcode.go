@@ -1,0 +1,239 @@
+// Package showcode mints and redeems show codes (亮证码): short-lived,
+// single-use references to one licence and a disclosure scope, shown as a QR
+// code on the holder's phone and scanned by an officer.
+//
+// The token is 128 bits from crypto/rand and is only ever handed to the
+// holder; the Store keeps its SHA-256, so a copy of the store (or a log of
+// its keys) cannot be replayed. Unknown, expired and already-used codes all
+// read as the one error ErrInvalid, so a scanner learns nothing about which.
+package showcode
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Errors returned by the service. Handlers map them to public errors.
+var (
+	// ErrInvalid covers unknown, expired, malformed and already-used codes on
+	// purpose: telling them apart would help someone guessing codes.
+	ErrInvalid = errors.New("showcode: invalid code")
+	// ErrBadScope is returned for a scope other than basic or full.
+	ErrBadScope = errors.New("showcode: unknown scope")
+)
+
+// DefaultTTL is how long a code lives when the configuration says nothing:
+// long enough to hand a phone over, short enough that a photo of the screen
+// is useless a minute later.
+const DefaultTTL = 60 * time.Second
+
+// TokenLen is the length of a token: 16 bytes in unpadded base64url.
+const TokenLen = 22
+
+// Scope says how much of a licence a code discloses.
+type Scope string
+
+const (
+	// ScopeBasic discloses the fields the catalogue marks as basic.
+	ScopeBasic Scope = "basic"
+	// ScopeFull discloses every face field, sensitive ones still masked.
+	ScopeFull Scope = "full"
+)
+
+// ParseScope reads a requested scope; an empty one means basic, the
+// smaller disclosure, so a client that forgets to ask discloses less.
+func ParseScope(s string) (Scope, error) {
+	switch Scope(s) {
+	case "", ScopeBasic:
+		return ScopeBasic, nil
+	case ScopeFull:
+		return ScopeFull, nil
+	}
+	return "", ErrBadScope
+}
+
+// Record is what the store keeps under a code's hash.
+type Record struct {
+	LicenceID int64
+	HolderID  int64
+	Scope     Scope
+	ExpiresAt time.Time
+}
+
+// Code is a freshly minted show code, returned to its holder only.
+type Code struct {
+	Token     string
+	Content   string // the text inside the QR: {public_url}/v/{token}
+	QRPNG     string // data:image/png;base64,…
+	ExpiresAt time.Time
+}
+
+// Store keeps live codes by the hex SHA-256 of their token. The Redis
+// implementation lives in internal/redisx; the domain never sees Redis.
+type Store interface {
+	// Save stores rec under hash for ttl.
+	Save(ctx context.Context, hash string, rec Record, ttl time.Duration) error
+	// Load returns the live record for hash, or ErrInvalid.
+	Load(ctx context.Context, hash string) (Record, error)
+	// Consume atomically takes the live code for hash on behalf of officer.
+	// A fresh consume deletes the code and remembers the officer for the
+	// code's remaining life; the same officer consuming again gets the
+	// record back with replay=true; anyone else, or an unknown or expired
+	// hash, gets ErrInvalid.
+	Consume(ctx context.Context, hash, officer string) (rec Record, replay bool, err error)
+}
+
+// Options configure a Service.
+type Options struct {
+	// PublicURL is the external base URL put in front of /v/{token}.
+	PublicURL string
+	// TTL is a code's lifetime; zero means DefaultTTL.
+	TTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the token source; nil means crypto/rand. Tests only.
+	Rand io.Reader
+}
+
+// Service mints, peeks at and consumes show codes.
+type Service struct {
+	store     Store
+	publicURL string
+	ttl       time.Duration
+	now       func() time.Time
+	rand      io.Reader
+	qr        *Renderer
+}
+
+// NewService checks its dependencies so that a wiring mistake fails at boot.
+func NewService(store Store, opts Options) (*Service, error) {
+	if store == nil {
+		return nil, errors.New("showcode: nil store")
+	}
+	if opts.PublicURL == "" {
+		return nil, errors.New("showcode: empty public URL")
+	}
+	if opts.TTL < 0 {
+		return nil, fmt.Errorf("showcode: negative ttl %s", opts.TTL)
+	}
+	if opts.TTL == 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	return &Service{
+		store:     store,
+		publicURL: strings.TrimRight(opts.PublicURL, "/"),
+		ttl:       opts.TTL,
+		now:       opts.Now,
+		rand:      opts.Rand,
+		qr:        NewRenderer(DefaultQRSize),
+	}, nil
+}
+
+// PublicURL is the base URL codes are minted under; verifiers need it to
+// parse what they scan.
+func (s *Service) PublicURL() string { return s.publicURL }
+
+// TTL is the lifetime of a freshly minted code.
+func (s *Service) TTL() time.Duration { return s.ttl }
+
+// Mint creates a code for one licence of holderID. The caller has checked
+// that the holder owns the licence. A licence that is not valid can still be
+// shown: the officer must be able to see it read red.
+func (s *Service) Mint(ctx context.Context, holderID, licenceID int64, scope Scope) (Code, error) {
+	if scope != ScopeBasic && scope != ScopeFull {
+		return Code{}, ErrBadScope
+	}
+	var raw [16]byte
+	if _, err := io.ReadFull(s.rand, raw[:]); err != nil {
+		return Code{}, fmt.Errorf("showcode: read random: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	exp := s.now().Add(s.ttl)
+	rec := Record{LicenceID: licenceID, HolderID: holderID, Scope: scope, ExpiresAt: exp}
+	if err := s.store.Save(ctx, Hash(token), rec, s.ttl); err != nil {
+		return Code{}, fmt.Errorf("showcode: save: %w", err)
+	}
+	content := s.publicURL + "/v/" + token
+	png, err := s.qr.DataURI(content)
+	if err != nil {
+		return Code{}, fmt.Errorf("showcode: render qr: %w", err)
+	}
+	return Code{Token: token, Content: content, QRPNG: png, ExpiresAt: exp}, nil
+}
+
+// Peek returns the live record behind token without consuming it, so a
+// verifier can check the officer's usage list before spending the code.
+func (s *Service) Peek(ctx context.Context, token string) (Record, error) {
+	if !validToken(token) {
+		return Record{}, ErrInvalid
+	}
+	rec, err := s.store.Load(ctx, Hash(token))
+	if err != nil {
+		return Record{}, wrap("peek", err)
+	}
+	if !rec.ExpiresAt.IsZero() && !s.now().Before(rec.ExpiresAt) {
+		// The store's TTL is the authority; this only guards against a
+		// store whose expiry lags.
+		return Record{}, ErrInvalid
+	}
+	return rec, nil
+}
+
+// Consume spends token for officer. replay is true when the same officer
+// already consumed it within its lifetime: re-submitting gives the same
+// answer instead of a confusing "invalid".
+func (s *Service) Consume(ctx context.Context, token, officer string) (rec Record, replay bool, err error) {
+	if !validToken(token) || officer == "" {
+		return Record{}, false, ErrInvalid
+	}
+	rec, replay, err = s.store.Consume(ctx, Hash(token), officer)
+	if err != nil {
+		return Record{}, false, wrap("consume", err)
+	}
+	return rec, replay, nil
+}
+
+func wrap(op string, err error) error {
+	if errors.Is(err, ErrInvalid) {
+		return ErrInvalid
+	}
+	return fmt.Errorf("showcode: %s: %w", op, err)
+}
+
+// Hash is the store key of a token: hex SHA-256, so the token itself is
+// never at rest.
+func Hash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// validToken accepts exactly the canonical encoding of 16 bytes, so that no
+// two spellings name the same code.
+func validToken(t string) bool {
+	if len(t) != TokenLen {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	var buf [16]byte
+	n, err := base64.RawURLEncoding.Strict().Decode(buf[:], []byte(t))
+	return err == nil && n == 16
+}

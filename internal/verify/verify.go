@@ -1,0 +1,393 @@
+// Package verify is the officer's side of a show code (扫码核验): it checks
+// that the officer may verify the licence type, consumes the code once,
+// reads the licence's status into a colour and discloses only what the
+// code's scope allows, masked. Every attempt that reached a licence leaves
+// a usage record (用证记录) the holder can read.
+//
+// It fails closed: when Redis or the database cannot answer, the answer is
+// an error wrapping fault.ErrUnavailable, never "valid".
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/yangcheng-county/elicence/internal/fault"
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/showcode"
+)
+
+// Errors a verification can end with besides showcode.ErrInvalid (unknown,
+// expired or used code) and fault.ErrUnavailable.
+var (
+	ErrNotOfficer     = errors.New("verify: caller is not an officer")
+	ErrRateLimited    = errors.New("verify: too many failed attempts")
+	ErrNotInUsageList = errors.New("verify: licence type not in the department's usage list")
+	ErrBadPurpose     = errors.New("verify: purpose must be 1 to 50 characters of text")
+)
+
+// Results and reason codes written to usage records and metrics.
+const (
+	ResultValid   = "valid"
+	ResultInvalid = "invalid"
+	ResultRefused = "refused"
+
+	ReasonNotInUsageList = "type_not_in_usage_list"
+)
+
+// MaxPurposeLen bounds a free-text purpose, in characters.
+const MaxPurposeLen = 50
+
+// Codes is the show-code service as the verifier uses it.
+type Codes interface {
+	Peek(ctx context.Context, token string) (showcode.Record, error)
+	Consume(ctx context.Context, token, officer string) (showcode.Record, bool, error)
+}
+
+// Counter counts failures in fixed windows (redisx.Counter). It must fail
+// closed: an error, never a zero, when its store is down.
+type Counter interface {
+	Count(ctx context.Context, key string) (int, error)
+	Add(ctx context.Context, key string, window time.Duration) (int, error)
+}
+
+// Limits bound failed verifications, so that guessing codes or scanning a
+// pile of photographed ones stops quickly.
+type Limits struct {
+	PerOfficer int
+	PerIP      int
+	Window     time.Duration
+}
+
+// Options configure a Service.
+type Options struct {
+	// PublicURL is the base of the URLs inside QR codes.
+	PublicURL string
+	Limits    Limits
+	// Key builds a full counter key from parts (redisx.Client.Key), so the
+	// counters live under the deployment's key prefix.
+	Key func(parts ...string) string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Observe is told the result and reason code of every attempt, for
+	// metrics; nil means nobody listens. Labels come from fixed sets.
+	Observe func(result, reasonCode string)
+}
+
+// Request is one scan submitted by an officer.
+type Request struct {
+	OfficerOpenID string
+	DepartmentID  int64
+	Code          string // the scanned text or the bare token
+	Purpose       string
+	ClientIP      string
+}
+
+// Licence is the part of a licence a verification discloses.
+type Licence struct {
+	TypeCode   string
+	TypeName   string
+	Number     string
+	Fields     []Field
+	Issuer     string
+	ValidUntil *time.Time
+}
+
+// Result is the answer an officer reads.
+type Result struct {
+	Valid      bool
+	Colour     licence.Colour
+	ReasonCode string
+	Status     licence.Status
+	Scope      showcode.Scope
+	Licence    Licence
+	Holder     HolderView
+	VerifiedAt time.Time
+	// Replay is true when this officer had already consumed the code and
+	// got the same answer again.
+	Replay bool
+}
+
+// Service verifies show codes.
+type Service struct {
+	codes    Codes
+	licences licence.Repository
+	usage    licence.UsageRepository
+	counter  Counter
+	opts     Options
+}
+
+// NewService checks its dependencies so that a wiring mistake fails at boot.
+func NewService(codes Codes, licences licence.Repository, usage licence.UsageRepository, counter Counter, opts Options) (*Service, error) {
+	switch {
+	case codes == nil:
+		return nil, errors.New("verify: nil show-code service")
+	case licences == nil || usage == nil:
+		return nil, errors.New("verify: nil repository")
+	case counter == nil:
+		return nil, errors.New("verify: nil counter")
+	case opts.Key == nil:
+		return nil, errors.New("verify: nil key builder")
+	case opts.PublicURL == "":
+		return nil, errors.New("verify: empty public URL")
+	case opts.Limits.PerOfficer < 1 || opts.Limits.PerIP < 1 || opts.Limits.Window <= 0:
+		return nil, fmt.Errorf("verify: bad limits %+v", opts.Limits)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Observe == nil {
+		opts.Observe = func(string, string) {}
+	}
+	return &Service{codes: codes, licences: licences, usage: usage, counter: counter, opts: opts}, nil
+}
+
+// Verify checks one scanned code for one officer. In order: the purpose is
+// well formed; the officer and the IP are under their failure limits; the
+// code is live (peeked, not consumed); the licence type is on the
+// department's usage list (a refusal leaves the code usable by an officer
+// who may verify it); the code is consumed atomically; the licence is
+// assessed and disclosed per the code's scope. Unknown, expired, used and
+// lost-the-race codes all end in showcode.ErrInvalid and count as failures.
+func (s *Service) Verify(ctx context.Context, req Request) (Result, error) {
+	res, err := s.verify(ctx, req)
+	switch {
+	case err == nil:
+		s.opts.Observe(resultOf(res), res.ReasonCode)
+	case errors.Is(err, ErrNotInUsageList):
+		s.opts.Observe(ResultRefused, ReasonNotInUsageList)
+	default:
+		s.opts.Observe("error", errorLabel(err))
+	}
+	return res, err
+}
+
+func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
+	if req.OfficerOpenID == "" || req.DepartmentID == 0 {
+		return Result{}, ErrNotOfficer
+	}
+	purpose, ok := NormalisePurpose(req.Purpose)
+	if !ok {
+		return Result{}, ErrBadPurpose
+	}
+	req.Purpose = purpose
+	if err := s.checkLimits(ctx, req); err != nil {
+		return Result{}, err
+	}
+	token, err := showcode.ParseScanned(req.Code, s.opts.PublicURL)
+	if err != nil {
+		return Result{}, s.fail(ctx, req, showcode.ErrInvalid)
+	}
+	rec, replay, err := s.peek(ctx, token, req.OfficerOpenID)
+	if err != nil {
+		return Result{}, s.fail(ctx, req, err)
+	}
+
+	l, err := s.licences.Licence(ctx, rec.LicenceID)
+	if errors.Is(err, licence.ErrNotFound) || err == nil && l.HolderID != rec.HolderID {
+		// The licence went away (or changed hands) after the code was minted.
+		return Result{}, s.fail(ctx, req, showcode.ErrInvalid)
+	}
+	if err != nil {
+		return Result{}, dbErr("licence", err)
+	}
+	typ, err := s.licences.Type(ctx, l.TypeCode)
+	if err != nil {
+		return Result{}, dbErr("licence type", err)
+	}
+	if _, ok, err := s.usage.UsagePurposes(ctx, req.DepartmentID, l.TypeCode); err != nil {
+		return Result{}, dbErr("usage list", err)
+	} else if !ok {
+		return Result{}, s.refuse(ctx, req, l, rec)
+	}
+	holder, err := s.licences.Holder(ctx, l.HolderID)
+	if err != nil {
+		return Result{}, dbErr("holder", err)
+	}
+	issuer, err := s.licences.Department(ctx, l.IssuerID)
+	if err != nil {
+		return Result{}, dbErr("issuer", err)
+	}
+
+	// Everything that can be read has been read: only now is the code
+	// spent, so a database hiccup above leaves it usable.
+	if !replay {
+		if rec, replay, err = s.codes.Consume(ctx, token, req.OfficerOpenID); err != nil {
+			return Result{}, s.fail(ctx, req, err)
+		}
+	}
+
+	now := s.opts.Now()
+	a := licence.Assess(l, now)
+	res := Result{
+		Valid:      a.Valid,
+		Colour:     a.Colour,
+		ReasonCode: a.ReasonCode,
+		Status:     licence.EffectiveStatus(l, now),
+		Scope:      rec.Scope,
+		Licence: Licence{
+			TypeCode:   typ.Code,
+			TypeName:   typ.Name,
+			Number:     LicenceNumber(l, holder, rec.Scope),
+			Fields:     Disclose(typ, l, rec.Scope),
+			Issuer:     issuer.Name,
+			ValidUntil: l.ValidUntil,
+		},
+		Holder:     MaskHolder(holder),
+		VerifiedAt: now,
+		Replay:     replay,
+	}
+	err = s.usage.RecordUsage(ctx, licence.UsageRecord{
+		LicenceID: l.ID, OfficerOpenID: req.OfficerOpenID, DepartmentID: req.DepartmentID,
+		Purpose: req.Purpose, Scope: string(rec.Scope), Result: resultOf(res), ReasonCode: res.ReasonCode,
+		ClientIP: req.ClientIP, At: now,
+	})
+	if err != nil {
+		// The code is spent, but this officer can re-submit it (replay)
+		// and the record is written then.
+		return Result{}, dbErr("record usage", err)
+	}
+	return res, nil
+}
+
+// peek finds the live code, or the code this officer already consumed.
+func (s *Service) peek(ctx context.Context, token, officer string) (showcode.Record, bool, error) {
+	rec, err := s.codes.Peek(ctx, token)
+	if err == nil {
+		return rec, false, nil
+	}
+	if !errors.Is(err, showcode.ErrInvalid) {
+		return showcode.Record{}, false, err
+	}
+	// Not live: it may be this officer's own, already consumed code.
+	rec, replay, err := s.codes.Consume(ctx, token, officer)
+	if err != nil {
+		return showcode.Record{}, false, err
+	}
+	if !replay {
+		// The store still held a code the clock says has expired, and it
+		// has just been spent: it stays as invalid as Peek found it.
+		return showcode.Record{}, false, showcode.ErrInvalid
+	}
+	return rec, true, nil
+}
+
+// refuse records a verification the department may not make and counts it
+// as a failure. The code is not consumed.
+func (s *Service) refuse(ctx context.Context, req Request, l licence.Licence, rec showcode.Record) error {
+	err := s.usage.RecordUsage(ctx, licence.UsageRecord{
+		LicenceID: l.ID, OfficerOpenID: req.OfficerOpenID, DepartmentID: req.DepartmentID,
+		Purpose: req.Purpose, Scope: string(rec.Scope), Result: ResultRefused, ReasonCode: ReasonNotInUsageList,
+		ClientIP: req.ClientIP, At: s.opts.Now(),
+	})
+	if err != nil {
+		return dbErr("record usage", err)
+	}
+	return s.fail(ctx, req, ErrNotInUsageList)
+}
+
+func (s *Service) officerKey(openid string) string {
+	return s.opts.Key("rl", "verify", "officer", openid)
+}
+
+func (s *Service) ipKey(ip string) string {
+	if ip == "" {
+		ip = "unknown"
+	}
+	return s.opts.Key("rl", "verify", "ip", ip)
+}
+
+// checkLimits refuses an officer or IP that has used up its failures.
+func (s *Service) checkLimits(ctx context.Context, req Request) error {
+	n, err := s.counter.Count(ctx, s.officerKey(req.OfficerOpenID))
+	if err != nil {
+		return unavailable("redis", err)
+	}
+	if n >= s.opts.Limits.PerOfficer {
+		return ErrRateLimited
+	}
+	if n, err = s.counter.Count(ctx, s.ipKey(req.ClientIP)); err != nil {
+		return unavailable("redis", err)
+	}
+	if n >= s.opts.Limits.PerIP {
+		return ErrRateLimited
+	}
+	return nil
+}
+
+// fail counts a failed attempt against the officer and the IP and returns
+// cause; any other error is a dependency failure and is not counted. When the
+// count cannot be written the attempt fails as unavailable: a limiter that
+// cannot count must not let guesses through.
+func (s *Service) fail(ctx context.Context, req Request, cause error) error {
+	if !errors.Is(cause, showcode.ErrInvalid) && !errors.Is(cause, ErrNotInUsageList) {
+		return unavailable("redis", cause)
+	}
+	w := s.opts.Limits.Window
+	if _, err := s.counter.Add(ctx, s.officerKey(req.OfficerOpenID), w); err != nil {
+		return unavailable("redis", err)
+	}
+	if _, err := s.counter.Add(ctx, s.ipKey(req.ClientIP), w); err != nil {
+		return unavailable("redis", err)
+	}
+	return cause
+}
+
+// NormalisePurpose trims a purpose and checks it is 1 to MaxPurposeLen
+// characters of printable text. Purposes from the department's usage list
+// pass; so does free text, because officers meet cases the list did not
+// foresee, but it must stay short enough to read in a usage record.
+func NormalisePurpose(p string) (string, bool) {
+	p = strings.TrimSpace(p)
+	if p == "" || !utf8.ValidString(p) || utf8.RuneCountInString(p) > MaxPurposeLen {
+		return "", false
+	}
+	for _, r := range p {
+		if !unicode.IsPrint(r) && r != ' ' {
+			return "", false
+		}
+	}
+	return p, true
+}
+
+func resultOf(r Result) string {
+	if r.Valid {
+		return ResultValid
+	}
+	return ResultInvalid
+}
+
+// errorLabel is a bounded metric label for a failed attempt.
+func errorLabel(err error) string {
+	switch {
+	case errors.Is(err, showcode.ErrInvalid):
+		return "show_code_invalid"
+	case errors.Is(err, ErrRateLimited):
+		return "rate_limited"
+	case errors.Is(err, ErrBadPurpose):
+		return "validation_failed"
+	case errors.Is(err, ErrNotOfficer):
+		return "not_officer"
+	case errors.Is(err, fault.ErrUnavailable):
+		return "dependency_unavailable"
+	}
+	return "internal_error"
+}
+
+// dbErr marks a repository failure as a dependency failure: whatever went
+// wrong reading the database, the verification must not answer.
+func dbErr(what string, err error) error {
+	return unavailable("database", fmt.Errorf("verify: %s: %w", what, err))
+}
+
+func unavailable(what string, err error) error {
+	if errors.Is(err, fault.ErrUnavailable) {
+		return err
+	}
+	return fault.Unavailable(what, err)
+}
