@@ -125,8 +125,8 @@ var demoUsers = []fakewx.DemoUser{
 
 // build wires the whole service. A nil or misconfigured dependency fails
 // here, at start-up, never on a request.
-func build(ctx context.Context, cfg config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, err error) {
+	a := &app{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			a.Close()

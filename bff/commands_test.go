@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+)
+
+// TestServeRefusesBadConfig: a bad value stops the server before it listens,
+// with a message naming the key.
+func TestServeRefusesBadConfig(t *testing.T) {
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ env, key string }{
+		{"ELICENCE_SHOWCODE_TTL=soon", "showcode.ttl"},
+		{"ELICENCE_DATABASE_DRIVER=oracle", "database.driver"},
+		{"ELICENCE_REDIS_ADDR=nowhere", "redis.addr"},
+	}
+	for _, tc := range cases {
+		cmd := exec.Command(bin, "serve")
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "ELICENCE_DATA_DIR="+t.TempDir(), tc.env)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.key) {
+			t.Errorf("%s: want a failure naming %s, got %v: %s", tc.env, tc.key, err, out)
+		}
+	}
+	out, err := exec.Command(bin, "frobnicate").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "usage:") {
+		t.Errorf("unknown command: %v %s", err, out)
+	}
+}
+
+// TestOfficerAddAndReminders runs the operator commands against a running
+// embedded server: bind a new officer, and send the expiry reminder that
+// 张三's binding makes due through the fake WeChat of the running server.
+func TestOfficerAddAndReminders(t *testing.T) {
+	s := startServer(t, "ELICENCE_REMINDER_QUIET_HOURS=")
+
+	const openid = "o-new-officer-0001"
+	out := s.run(t, "officer", "add", "--openid", openid, "--department", "111405220120804312")
+	if !strings.Contains(out, "officer bound to") {
+		t.Fatalf("officer add: %s", out)
+	}
+	officer := s.login(t, openid)
+	var me struct {
+		Roles []string `json:"roles"`
+	}
+	if code := officer.call("GET", "/api/v1/me", nil, &me); code != 200 || !contains(me.Roles, "officer") {
+		t.Fatalf("new officer: %d %+v", code, me)
+	}
+
+	zhang := s.login(t, "demo-citizen-zhangsan")
+	bindRealname(t, zhang, "张三", "140522198503120016")
+	out = s.run(t, "remind", "--once")
+	if !strings.Contains(out, "sent 1") {
+		t.Fatalf("remind --once: %s", out)
+	}
+	var msgs struct {
+		Items []struct {
+			ToUser string `json:"touser"`
+			URL    string `json:"url"`
+		} `json:"items"`
+	}
+	resp, err := http.Get(s.url + "/fakewx/_messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&msgs); err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs.Items) != 1 || msgs.Items[0].ToUser != "demo-citizen-zhangsan" || !strings.HasPrefix(msgs.Items[0].URL, s.url+"/licences/") {
+		t.Fatalf("template messages: %+v", msgs.Items)
+	}
+	if out := s.run(t, "remind", "--once"); !strings.Contains(out, "sent 0") {
+		t.Fatalf("second remind --once sent again: %s", out)
+	}
+	if out := s.run(t, "remind", "--status"); !strings.Contains(out, "sent") {
+		t.Fatalf("remind --status: %s", out)
+	}
+}
+
+// TestServeOnMySQLNeedsMigrate: on MySQL, serve refuses a schema that
+// `bff migrate` has not brought up to date, then serves once it has.
+func TestServeOnMySQLNeedsMigrate(t *testing.T) {
+	dsn := mysqlTestDatabase(t)
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN="+dsn,
+		"ELICENCE_DATABASE_AUTO_MIGRATE=false", "ELICENCE_DATA_DIR="+t.TempDir())
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir, cmd.Env = "..", env
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bff migrate") {
+		t.Fatalf("serve on an empty database: %v %s", err, out)
+	}
+	cmd = exec.Command(bin, "migrate")
+	cmd.Dir, cmd.Env = "..", env
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "schema at version") {
+		t.Fatalf("migrate: %v %s", err, out)
+	}
+	s := startServer(t, "ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN="+dsn, "ELICENCE_DATABASE_AUTO_MIGRATE=false")
+	zhang := s.login(t, "demo-citizen-zhangsan")
+	bindRealname(t, zhang, "张三", "140522198503120016")
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if code := zhang.call("GET", "/api/v1/licences", nil, &list); code != 200 || len(list.Items) != 3 {
+		t.Fatalf("licences on MySQL: %d %d", code, len(list.Items))
+	}
+}
+
+// mysqlTestDatabase creates a fresh database on the test MariaDB and drops
+// it afterwards. An unreachable server fails the test: never skipped.
+func mysqlTestDatabase(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("ELICENCE_TEST_MYSQL_DSN")
+	if base == "" {
+		base = "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC"
+	}
+	db, err := sql.Open("mysql", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatalf("MariaDB is required for this test (ELICENCE_TEST_MYSQL_DSN=%q): %v", base, err)
+	}
+	name := fmt.Sprintf("elic_e2e_%d", time.Now().UnixNano())
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.Exec("DROP DATABASE " + name)
+		db.Close()
+	})
+	return strings.Replace(base, "/test?", "/"+name+"?", 1)
+}
+
+func bindRealname(t *testing.T, u *user, name, id string) {
+	t.Helper()
+	var ch struct {
+		ChallengeID string `json:"challenge_id"`
+	}
+	if code := u.call("POST", "/api/v1/me/realname", map[string]string{"name": name, "id_number": id}, &ch); code != 200 {
+		t.Fatalf("realname start: %d", code)
+	}
+	var sms struct {
+		Items []struct{ Phone, Code string } `json:"items"`
+	}
+	if code := u.call("GET", "/api/v1/dev/sms", nil, &sms); code != 200 || len(sms.Items) == 0 {
+		t.Fatalf("dev sms: %d", code)
+	}
+	if code := u.call("POST", "/api/v1/me/realname/confirm", map[string]string{"challenge_id": ch.ChallengeID, "code": sms.Items[0].Code}, nil); code != 200 {
+		t.Fatalf("realname confirm: %d", code)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
