@@ -93,9 +93,15 @@ func TestSessionCSRFGuard(t *testing.T) {
 		{"json", http.MethodPost, "/api/v1/me/realname", "application/json", false},
 		{"json with charset", http.MethodPost, "/api/v1/me/realname", "application/json; charset=utf-8", false},
 		{"GET needs nothing", http.MethodGet, "/api/v1/me", "", false},
+		{"body, no type", http.MethodPost, "/api/v1/me/realname", "", true},
+		{"body-less, no type", http.MethodPost, "/api/v1/me/realname", "", false},
 	}
 	for _, tt := range tests {
-		req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(`{"name":"张三","id_number":"1"}`))
+		body := strings.NewReader(`{"name":"张三","id_number":"1"}`)
+		if tt.name == "body-less, no type" {
+			body = strings.NewReader("")
+		}
+		req := httptest.NewRequest(tt.method, tt.path, body)
 		if tt.contentType != "" {
 			req.Header.Set("Content-Type", tt.contentType)
 		}
