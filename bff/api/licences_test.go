@@ -256,6 +256,16 @@ func TestShowCodeMint(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400 validation_failed", tc.name, rec.Code, rec.Body)
 		}
 	}
+	// An empty body asks for the default scope.
+	rec := w.do(http.MethodPost, licencePath(w.zsIDCard, "/show-codes"), nil, w.zhangsan)
+	var c showCodeResponse
+	decodeJSON(t, rec, &c)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("empty body: %d %s", rec.Code, rec.Body)
+	}
+	if r, err := w.deps.ShowCodes.Peek(ctx, c.Token); err != nil || r.Scope != showcode.ScopeBasic || r.LicenceID != w.zsIDCard.ID {
+		t.Fatalf("empty body minted %+v (%v), want a basic code for the ID card", r, err)
+	}
 	// A licence that is not valid can still be shown, so the officer sees red.
 	if c := w.mint(w.lisi, w.lsDriving, "basic"); c.Token == "" {
 		t.Fatal("李四 could not show a suspended licence")

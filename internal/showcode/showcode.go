@@ -143,13 +143,6 @@ func NewService(store Store, opts Options) (*Service, error) {
 	}, nil
 }
 
-// PublicURL is the base URL codes are minted under; verifiers need it to
-// parse what they scan.
-func (s *Service) PublicURL() string { return s.publicURL }
-
-// TTL is the lifetime of a freshly minted code.
-func (s *Service) TTL() time.Duration { return s.ttl }
-
 // Mint creates a code for one licence of holderID. The caller has checked
 // that the holder owns the licence. A licence that is not valid can still be
 // shown: the officer must be able to see it read red.
