@@ -1,0 +1,111 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, http, loginUrl, onServerDate, setNavigationTarget } from './http';
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(body === undefined ? '' : JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+describe('http client', () => {
+  let assign: ReturnType<typeof vi.fn<(url: string | URL) => void>>;
+
+  beforeEach(() => {
+    sessionStorage.clear();
+    assign = vi.fn<(url: string | URL) => void>();
+    vi.spyOn(window.location, 'assign').mockImplementation(assign);
+    setNavigationTarget(null);
+  });
+  afterEach(() => {
+    setNavigationTarget(null);
+  });
+
+  it('should send JSON with the session cookie and decode the answer', async () => {
+    const fetchMock = vi.fn(async () => jsonResponse(200, { challenge_id: 'c1', phone_hint: '138****0001' }));
+    vi.stubGlobal('fetch', fetchMock);
+    const got = await http.post<{ challenge_id: string }>('/me/realname', { name: '张三' });
+    expect(got.challenge_id).toBe('c1');
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/me/realname');
+    expect(init.method).toBe('POST');
+    expect(init.credentials).toBe('same-origin');
+    expect(init.body).toBe(JSON.stringify({ name: '张三' }));
+  });
+
+  it('should encode query parameters', async () => {
+    const fetchMock = vi.fn(async (_url: string) => jsonResponse(200, { app_id: 'wx' }));
+    vi.stubGlobal('fetch', fetchMock);
+    await http.get('/wechat/js-config', { query: { url: 'http://a/b?c=1&d=2' } });
+    expect(fetchMock.mock.calls[0]?.[0]).toBe('/api/v1/wechat/js-config?url=http%3A%2F%2Fa%2Fb%3Fc%3D1%26d%3D2');
+  });
+
+  it('should turn an error body into an ApiError', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(404, { error: { code: 'show_code_invalid', message: 'm' } })));
+    const err = await http.post('/verifications', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(404);
+    expect((err as ApiError).code).toBe('show_code_invalid');
+    expect(assign).not.toHaveBeenCalled();
+  });
+
+  it('should send an expired session to login and back to the same route', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(401, { error: { code: 'not_logged_in', message: 'm' } })));
+    window.history.replaceState(null, '', '/licences/12/show?x=1');
+    const err = (await http.get('/licences/12').catch((e: unknown) => e)) as ApiError;
+    expect(err.code).toBe('not_logged_in');
+    expect(err.loginStarted).toBe(true);
+    expect(assign).toHaveBeenCalledWith('/api/v1/auth/wechat/login?next=%2Flicences%2F12%2Fshow%3Fx%3D1');
+  });
+
+  it('should return to the route being opened when a 401 comes during navigation', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(401, null)));
+    window.history.replaceState(null, '', '/licences');
+    setNavigationTarget('/v/abcdefghijklmnopqrstuv');
+    await http.get('/me').catch(() => undefined);
+    expect(assign).toHaveBeenCalledWith(loginUrl('/v/abcdefghijklmnopqrstuv'));
+  });
+
+  it('should stop sending the browser to login when the cookie never sticks', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(401, null)));
+    for (let i = 0; i < 5; i++) await http.get('/me').catch(() => undefined);
+    expect(assign).toHaveBeenCalledTimes(3);
+    const err = (await http.get('/me').catch((e: unknown) => e)) as ApiError;
+    expect(err.loginStarted).toBe(false);
+  });
+
+  it('should not follow a next that leaves the site', () => {
+    expect(loginUrl('//evil.example/x')).toBe('/api/v1/auth/wechat/login?next=%2F');
+    expect(loginUrl('https://evil.example/')).toBe('/api/v1/auth/wechat/login?next=%2F');
+  });
+
+  it('should report network failures as network_error', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    const err = (await http.get('/licences').catch((e: unknown) => e)) as ApiError;
+    expect(err.code).toBe('network_error');
+    expect(err.status).toBe(0);
+  });
+
+  it('should report a server that does not answer in time as timeout', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        (_url: string, init: RequestInit) =>
+          new Promise<Response>((_resolve, reject) => {
+            init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+          }),
+      ),
+    );
+    const err = (await http.get('/licences', { timeoutMs: 20 }).catch((e: unknown) => e)) as ApiError;
+    expect(err.code).toBe('timeout');
+  });
+
+  it('should pass the Date header to clock listeners', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(200, {}, { Date: 'Wed, 12 Mar 2025 08:00:00 GMT' })));
+    const seen: number[] = [];
+    const off = onServerDate((ms) => seen.push(ms));
+    await http.get('/me');
+    off();
+    expect(seen).toEqual([Date.parse('2025-03-12T08:00:00Z')]);
+  });
+});
