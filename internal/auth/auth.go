@@ -16,16 +16,13 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/token"
 )
 
 // Errors returned by the service. Store and provider failures come back
@@ -166,7 +163,7 @@ func (s *Service) AbsoluteTimeout() time.Duration { return s.opts.Absolute }
 // BeginLogin stores a fresh state with the sanitised next path and returns
 // the WeChat URL to send the browser to.
 func (s *Service) BeginLogin(ctx context.Context, next string) (string, error) {
-	state, err := randomToken()
+	state, err := token.New()
 	if err != nil {
 		return "", err
 	}
@@ -209,7 +206,7 @@ func (s *Service) CompleteLogin(ctx context.Context, code, state string) (sessio
 	if _, err := s.accounts.Ensure(ctx, who.OpenID); err != nil {
 		return "", "", fmt.Errorf("auth: ensure account: %w", err)
 	}
-	id, err := randomToken()
+	id, err := token.New()
 	if err != nil {
 		return "", "", err
 	}
@@ -224,7 +221,7 @@ func (s *Service) CompleteLogin(ctx context.Context, code, state string) (sessio
 // Resolve returns the live session for a cookie value, sliding its idle
 // timeout. Unknown, expired and malformed ids give ErrNoSession.
 func (s *Service) Resolve(ctx context.Context, sessionID string) (Session, error) {
-	if !wellFormed(sessionID) {
+	if !token.WellFormed(sessionID) {
 		return Session{}, ErrNoSession
 	}
 	h := Hash(sessionID)
@@ -261,7 +258,7 @@ func (s *Service) remaining(r Record, now time.Time) time.Duration {
 // Logout deletes the session server-side, so a copied cookie dies with it.
 // Logging out an unknown session is not an error.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
-	if !wellFormed(sessionID) {
+	if !token.WellFormed(sessionID) {
 		return nil
 	}
 	if err := s.store.DeleteSession(ctx, Hash(sessionID)); err != nil {
@@ -287,28 +284,4 @@ func SanitiseNext(next string) string {
 }
 
 // Hash is the hex SHA-256 under which a state or session id is stored.
-func Hash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// tokenLen is the length of a base64url (no padding) encoding of 16 bytes.
-const tokenLen = 22
-
-// randomToken returns 128 random bits, base64url without padding.
-func randomToken() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("auth: random: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
-}
-
-// wellFormed rejects cookie values that cannot be ours before touching Redis.
-func wellFormed(id string) bool {
-	if len(id) != tokenLen {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(id)
-	return err == nil
-}
+func Hash(t string) string { return token.Hash(t) }

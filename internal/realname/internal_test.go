@@ -1,8 +1,6 @@
 package realname
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"testing"
 )
 
@@ -32,12 +30,5 @@ func TestRandomCode(t *testing.T) {
 	// Leading zeros must occur (no bias towards 100000..999999).
 	if firstDigits['0'] == 0 {
 		t.Fatal("no code starts with 0 in 2000 draws")
-	}
-}
-
-func TestHashIDMatchesSHA256(t *testing.T) {
-	sum := sha256.Sum256([]byte("abc"))
-	if hashID("abc") != hex.EncodeToString(sum[:]) {
-		t.Fatal("hashID is not hex SHA-256")
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +28,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/token"
 )
 
 // Errors returned by the service; dependency failures come back wrapped as
@@ -183,7 +183,7 @@ func (s *Service) Start(ctx context.Context, openid, name, idNumber string) (cha
 	if err != nil {
 		return "", "", err
 	}
-	challengeID, err = randomToken()
+	challengeID, err = token.New()
 	if err != nil {
 		return "", "", err
 	}
@@ -192,7 +192,7 @@ func (s *Service) Start(ctx context.Context, openid, name, idNumber string) (cha
 		CodeMAC:   s.codeMAC(challengeID, code),
 		ExpiresAt: s.opts.Now().Add(s.opts.CodeTTL),
 	}
-	if err := s.store.PutChallenge(ctx, hashID(challengeID), ch, s.opts.CodeTTL); err != nil {
+	if err := s.store.PutChallenge(ctx, token.Hash(challengeID), ch, s.opts.CodeTTL); err != nil {
 		return "", "", fmt.Errorf("realname: store challenge: %w", err)
 	}
 	text := fmt.Sprintf("【阳城县政务服务】您正在进行电子证照实名认证,验证码%s,%d分钟内有效。如非本人操作,请忽略本短信。",
@@ -213,7 +213,7 @@ func (s *Service) Confirm(ctx context.Context, openid, challengeID, code string)
 	if err := s.checkLimits(ctx, acct); err != nil {
 		return err
 	}
-	h := hashID(challengeID)
+	h := token.Hash(challengeID)
 	ch, ok, err := s.store.GetChallenge(ctx, h)
 	if err != nil {
 		return fmt.Errorf("realname: get challenge: %w", err)
@@ -298,12 +298,6 @@ func mac(key []byte, msg string) []byte {
 	return m.Sum(nil)
 }
 
-// hashID is the key a challenge is stored under.
-func hashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
-}
-
 var million = big.NewInt(1_000_000)
 
 // randomCode draws a uniform 6-digit code from the CSPRNG (rand.Int
@@ -314,12 +308,4 @@ func randomCode() (string, error) {
 		return "", fmt.Errorf("realname: random code: %w", err)
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
-}
-
-func randomToken() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("realname: random: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }

@@ -11,14 +11,13 @@ package showcode
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/yangcheng-county/elicence/internal/token"
 )
 
 // Errors returned by the service. Handlers map them to public errors.
@@ -36,7 +35,7 @@ var (
 const DefaultTTL = 60 * time.Second
 
 // TokenLen is the length of a token: 16 bytes in unpadded base64url.
-const TokenLen = 22
+const TokenLen = token.Len
 
 // Scope says how much of a licence a code discloses.
 type Scope string
@@ -150,22 +149,21 @@ func (s *Service) Mint(ctx context.Context, holderID, licenceID int64, scope Sco
 	if scope != ScopeBasic && scope != ScopeFull {
 		return Code{}, ErrBadScope
 	}
-	var raw [16]byte
-	if _, err := io.ReadFull(s.rand, raw[:]); err != nil {
-		return Code{}, fmt.Errorf("showcode: read random: %w", err)
+	tok, err := token.From(s.rand)
+	if err != nil {
+		return Code{}, fmt.Errorf("showcode: %w", err)
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw[:])
 	exp := s.now().Add(s.ttl)
 	rec := Record{LicenceID: licenceID, HolderID: holderID, Scope: scope, ExpiresAt: exp}
-	if err := s.store.Save(ctx, Hash(token), rec, s.ttl); err != nil {
+	if err := s.store.Save(ctx, Hash(tok), rec, s.ttl); err != nil {
 		return Code{}, fmt.Errorf("showcode: save: %w", err)
 	}
-	content := s.publicURL + "/v/" + token
+	content := s.publicURL + "/v/" + tok
 	png, err := s.qr.DataURI(content)
 	if err != nil {
 		return Code{}, fmt.Errorf("showcode: render qr: %w", err)
 	}
-	return Code{Token: token, Content: content, QRPNG: png, ExpiresAt: exp}, nil
+	return Code{Token: tok, Content: content, QRPNG: png, ExpiresAt: exp}, nil
 }
 
 // Peek returns the live record behind token without consuming it, so a
@@ -209,24 +207,8 @@ func wrap(op string, err error) error {
 
 // Hash is the store key of a token: hex SHA-256, so the token itself is
 // never at rest.
-func Hash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+func Hash(t string) string { return token.Hash(t) }
 
 // validToken accepts exactly the canonical encoding of 16 bytes, so that no
 // two spellings name the same code.
-func validToken(t string) bool {
-	if len(t) != TokenLen {
-		return false
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	var buf [16]byte
-	n, err := base64.RawURLEncoding.Strict().Decode(buf[:], []byte(t))
-	return err == nil && n == 16
-}
+func validToken(t string) bool { return token.WellFormed(t) }
