@@ -42,8 +42,9 @@ var (
 const (
 	appID     = "wxremindertest0001"
 	appSecret = "reminder-test-secret"
-	// wxTimeout bounds each WeChat call; the timeout test's fault waits longer.
-	wxTimeout   = time.Second
+	// wxTimeout bounds each WeChat call; the timeout test's fault waits
+	// longer. It is generous so a loaded machine does not time out sends.
+	wxTimeout   = 3 * time.Second
 	templateID  = "tpl-expiry-0001"
 	publicURL   = "https://elic.test"
 	childEnv    = "ELICENCE_REMINDER_TEST_CHILD"
@@ -74,7 +75,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
@@ -116,7 +117,7 @@ func at(y int, m time.Month, d, hh, mm int) time.Time {
 // fixture is a migrated database with the catalogue, a raw connection for
 // fast seeding, a clock and a log buffer.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	driver string
 	dsn    string
@@ -181,7 +182,7 @@ func freshMySQL(t testing.TB) string {
 	return cfg.FormatDSN()
 }
 
-func newFixture(t *testing.T, driver string) *fixture {
+func newFixture(t testing.TB, driver string) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
@@ -546,6 +547,7 @@ func runChild() int {
 	o := defaultOptions()
 	o.Quiet = reminder.QuietHours{}
 	o.Worker = os.Getenv(childWorker)
+	o.RetryBase = 100 * time.Millisecond
 	m, err := reminder.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		return fail(err)
@@ -554,11 +556,28 @@ func runChild() int {
 	if err != nil {
 		return fail(err)
 	}
+	// Drain until the queue is empty (rows leased by the other processes
+	// included), so a send that failed on a loaded machine is retried
+	// after its short backoff rather than left behind.
 	var sum reminder.Summary
-	if err := svc.Drain(ctx, &sum); err != nil {
-		return fail(err)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if err := svc.Drain(ctx, &sum); err != nil {
+			return fail(err)
+		}
+		qs, err := rem.QueueStats(ctx, time.Now())
+		if err != nil {
+			return fail(err)
+		}
+		if qs.Depth == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fail(fmt.Errorf("%d rows still queued", qs.Depth))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	log.Info("child done", "sent", sum.Sent, "claimed", sum.Claimed)
+	log.Info("child done", "sent", sum.Sent, "claimed", sum.Claimed, "retried", sum.Retried)
 	return 0
 }
 

@@ -87,11 +87,11 @@ const (
 type verdict int
 
 const (
-	verdictRetry     verdict = iota // transient: back off, count the attempt
-	verdictPermanent                // failed, never retried
-	verdictDailyStop                // pause all sending until the next day
-	verdictMinuteWait               // pause all sending for a minute
-	verdictShutdown                 // our own context ended: release the row
+	verdictRetry      verdict = iota // transient: back off, count the attempt
+	verdictPermanent                 // failed, never retried
+	verdictDailyStop                 // pause all sending until the next day
+	verdictMinuteWait                // pause all sending for a minute
+	verdictShutdown                  // our own context ended: release the row
 )
 
 // classify applies DESIGN §6. Token errors (40001/42001/40014) reach here

@@ -18,7 +18,7 @@ var sh = func() *time.Location {
 	return l
 }()
 
-func TestQuietHours(t *testing.T) {
+func TestReminderQuietHoursWindow(t *testing.T) {
 	night := QuietHours{Start: 21 * 60, End: 8 * 60, Set: true}
 	lunch := QuietHours{Start: 12 * 60, End: 13*60 + 30, Set: true}
 	at := func(h, m int) time.Time { return time.Date(2025, 3, 10, h, m, 0, 0, sh) }
@@ -50,7 +50,7 @@ func TestQuietHours(t *testing.T) {
 	}
 }
 
-func TestBackoffDoublesAndCaps(t *testing.T) {
+func TestReminderBackoffDoublesAndCaps(t *testing.T) {
 	base, max := 30*time.Second, 10*time.Minute
 	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute, 10 * time.Minute}
 	for i, w := range want {
@@ -63,7 +63,7 @@ func TestBackoffDoublesAndCaps(t *testing.T) {
 	}
 }
 
-func TestNextMidnightIsInTheReminderZone(t *testing.T) {
+func TestReminderNextMidnightIsInTheReminderZone(t *testing.T) {
 	// 2025-03-10 17:30 UTC is already 01:30 on the 11th in Shanghai.
 	got := nextMidnight(time.Date(2025, 3, 10, 17, 30, 0, 0, time.UTC), sh)
 	if want := time.Date(2025, 3, 12, 0, 0, 0, 0, sh); !got.Equal(want) {
@@ -71,7 +71,7 @@ func TestNextMidnightIsInTheReminderZone(t *testing.T) {
 	}
 }
 
-func TestClassify(t *testing.T) {
+func TestReminderClassify(t *testing.T) {
 	live := context.Background()
 	dead, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -104,7 +104,7 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestValuesAreCutByRune(t *testing.T) {
+func TestReminderValuesAreCutByRune(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"机动车驾驶证", "机动车驾驶证"},
 		{strings.Repeat("证", 20), strings.Repeat("证", 20)},
@@ -122,7 +122,7 @@ func TestValuesAreCutByRune(t *testing.T) {
 	}
 }
 
-func TestBuildMessage(t *testing.T) {
+func TestReminderBuildMessage(t *testing.T) {
 	o := Options{TemplateID: "tpl", PublicURL: "https://elic.test", Keywords: map[string]string{
 		"thing1": FieldLicenceName, "thing2": FieldHolderName, "time3": FieldExpiryDate, "number4": FieldDaysLeft, "thing5": FieldIssuer,
 	}}
@@ -142,7 +142,7 @@ func TestBuildMessage(t *testing.T) {
 	}
 }
 
-func TestOptionsRejectMistakes(t *testing.T) {
+func TestReminderOptionsRejectMistakes(t *testing.T) {
 	good := func() Options {
 		return Options{Location: sh, MaxAttempts: 3, BatchSize: 10, Lease: time.Minute, RetryBase: time.Second,
 			PollInterval: time.Second, TemplateID: "tpl", PublicURL: "https://elic.test/",
@@ -176,7 +176,7 @@ func TestOptionsRejectMistakes(t *testing.T) {
 	}
 }
 
-func TestPlanWindowsGroupsTypesByStages(t *testing.T) {
+func TestReminderPlanWindowsGroupsTypesByStages(t *testing.T) {
 	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 	got := planWindows(day, map[string][]int{"A": nil, "B": {30, 90, 7}, "C": {60}, "D": {7, 7, 0}}, []int{90, 30, 7})
 	var lines []string

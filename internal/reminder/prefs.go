@@ -31,7 +31,7 @@ func (p *Preferences) owned(ctx context.Context, holderID, licenceID int64) erro
 	}
 	owner, err := p.store.LicenceHolder(ctx, licenceID)
 	if err != nil {
-		return err
+		return fmt.Errorf("reminder: preferences: %w", err)
 	}
 	if owner != holderID {
 		return ErrNotFound

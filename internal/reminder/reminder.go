@@ -52,7 +52,7 @@ const (
 	ReasonExpired        = "expired"         // the expiry date passed before the row could be sent
 	ReasonSuperseded     = "superseded"      // a nearer stage of the same expiry exists
 	ReasonStagesAtOnce   = "nearer_stage_due"
-	ReasonPermanent      = "wechat_"        // + errcode: wechat_43004, …
+	ReasonPermanent      = "wechat_"         // + errcode: wechat_43004, …
 	ReasonDeliveryFailed = "delivery_failed" // TEMPLATESENDJOBFINISH reported a failure
 )
 
@@ -65,15 +65,14 @@ var (
 
 // Row is one outbox row as the dispatcher sees it.
 type Row struct {
-	ID             int64
-	LicenceID      int64
-	Stage          int       // days before expiry
-	ExpiryDate     time.Time // the licence's last valid day when the row was made
-	LicenceVersion int
-	OpenID         string
-	State          State
-	Attempts       int // including the claim that returned this row
-	LeaseUntil     time.Time
+	ID         int64
+	LicenceID  int64
+	Stage      int       // days before expiry
+	ExpiryDate time.Time // the licence's last valid day when the row was made
+	OpenID     string
+	State      State
+	Attempts   int // including the claim that returned this row
+	LeaseUntil time.Time
 	// InFlight is set when the row was claimed from an expired lease: an
 	// earlier dispatcher may have sent it before it died.
 	InFlight bool
@@ -86,7 +85,6 @@ type Target struct {
 	LicenceFound bool
 	Status       string // licence.Status value
 	ValidUntil   *time.Time
-	Version      int
 	HolderID     int64
 	HolderKind   string // person | organisation
 	HolderName   string
@@ -102,9 +100,9 @@ type Target struct {
 	NearerStage bool
 }
 
-// StageWindow is one INSERT of the sweep: licences of TypeCodes whose expiry
-// date is in [From, To] get a row for Stage, in state pending when the expiry
-// is after PendingAfter and skipped otherwise (a nearer stage is due too).
+// StageWindow is one stage of the sweep: licences of TypeCodes whose expiry
+// date is in [From, To] get a row for Stage, pending when the expiry is
+// after Split and skipped otherwise (a nearer stage is due too).
 type StageWindow struct {
 	TypeCodes []string
 	Stage     int
@@ -117,12 +115,11 @@ type StageWindow struct {
 	HasSplit bool
 }
 
-// SweepPlan is everything one sweep inserts.
+// SweepPlan is everything one sweep inserts; Now is the rows' creation
+// time and first due time.
 type SweepPlan struct {
-	Day     time.Time // calendar day in the reminder time zone, midnight UTC
 	Now     time.Time
 	Windows []StageWindow
-	Worker  string
 }
 
 // SweepResult counts what a sweep changed.

@@ -75,6 +75,19 @@ type Summary struct {
 	QuietUntil time.Time
 }
 
+// String is the one-line report of `bff remind --once`.
+func (s Summary) String() string {
+	out := fmt.Sprintf("swept: %d pending, %d skipped, %d superseded; dispatched: %d claimed, %d sent, %d retried, %d failed, %d dead, %d cancelled, %d skipped, %d released, %d resent after a crash",
+		s.Sweep.Pending, s.Sweep.Skipped, s.Sweep.Superseded, s.Claimed, s.Sent, s.Retried, s.Failed, s.Dead, s.Cancelled, s.Skipped, s.Released, s.Resent)
+	if !s.PausedUntil.IsZero() {
+		out += "; WeChat quota reached, sending paused until " + s.PausedUntil.Format(time.RFC3339)
+	}
+	if !s.QuietUntil.IsZero() {
+		out += "; quiet hours until " + s.QuietUntil.Format(time.RFC3339)
+	}
+	return out
+}
+
 // ---- sweep ----
 
 // Sweep enqueues the reminders that are due today: for each licence whose
@@ -90,7 +103,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	if err != nil {
 		return SweepResult{}, fmt.Errorf("reminder: sweep: %w", err)
 	}
-	plan := SweepPlan{Day: day, Now: now.UTC(), Windows: planWindows(day, stages, s.opts.Stages), Worker: s.opts.Worker}
+	plan := SweepPlan{Now: now.UTC(), Windows: planWindows(day, stages, s.opts.Stages)}
 	id, err := s.store.BeginSweep(ctx, day, now.UTC(), s.opts.Worker)
 	if err != nil {
 		return SweepResult{}, fmt.Errorf("reminder: sweep: %w", err)
@@ -232,8 +245,9 @@ func (s *Service) DispatchBatch(ctx context.Context, sum *Summary) (int, error) 
 	return len(rows), nil
 }
 
-// handle sends one claimed row and records the outcome. A non-zero stop
-// tells the caller to hand back the rest of the batch, due again at stop.
+// handle re-checks one claimed row, sends it and records the outcome. A
+// non-zero stop tells the caller to hand back the rest of the batch, due
+// again at stop.
 func (s *Service) handle(ctx context.Context, r Row, sum *Summary) (stop time.Time, err error) {
 	log := s.log.With("row_id", r.ID, "licence_id", r.LicenceID, "stage", r.Stage, "attempt", r.Attempts)
 	if r.InFlight {
@@ -278,16 +292,20 @@ func (s *Service) handle(ctx context.Context, r Row, sum *Summary) (stop time.Ti
 	}
 
 	msgID, sendErr := s.sender.SendTemplate(ctx, buildMessage(s.opts, r, t, today))
-	now = s.now()
-	if sendErr == nil {
-		if _, err := s.finish(ctx, r, Outcome{State: StateSent, MsgID: msgID, At: now.UTC()}, sum, log); err != nil {
-			return time.Time{}, err
-		}
-		sum.Sent++
-		s.metrics.Sent.Inc()
-		return time.Time{}, nil
+	if sendErr != nil {
+		return s.sendFailed(ctx, r, sendErr, sum, log)
 	}
+	if _, err := s.finish(ctx, r, Outcome{State: StateSent, MsgID: msgID, At: s.now().UTC()}, sum, log); err != nil {
+		return time.Time{}, err
+	}
+	sum.Sent++
+	s.metrics.Sent.Inc()
+	return time.Time{}, nil
+}
 
+// sendFailed applies the retry policy (DESIGN §6) to a failed send.
+func (s *Service) sendFailed(ctx context.Context, r Row, sendErr error, sum *Summary, log *slog.Logger) (stop time.Time, err error) {
+	now := s.now()
 	v, code := classify(ctx, sendErr)
 	text := errorText(sendErr)
 	switch v {
@@ -300,7 +318,10 @@ func (s *Service) handle(ctx context.Context, r Row, sum *Summary) (stop time.Ti
 		s.metrics.Failed.Inc()
 		log.WarnContext(ctx, "reminder refused permanently", "errcode", code)
 		return time.Time{}, nil
+
 	case verdictDailyStop, verdictMinuteWait:
+		// The quota is the account's, shared by every instance: pause them
+		// all, and hand this row back without counting the attempt.
 		until := now.Add(time.Minute)
 		if v == verdictDailyStop {
 			until = nextMidnight(now, s.opts.Location)
@@ -317,10 +338,12 @@ func (s *Service) handle(ctx context.Context, r Row, sum *Summary) (stop time.Ti
 		}
 		sum.Released++
 		return until, nil
+
 	case verdictShutdown:
 		// Whether WeChat got it is unknown; the resend reuses client_msg_id.
 		return s.release(ctx, r, now, sum), nil
 	}
+
 	// Transient: -1, a token WeChat still refused after the adapter's
 	// refresh, HTTP 5xx, timeouts, unknown codes.
 	if r.Attempts >= s.opts.MaxAttempts {

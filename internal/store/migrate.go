@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	mysqldriver "github.com/go-sql-driver/mysql"
 )
 
 // migrationFS holds the versioned schema, one directory per driver. Files
@@ -189,6 +191,9 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 	run := func(tx *Store) error {
 		for i, st := range splitStatements(m.sql) {
 			if err := tx.q(ctx).Exec(st).Error; err != nil {
+				if indexAlreadyThere(tx.driver, st, err) {
+					continue
+				}
 				return fmt.Errorf("store: migration %04d_%s statement %d: %w", m.version, m.name, i+1, err)
 			}
 		}
@@ -202,6 +207,15 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 		return s.InTx(ctx, run)
 	}
 	return run(s)
+}
+
+// indexAlreadyThere reports a CREATE INDEX re-run on MySQL, which has no
+// IF NOT EXISTS for indexes (MariaDB has): the index exists, so the
+// statement's work is done and a re-run after a failure can go on.
+func indexAlreadyThere(driver, stmt string, err error) bool {
+	var me *mysqldriver.MySQLError
+	return driver == DriverMySQL && errors.As(err, &me) && me.Number == 1061 &&
+		strings.HasPrefix(strings.ToUpper(strings.TrimSpace(stmt)), "CREATE INDEX")
 }
 
 // lockMigrations takes a server-wide named lock on its own connection and

@@ -56,21 +56,19 @@ func (reminderSweepRow) TableName() string { return "reminder_sweeps" }
 
 // reminderClaimRow is what a claim reads of a row.
 type reminderClaimRow struct {
-	ID             int64     `gorm:"column:id"`
-	LicenceID      int64     `gorm:"column:licence_id"`
-	Stage          int       `gorm:"column:stage"`
-	ExpiryDate     civilDate `gorm:"column:expiry_date"`
-	LicenceVersion int       `gorm:"column:licence_version"`
-	OpenID         string    `gorm:"column:openid"`
-	State          string    `gorm:"column:state"`
-	Attempts       int       `gorm:"column:attempts"`
-	LeasedBy       *string   `gorm:"column:leased_by"`
+	ID         int64     `gorm:"column:id"`
+	LicenceID  int64     `gorm:"column:licence_id"`
+	Stage      int       `gorm:"column:stage"`
+	ExpiryDate civilDate `gorm:"column:expiry_date"`
+	OpenID     string    `gorm:"column:openid"`
+	State      string    `gorm:"column:state"`
+	Attempts   int       `gorm:"column:attempts"`
+	LeasedBy   *string   `gorm:"column:leased_by"`
 }
 
 type reminderTargetRow struct {
 	Status        string    `gorm:"column:status"`
 	ValidUntil    civilDate `gorm:"column:valid_until"`
-	Version       int       `gorm:"column:version"`
 	HolderID      int64     `gorm:"column:holder_id"`
 	HolderKind    string    `gorm:"column:holder_kind"`
 	HolderName    string    `gorm:"column:holder_name"`
@@ -279,7 +277,7 @@ func (r *Reminders) Claim(ctx context.Context, req reminder.ClaimRequest) ([]rem
 	if r.s.driver == DriverMySQL {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	const cols = "SELECT id, licence_id, stage, expiry_date, licence_version, openid, state, attempts, leased_by FROM reminders"
+	const cols = "SELECT id, licence_id, stage, expiry_date, openid, state, attempts, leased_by FROM reminders"
 	var claimed []reminderClaimRow
 	err := r.retry(ctx, func() error {
 		claimed = claimed[:0]
@@ -314,7 +312,7 @@ func (r *Reminders) Claim(ctx context.Context, req reminder.ClaimRequest) ([]rem
 	for i, c := range claimed {
 		row := reminder.Row{
 			ID: c.ID, LicenceID: c.LicenceID, Stage: c.Stage, ExpiryDate: c.ExpiryDate.Time,
-			LicenceVersion: c.LicenceVersion, OpenID: c.OpenID, State: reminder.StateSending,
+			OpenID: c.OpenID, State: reminder.StateSending,
 			Attempts: c.Attempts + 1, LeaseUntil: until,
 		}
 		if c.State == string(reminder.StateSending) {
@@ -436,7 +434,7 @@ func (r *Reminders) RecordReceipt(ctx context.Context, rc reminder.Receipt, stat
 // the holder's switch, and whether a nearer stage has a row.
 func (r *Reminders) Target(ctx context.Context, row reminder.Row) (reminder.Target, error) {
 	var rows []reminderTargetRow
-	err := r.s.q(ctx).Raw(`SELECT l.status, l.valid_until, l.version, l.holder_id,
+	err := r.s.q(ctx).Raw(`SELECT l.status, l.valid_until, l.holder_id,
   h.kind AS holder_kind, h.name AS holder_name, t.name AS type_name, d.name AS issuer_name,
   a.openid AS account_openid, a.holder_id AS account_holder, a.subscribed,
   EXISTS (SELECT 1 FROM reminder_optouts o WHERE o.licence_id = l.id AND o.holder_id = l.holder_id) AS opted_out,
@@ -455,7 +453,7 @@ WHERE l.id = ?`, dayParam(row.ExpiryDate), row.Stage, row.OpenID, row.LicenceID)
 	}
 	x := rows[0]
 	t := reminder.Target{
-		LicenceFound: true, Status: x.Status, ValidUntil: x.ValidUntil.ptr(), Version: x.Version,
+		LicenceFound: true, Status: x.Status, ValidUntil: x.ValidUntil.ptr(),
 		HolderID: x.HolderID, HolderKind: x.HolderKind, HolderName: x.HolderName,
 		TypeName: x.TypeName, IssuerName: x.IssuerName,
 		OptedOut: x.OptedOut, NearerStage: x.Nearer,

@@ -3,7 +3,7 @@
 
 CREATE TABLE IF NOT EXISTS reminders (
   id              INTEGER PRIMARY KEY AUTOINCREMENT,
-  licence_id      INTEGER  NOT NULL REFERENCES licences (id),
+  licence_id      INTEGER  NOT NULL,
   stage           INTEGER  NOT NULL,
   expiry_date     DATE     NOT NULL,
   licence_version INTEGER  NOT NULL,
@@ -60,3 +60,7 @@ CREATE TABLE IF NOT EXISTS reminder_receipts (
   received_at DATETIME NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_reminder_receipts_received ON reminder_receipts (received_at);
+
+-- Covering indexes for the sweep (see the MySQL migration).
+CREATE INDEX IF NOT EXISTS ix_licences_reminder ON licences (status, valid_until, type_code, holder_id, version);
+CREATE INDEX IF NOT EXISTS ix_accounts_reminder ON accounts (holder_id, subscribed);
