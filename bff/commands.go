@@ -187,13 +187,6 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "enqueued %d (skipped %d), sent %d, retried %d, failed %d, dead %d, cancelled %d, released %d, resent %d\n",
-		sum.Sweep.Pending, sum.Sweep.Skipped+int64(sum.Skipped), sum.Sent, sum.Retried, sum.Failed, sum.Dead, sum.Cancelled, sum.Released, sum.Resent)
-	if !sum.QuietUntil.IsZero() {
-		fmt.Fprintf(stdout, "quiet hours: sending resumes at %s\n", sum.QuietUntil.Format(time.RFC3339))
-	}
-	if !sum.PausedUntil.IsZero() {
-		fmt.Fprintf(stdout, "WeChat quota reached: sending paused until %s\n", sum.PausedUntil.Format(time.RFC3339))
-	}
+	fmt.Fprintln(stdout, sum.String())
 	return nil
 }

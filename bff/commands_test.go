@@ -64,7 +64,7 @@ func TestOfficerAddAndReminders(t *testing.T) {
 	zhang := s.login(t, "demo-citizen-zhangsan")
 	bindRealname(t, zhang, "张三", "140522198503120016")
 	out = s.run(t, "remind", "--once")
-	if !strings.Contains(out, "sent 1") {
+	if !strings.Contains(out, " 1 sent,") {
 		t.Fatalf("remind --once: %s", out)
 	}
 	var msgs struct {
@@ -84,7 +84,7 @@ func TestOfficerAddAndReminders(t *testing.T) {
 	if len(msgs.Items) != 1 || msgs.Items[0].ToUser != "demo-citizen-zhangsan" || !strings.HasPrefix(msgs.Items[0].URL, s.url+"/licences/") {
 		t.Fatalf("template messages: %+v", msgs.Items)
 	}
-	if out := s.run(t, "remind", "--once"); !strings.Contains(out, "sent 0") {
+	if out := s.run(t, "remind", "--once"); !strings.Contains(out, " 0 sent,") {
 		t.Fatalf("second remind --once sent again: %s", out)
 	}
 	if out := s.run(t, "remind", "--status"); !strings.Contains(out, "sent") {
