@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/yangcheng-county/elicence/internal/realname"
 )
 
@@ -44,18 +42,7 @@ func (r *Realname) PutChallenge(ctx context.Context, idHash string, ch realname.
 
 // GetChallenge implements realname.Store.
 func (r *Realname) GetChallenge(ctx context.Context, idHash string) (realname.Challenge, bool, error) {
-	b, err := r.c.rdb.Get(ctx, r.challengeKey(idHash)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return realname.Challenge{}, false, nil
-	}
-	if err != nil {
-		return realname.Challenge{}, false, unavailable(err)
-	}
-	var ch realname.Challenge
-	if err := json.Unmarshal(b, &ch); err != nil {
-		return realname.Challenge{}, false, fmt.Errorf("redisx: decode challenge: %w", err)
-	}
-	return ch, true, nil
+	return getJSON[realname.Challenge](ctx, r.c, r.challengeKey(idHash), "challenge")
 }
 
 // TakeChallenge implements realname.Store: DEL answers 1 to exactly one caller.

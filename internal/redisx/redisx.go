@@ -7,6 +7,7 @@ package redisx
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -110,4 +111,21 @@ func unavailable(err error) error {
 		return err
 	}
 	return fault.Unavailable("redis", err)
+}
+
+// getJSON reads the JSON value under key into a T; found is false when the
+// key does not exist. A Redis failure is wrapped as unavailable; a value
+// that does not decode is a bug, reported as such.
+func getJSON[T any](ctx context.Context, c *Client, key, what string) (v T, found bool, err error) {
+	b, err := c.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, unavailable(err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, false, fmt.Errorf("redisx: decode %s: %w", what, err)
+	}
+	return v, true, nil
 }

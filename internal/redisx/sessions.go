@@ -75,18 +75,7 @@ func (s *Sessions) TouchSession(ctx context.Context, idHash string, r auth.Recor
 
 // GetSession implements auth.Store.
 func (s *Sessions) GetSession(ctx context.Context, idHash string) (auth.Record, bool, error) {
-	b, err := s.c.rdb.Get(ctx, s.sessionKey(idHash)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return auth.Record{}, false, nil
-	}
-	if err != nil {
-		return auth.Record{}, false, unavailable(err)
-	}
-	var r auth.Record
-	if err := json.Unmarshal(b, &r); err != nil {
-		return auth.Record{}, false, fmt.Errorf("redisx: decode session: %w", err)
-	}
-	return r, true, nil
+	return getJSON[auth.Record](ctx, s.c, s.sessionKey(idHash), "session")
 }
 
 // DeleteSession implements auth.Store.
