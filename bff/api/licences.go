@@ -168,13 +168,11 @@ type usageItem struct {
 // usage answers GET /api/v1/licences/:id/usage: who verified the licence,
 // newest first.
 func (h *licenceHandlers) usage(c *gin.Context) {
-	p, _ := principalFrom(c)
-	id, ok := parseID(c.Param("id"))
+	holderID, id, ok := licenceParam(c)
 	if !ok {
-		respondError(c, errNotFound)
 		return
 	}
-	recs, err := h.verifier.LicenceUsage(c.Request.Context(), p.HolderID, id)
+	recs, err := h.verifier.LicenceUsage(c.Request.Context(), holderID, id)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -190,10 +188,8 @@ func (h *licenceHandlers) usage(c *gin.Context) {
 // own loads the licence named in the path if the caller holds it, and
 // answers 404 otherwise.
 func (h *licenceHandlers) own(c *gin.Context) (licence.Licence, bool) {
-	p, _ := principalFrom(c)
-	id, ok := parseID(c.Param("id"))
+	holderID, id, ok := licenceParam(c)
 	if !ok {
-		respondError(c, errNotFound)
 		return licence.Licence{}, false
 	}
 	l, err := h.licences.Licence(c.Request.Context(), id)
@@ -201,7 +197,7 @@ func (h *licenceHandlers) own(c *gin.Context) (licence.Licence, bool) {
 		respondError(c, dbFailure(err))
 		return licence.Licence{}, false
 	}
-	if p.HolderID == 0 || l.HolderID != p.HolderID {
+	if holderID == 0 || l.HolderID != holderID {
 		respondError(c, errNotFound)
 		return licence.Licence{}, false
 	}
@@ -265,6 +261,17 @@ func colourOrNull(c licence.Colour) *string {
 
 // parseID accepts the canonical decimal form of a positive int64 only, so
 // "012", "+12" or "12abc" name nothing rather than licence 12.
+// licenceParam is the caller's holder id and the licence id in the path. A
+// malformed id answers 404, exactly as someone else's licence does.
+func licenceParam(c *gin.Context) (holderID, licenceID int64, ok bool) {
+	p, _ := principalFrom(c)
+	id, ok := parseID(c.Param("id"))
+	if !ok {
+		respondError(c, errNotFound)
+	}
+	return p.HolderID, id, ok
+}
+
 func parseID(s string) (int64, bool) {
 	if s == "" || len(s) > 19 || s[0] == '0' {
 		return 0, false

@@ -35,13 +35,11 @@ type reminderSwitchRequest struct {
 }
 
 func (h *reminderHandlers) get(c *gin.Context) {
-	p, _ := principalFrom(c)
-	id, ok := parseID(c.Param("id"))
+	holderID, id, ok := licenceParam(c)
 	if !ok {
-		respondError(c, errNotFound)
 		return
 	}
-	enabled, err := h.prefs.Enabled(c.Request.Context(), p.HolderID, id)
+	enabled, err := h.prefs.Enabled(c.Request.Context(), holderID, id)
 	if err != nil {
 		respondError(c, reminderFailure(err))
 		return
@@ -50,10 +48,8 @@ func (h *reminderHandlers) get(c *gin.Context) {
 }
 
 func (h *reminderHandlers) put(c *gin.Context) {
-	p, _ := principalFrom(c)
-	id, ok := parseID(c.Param("id"))
+	holderID, id, ok := licenceParam(c)
 	if !ok {
-		respondError(c, errNotFound)
 		return
 	}
 	var req reminderSwitchRequest
@@ -61,7 +57,7 @@ func (h *reminderHandlers) put(c *gin.Context) {
 		respondError(c, errBadRequest)
 		return
 	}
-	if err := h.prefs.SetEnabled(c.Request.Context(), p.HolderID, id, *req.Enabled); err != nil {
+	if err := h.prefs.SetEnabled(c.Request.Context(), holderID, id, *req.Enabled); err != nil {
 		respondError(c, reminderFailure(err))
 		return
 	}
