@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
-	_ "github.com/go-sql-driver/mysql"
+	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
 )
 
 // TestServeRefusesBadConfig: a bad value stops the server before it listens,
@@ -95,7 +91,7 @@ func TestOfficerAddAndReminders(t *testing.T) {
 // TestServeOnMySQLNeedsMigrate: on MySQL, serve refuses a schema that
 // `bff migrate` has not brought up to date, then serves once it has.
 func TestServeOnMySQLNeedsMigrate(t *testing.T) {
-	dsn := mysqlTestDatabase(t)
+	dsn := mysqltest.DSN(t)
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -122,34 +118,6 @@ func TestServeOnMySQLNeedsMigrate(t *testing.T) {
 	if code := zhang.call("GET", "/api/v1/licences", nil, &list); code != 200 || len(list.Items) != 3 {
 		t.Fatalf("licences on MySQL: %d %d", code, len(list.Items))
 	}
-}
-
-// mysqlTestDatabase creates a fresh database on the test MariaDB and drops
-// it afterwards. An unreachable server fails the test: never skipped.
-func mysqlTestDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("ELICENCE_TEST_MYSQL_DSN")
-	if base == "" {
-		base = "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC"
-	}
-	db, err := sql.Open("mysql", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("MariaDB is required for this test (ELICENCE_TEST_MYSQL_DSN=%q): %v", base, err)
-	}
-	name := fmt.Sprintf("elic_e2e_%d", time.Now().UnixNano())
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.Exec("DROP DATABASE " + name)
-		db.Close()
-	})
-	return strings.Replace(base, "/test?", "/"+name+"?", 1)
 }
 
 func bindRealname(t *testing.T, u *user, name, id string) {

@@ -25,14 +25,12 @@ import (
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
-// drivers are the databases the licence and verification suites run on.
-var drivers = []string{store.DriverSQLite, store.DriverMySQL}
-
 func forEachDriver(t *testing.T, fn func(t *testing.T, driver string)) {
-	for _, d := range drivers {
+	for _, d := range storetest.Drivers {
 		t.Run(d, func(t *testing.T) { fn(t, d) })
 	}
 }

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +17,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/gin-gonic/gin"
-	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yangcheng-county/elicence/internal/auth"
@@ -33,6 +28,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
@@ -148,7 +144,6 @@ type testServer struct {
 
 func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	t.Helper()
-	ctx := context.Background()
 	ts := &testServer{
 		t:         t,
 		clock:     &testClock{t: time.Now().UTC().Truncate(time.Second)},
@@ -170,24 +165,11 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	driver, dsn := store.DriverSQLite, filepath.Join(t.TempDir(), "elicence.db")
+	driver := store.DriverSQLite
 	if opts.Driver == store.DriverMySQL {
-		driver, dsn = store.DriverMySQL, freshMySQLDatabase(t)
+		driver = store.DriverMySQL
 	}
-	st, err := store.Open(ctx, driver, dsn, store.WithSealer(sealer), store.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SeedCatalogue(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SeedDemo(ctx, ts.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Seeded(t, driver, storetest.DSN(t, driver), ts.clock.Now(), store.WithSealer(sealer), store.WithLogger(log))
 	ts.store = st
 
 	ts.fake, ts.fakeURL = testFakeWeChat(t)
@@ -291,47 +273,6 @@ func randomKey(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return k
-}
-
-// freshMySQLDatabase creates elic_test_<random> on the server named by
-// ELICENCE_TEST_MYSQL_DSN, returns its DSN and drops it at cleanup. An
-// unreachable server fails the test.
-func freshMySQLDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("ELICENCE_TEST_MYSQL_DSN")
-	if admin == "" {
-		admin = "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC&multiStatements=true"
-	}
-	cfg, err := mysqldriver.ParseDSN(admin)
-	if err != nil {
-		t.Fatalf("ELICENCE_TEST_MYSQL_DSN: %v", err)
-	}
-	db, err := sql.Open("mysql", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("MariaDB at %s is unreachable (set ELICENCE_TEST_MYSQL_DSN): %v", cfg.Addr, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "elic_test_" + hex.EncodeToString(b[:])
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("mysql", admin)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name)
-	})
-	cfg.DBName = name
-	return cfg.FormatDSN()
 }
 
 // do sends one request through the router. A non-nil body is sent as JSON;

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
@@ -328,10 +328,7 @@ func TestVerificationDatabaseDown(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
 		w := newWorld(t, testServerOpts{Driver: driver})
 		ctx := context.Background()
-		dsn := filepath.Join(t.TempDir(), "gone.db")
-		if driver == store.DriverMySQL {
-			dsn = freshMySQLDatabase(t)
-		}
+		dsn := storetest.DSN(t, driver)
 		sealer, err := secure.NewSealer(randomKey(t), randomKey(t))
 		if err != nil {
 			t.Fatal(err)

@@ -3,30 +3,26 @@ package reminder_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/glebarez/go-sqlite" // raw connections for seeding
-	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/reminder/wxsender"
-	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
@@ -44,12 +40,10 @@ const (
 	appSecret = "reminder-test-secret"
 	// wxTimeout bounds each WeChat call; the timeout test's fault waits
 	// longer. It is generous so a loaded machine does not time out sends.
-	wxTimeout   = 3 * time.Second
-	templateID  = "tpl-expiry-0001"
-	publicURL   = "https://elic.test"
-	childEnv    = "ELICENCE_REMINDER_TEST_CHILD"
-	defaultDSN  = "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC&multiStatements=true"
-	mysqlDSNEnv = "ELICENCE_TEST_MYSQL_DSN"
+	wxTimeout  = 3 * time.Second
+	templateID = "tpl-expiry-0001"
+	publicURL  = "https://elic.test"
+	childEnv   = "ELICENCE_REMINDER_TEST_CHILD"
 )
 
 var shanghai = store.DateLocation()
@@ -132,56 +126,6 @@ type fixture struct {
 	redis  *redisx.Client
 }
 
-func testSealer(t testing.TB) *secure.Sealer {
-	s, err := secure.NewSealer(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// freshMySQL creates a database of its own on the test server and drops it
-// at cleanup. An unreachable server fails the test.
-func freshMySQL(t testing.TB) string {
-	t.Helper()
-	admin := os.Getenv(mysqlDSNEnv)
-	if admin == "" {
-		admin = defaultDSN
-	}
-	cfg, err := mysqldriver.ParseDSN(admin)
-	if err != nil {
-		t.Fatalf("%s: %v", mysqlDSNEnv, err)
-	}
-	db, err := sql.Open("mysql", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		t.Fatalf("MariaDB at %s is unreachable (set %s): %v", cfg.Addr, mysqlDSNEnv, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "elic_test_" + hex.EncodeToString(b[:])
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	cfg.DBName = name
-	cfg.MultiStatements = false
-	return cfg.FormatDSN()
-}
-
 func newFixture(t testing.TB, driver string) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -194,19 +138,12 @@ func newFixture(t testing.TB, driver string) *fixture {
 		clock:  &clock{t: at(2025, 3, 10, 10, 0)},
 		nextID: 1,
 	}
-	var rawDSN string
-	switch driver {
-	case store.DriverMySQL:
-		f.dsn = freshMySQL(t)
-		rawDSN = f.dsn
-	case store.DriverSQLite:
-		f.dsn = filepath.Join(t.TempDir(), "elicence.db")
-		rawDSN = f.dsn + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	f.dsn = storetest.DSN(t, driver)
+	rawDSN := f.dsn
+	if driver == store.DriverSQLite {
+		rawDSN += "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	}
-	f.st = f.open()
-	if err := f.st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	f.st = storetest.Migrated(t, driver, f.dsn)
 	if err := f.st.SeedCatalogue(ctx); err != nil {
 		t.Fatalf("catalogue: %v", err)
 	}
@@ -231,12 +168,7 @@ func newFixture(t testing.TB, driver string) *fixture {
 // instance of the service would.
 func (f *fixture) open() *store.Store {
 	f.t.Helper()
-	st, err := store.Open(f.ctx, f.driver, f.dsn, store.WithSealer(testSealer(f.t)))
-	if err != nil {
-		f.t.Fatalf("open store: %v", err)
-	}
-	f.t.Cleanup(func() { st.Close() })
-	return st
+	return storetest.Open(f.t, f.driver, f.dsn)
 }
 
 func (f *fixture) exec(q string, args ...any) {
@@ -519,7 +451,7 @@ func runChild() int {
 		log.Error("child failed", "error", err)
 		return 2
 	}
-	st, err := store.Open(ctx, os.Getenv(childDriver), os.Getenv(childDSN), store.WithSealer(mustSealer()))
+	st, err := store.Open(ctx, os.Getenv(childDriver), os.Getenv(childDSN), store.WithSealer(storetest.Sealer()))
 	if err != nil {
 		return fail(err)
 	}
@@ -579,12 +511,4 @@ func runChild() int {
 	}
 	log.Info("child done", "sent", sum.Sent, "claimed", sum.Claimed, "retried", sum.Retried)
 	return 0
-}
-
-func mustSealer() *secure.Sealer {
-	s, err := secure.NewSealer(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32))
-	if err != nil {
-		panic(err)
-	}
-	return s
 }

@@ -3,20 +3,13 @@ package store
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	mysqldriver "github.com/go-sql-driver/mysql"
-
 	"github.com/yangcheng-county/elicence/internal/secure"
+	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
 )
-
-const defaultTestMySQLDSN = "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC&multiStatements=true"
 
 func testSealer(t *testing.T) *secure.Sealer {
 	t.Helper()
@@ -38,59 +31,16 @@ func testCtx(t *testing.T) context.Context {
 type backend struct {
 	name string
 	// dsn returns the DSN of a new empty database, dropped at cleanup.
-	dsn func(t *testing.T) string
+	dsn func(t testing.TB) string
 }
 
 func backends() []backend {
 	return []backend{
-		{name: DriverSQLite, dsn: func(t *testing.T) string {
+		{name: DriverSQLite, dsn: func(t testing.TB) string {
 			return filepath.Join(t.TempDir(), "data", "elicence.db")
 		}},
-		{name: DriverMySQL, dsn: freshMySQLDatabase},
+		{name: DriverMySQL, dsn: mysqltest.DSN},
 	}
-}
-
-// freshMySQLDatabase creates elic_test_<random> on the server named by
-// ELICENCE_TEST_MYSQL_DSN and drops it when the test ends. An unreachable
-// server fails the test: the MySQL path must not go untested silently.
-func freshMySQLDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("ELICENCE_TEST_MYSQL_DSN")
-	if admin == "" {
-		admin = defaultTestMySQLDSN
-	}
-	cfg, err := mysqldriver.ParseDSN(admin)
-	if err != nil {
-		t.Fatalf("ELICENCE_TEST_MYSQL_DSN is not a valid DSN: %v", err)
-	}
-	db, err := sql.Open("mysql", admin)
-	if err != nil {
-		t.Fatalf("MariaDB/MySQL test server: %v", err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("MariaDB/MySQL test server unreachable at %s (set ELICENCE_TEST_MYSQL_DSN): %v", cfg.Addr, err)
-	}
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	name := "elic_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	cfg.DBName = name
-	cfg.MultiStatements = false
-	return cfg.FormatDSN()
 }
 
 func openStore(t *testing.T, driver, dsn string, migrate bool) *Store {

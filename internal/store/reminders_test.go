@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
 )
 
 // remFixture holds the reference data the reminder tests build licences on.
@@ -514,7 +515,7 @@ func TestReminderTargetReadsLicenceAndAccount(t *testing.T) {
 // licences and accounts from the covering indexes of migration 0002, never
 // scanning a table or looking rows up by primary key.
 func TestReminderSweepUsesIndex(t *testing.T) {
-	s := openStore(t, DriverMySQL, freshMySQLDatabase(t), true)
+	s := openStore(t, DriverMySQL, mysqltest.DSN(t), true)
 	f := newRemFixture(t, s)
 	ctx := testCtx(t)
 	// 4,000 licences spread over ten years, a holder and account each.

@@ -1,31 +1,18 @@
 package verify_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	mysqldriver "github.com/go-sql-driver/mysql"
 
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
-	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/verify"
 )
-
-const defaultMySQLDSN = "root@tcp(127.0.0.1:3306)/test?parseTime=true&loc=UTC&multiStatements=true"
-
-// backends are the databases every integration test runs on.
-var backends = []string{store.DriverSQLite, store.DriverMySQL}
 
 // env is a seeded store, a Redis of the test's own and the services on top.
 type env struct {
@@ -53,22 +40,8 @@ type envOptions struct {
 func newEnv(t testing.TB, driver string, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
-	sealer, err := secure.NewSealer(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := testDSN(t, driver)
-	st, err := store.Open(ctx, driver, dsn, store.WithSealer(sealer))
-	if err != nil {
-		t.Fatalf("open %s: %v", driver, err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SeedDemo(ctx, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	dsn := storetest.DSN(t, driver)
+	st := storetest.Seeded(t, driver, dsn, time.Now())
 	rc := o.redis
 	if rc == nil {
 		rc = redistest.Open(t)
@@ -144,52 +117,4 @@ func (e *env) mint(t testing.TB, l licence.Licence, scope showcode.Scope) showco
 		t.Fatal(err)
 	}
 	return c
-}
-
-func testDSN(t testing.TB, driver string) string {
-	if driver == store.DriverSQLite {
-		return filepath.Join(t.TempDir(), "elicence.db")
-	}
-	return freshMySQL(t)
-}
-
-// freshMySQL creates a database of the test's own on the server named by
-// ELICENCE_TEST_MYSQL_DSN and drops it at cleanup. An unreachable server
-// fails the test rather than skipping the MySQL half of the suite.
-func freshMySQL(t testing.TB) string {
-	t.Helper()
-	admin := os.Getenv("ELICENCE_TEST_MYSQL_DSN")
-	if admin == "" {
-		admin = defaultMySQLDSN
-	}
-	cfg, err := mysqldriver.ParseDSN(admin)
-	if err != nil {
-		t.Fatalf("ELICENCE_TEST_MYSQL_DSN: %v", err)
-	}
-	db, err := sql.Open("mysql", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("MariaDB/MySQL at %s is unreachable (set ELICENCE_TEST_MYSQL_DSN): %v", cfg.Addr, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "elic_test_" + hex.EncodeToString(b[:])
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	cfg.DBName = name
-	cfg.MultiStatements = false
-	return cfg.FormatDSN()
 }

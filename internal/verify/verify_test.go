@@ -14,6 +14,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
@@ -23,7 +24,7 @@ const (
 )
 
 func forEachBackend(t *testing.T, fn func(t *testing.T, driver string)) {
-	for _, d := range backends {
+	for _, d := range storetest.Drivers {
 		t.Run(d, func(t *testing.T) { fn(t, d) })
 	}
 }
