@@ -258,7 +258,7 @@ func TestCatalogue(t *testing.T) {
 		t.Fatalf("catalogue = %v, want %v", gotNames, wantNames)
 	}
 
-	// The driving licence face is spelled out in the brief of the catalogue.
+	// The driving licence face follows the fields printed on the card itself.
 	var dl licence.Type
 	for _, ty := range types {
 		if ty.Code == TypeDrivingLicence {
