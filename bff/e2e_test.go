@@ -23,6 +23,8 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/yangcheng-county/elicence/internal/testkit"
 )
 
 // server is `bff serve` running as a real process in embedded mode.
@@ -30,24 +32,7 @@ type server struct {
 	url  string
 	bin  string
 	env  []string
-	logs *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *testkit.LogBuffer
 }
 
 // buildBinary compiles the server once per test run.
@@ -84,7 +69,7 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 	}
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	s := &server{url: base, bin: bin, logs: &lockedBuffer{}}
+	s := &server{url: base, bin: bin, logs: &testkit.LogBuffer{}}
 	s.env = append(os.Environ(),
 		"ELICENCE_HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port),
 		"ELICENCE_PUBLIC_URL="+base,

@@ -29,6 +29,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
+	"github.com/yangcheng-county/elicence/internal/testkit"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
@@ -76,38 +77,6 @@ func testFakeWeChat(t testing.TB) (*fakewx.Server, string) {
 	return sharedFake.fake, sharedFake.srv.URL
 }
 
-// testClock is the settable clock of a test server.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testServerOpts vary a test server; the zero value is the usual one.
 type testServerOpts struct {
 	// Driver is store.DriverSQLite (default) or store.DriverMySQL.
@@ -134,8 +103,8 @@ type testServer struct {
 	outbox    *sms.DevOutbox
 	fake      *fakewx.Server
 	fakeURL   string
-	clock     *testClock
-	logs      *syncBuffer
+	clock     *testkit.Clock
+	logs      *testkit.LogBuffer
 	publicURL string
 	deps      Deps
 	// reminders is the expiry-reminder outbox on the test store.
@@ -146,8 +115,8 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	t.Helper()
 	ts := &testServer{
 		t:         t,
-		clock:     &testClock{t: time.Now().UTC().Truncate(time.Second)},
-		logs:      &syncBuffer{},
+		clock:     testkit.NewClock(time.Now().UTC().Truncate(time.Second)),
+		logs:      &testkit.LogBuffer{},
 		publicURL: opts.PublicURL,
 	}
 	if ts.publicURL == "" {

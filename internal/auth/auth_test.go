@@ -14,6 +14,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
+	"github.com/yangcheng-county/elicence/internal/testkit"
 )
 
 // fakeProvider plays WeChat: it hands out codes for openids.
@@ -49,25 +50,12 @@ func (m *memAccounts) Ensure(_ context.Context, openid string) (account.Account,
 	return account.Account{OpenID: openid}, nil
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	svc      *auth.Service
 	client   *redisx.Client
 	provider *fakeProvider
 	accounts *memAccounts
-	clock    *clock
+	clock    *testkit.Clock
 }
 
 func newFixture(t *testing.T, c *redisx.Client) *fixture {
@@ -84,7 +72,7 @@ func newFixture(t *testing.T, c *redisx.Client) *fixture {
 			"code-empty": {},
 		}},
 		accounts: &memAccounts{ensured: map[string]bool{}},
-		clock:    &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)},
+		clock:    testkit.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)),
 	}
 	f.svc, err = auth.NewService(store, f.provider, f.accounts, auth.Options{
 		RedirectURI: "https://elic.example/api/v1/auth/wechat/callback",

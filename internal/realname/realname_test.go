@@ -21,6 +21,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/testkit"
 )
 
 const (
@@ -59,24 +60,12 @@ func (m *memAccounts) holderOf(openid string) int64 {
 	return m.bound[openid]
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	svc      *realname.Service
 	client   *redisx.Client
 	outbox   *sms.DevOutbox
 	accounts *memAccounts
-	clock    *clock
+	clock    *testkit.Clock
 	logs     *bytes.Buffer
 }
 
@@ -91,7 +80,7 @@ func newFixture(t *testing.T, gw sms.Gateway) *fixture {
 		client:   c,
 		outbox:   sms.NewDevOutbox(0, nil),
 		accounts: &memAccounts{bound: map[string]int64{}},
-		clock:    &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)},
+		clock:    testkit.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)),
 		logs:     &bytes.Buffer{},
 	}
 	if gw == nil {

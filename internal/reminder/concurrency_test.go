@@ -322,7 +322,7 @@ func TestReminderDispatcherKilled(t *testing.T) {
 	}
 
 	logged := map[int64]bool{}
-	for _, rec := range f.logs.records("resending row that was in flight") {
+	for _, rec := range records(f.logs, "resending row that was in flight") {
 		logged[int64(rec["row_id"].(float64))] = true
 	}
 	var dup []int64

@@ -1,7 +1,6 @@
 package reminder_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/reminder/wxsender"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
+	"github.com/yangcheng-county/elicence/internal/testkit"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
@@ -63,38 +62,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects log lines written by several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the JSON log records whose msg is msg.
-func (b *syncBuffer) records(msg string) []map[string]any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// records returns the JSON log records in logs whose msg is msg.
+func records(logs *testkit.LogBuffer, msg string) []map[string]any {
 	var out []map[string]any
-	for _, line := range strings.Split(b.buf.String(), "\n") {
+	for _, line := range strings.Split(logs.String(), "\n") {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
 			out = append(out, rec)
@@ -118,8 +89,8 @@ type fixture struct {
 	st     *store.Store
 	rem    *store.Reminders
 	raw    *sql.DB
-	clock  *clock
-	logs   *syncBuffer
+	clock  *testkit.Clock
+	logs   *testkit.LogBuffer
 	log    *slog.Logger
 	issuer int64
 	nextID int64
@@ -131,11 +102,11 @@ func newFixture(t testing.TB, driver string) *fixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	fake.Reset()
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	f := &fixture{
 		t: t, ctx: ctx, driver: driver, logs: logs,
 		log:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		clock:  &clock{t: at(2025, 3, 10, 10, 0)},
+		clock:  testkit.NewClock(at(2025, 3, 10, 10, 0)),
 		nextID: 1,
 	}
 	f.dsn = storetest.DSN(t, driver)

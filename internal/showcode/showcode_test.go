@@ -15,6 +15,7 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/yangcheng-county/elicence/internal/showcode"
+	"github.com/yangcheng-county/elicence/internal/testkit"
 )
 
 // memStore is an in-memory Store with the same semantics as the Redis one,
@@ -67,23 +68,11 @@ func (m *memStore) Consume(_ context.Context, hash, officer string) (showcode.Re
 	return showcode.Record{}, false, showcode.ErrInvalid
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 const publicURL = "https://elicence.yangcheng.gov.cn"
 
-func newService(t *testing.T) (*showcode.Service, *memStore, *clock) {
+func newService(t *testing.T) (*showcode.Service, *memStore, *testkit.Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	st := newMemStore(clk.Now)
 	svc, err := showcode.NewService(st, showcode.Options{PublicURL: publicURL + "/", TTL: 60 * time.Second, Now: clk.Now})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/testkit"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
@@ -24,28 +25,11 @@ const (
 	secret = "fake-secret"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	t     *testing.T
 	fake  *fakewx.Server
 	srv   *httptest.Server
-	clock *clock
+	clock *testkit.Clock
 }
 
 // newEnv mounts a fake at MountPath of an httptest server whose URL is the
@@ -55,7 +39,7 @@ func newEnv(t *testing.T, opts ...fakewx.Option) *env {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	clk := &clock{now: time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC))
 	users := []fakewx.DemoUser{
 		{OpenID: "demo-citizen-zhangsan", Label: "张三"},
 		{OpenID: "demo-snapshot", Label: "快照", Snapshot: true},
@@ -188,7 +172,7 @@ func TestMessagesAndStatsEndpoints(t *testing.T) {
 	e := newEnv(t)
 	tok := e.token(false)
 	r1 := e.send(tok, okMessage("cid-a"))
-	e.clock.Advance(time.Second)
+	e.clock.Add(time.Second)
 	r2 := e.send(tok, okMessage("cid-b"))
 	dup := e.send(tok, okMessage("cid-a"))
 	if dup["msgid"] != r1["msgid"] {
@@ -311,12 +295,12 @@ func TestStableTokenSemantics(t *testing.T) {
 
 	// Five minutes before expiry, normal mode hands out a new token while
 	// the old one lives on until it expires.
-	e.clock.Advance(2*time.Hour - 4*time.Minute)
+	e.clock.Add(2*time.Hour - 4*time.Minute)
 	t4 := e.token(false)
 	if t4 == t3 || ticketCode(t3) != 0 {
 		t.Fatal("renewal near expiry wrong")
 	}
-	e.clock.Advance(5 * time.Minute)
+	e.clock.Add(5 * time.Minute)
 	if c := ticketCode(t3); c != 42001 {
 		t.Fatalf("expired token: errcode %d, want 42001", c)
 	}
@@ -361,7 +345,7 @@ func TestPlainTokenReplacesPrevious(t *testing.T) {
 	if check(t1) != 0 {
 		t.Fatal("old token died at once")
 	}
-	e.clock.Advance(6 * time.Minute)
+	e.clock.Add(6 * time.Minute)
 	if check(t1) != 42001 || check(t2) != 0 {
 		t.Fatal("old token should expire five minutes after replacement")
 	}
@@ -439,7 +423,7 @@ func TestOAuth(t *testing.T) {
 	}
 
 	_, loc = authorize(url.Values{"fake_openid": {"demo-citizen-zhangsan"}})
-	e.clock.Advance(6 * time.Minute)
+	e.clock.Add(6 * time.Minute)
 	if c := errcode(exchange(loc.Query().Get("code"))); c != 40029 {
 		t.Fatalf("expired code: %d", c)
 	}
