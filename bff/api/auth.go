@@ -22,20 +22,31 @@ type authHandlers struct {
 }
 
 // login sends the browser to WeChat's authorize page; next (a path on this
-// site) is where the callback lands afterwards.
+// site) is where the callback lands afterwards. The state also goes into a
+// cookie scoped to the callback, so only this browser can complete the login.
 func (h *authHandlers) login(c *gin.Context) {
-	u, err := h.auth.BeginLogin(c.Request.Context(), c.Query("next"))
+	u, state, err := h.auth.BeginLogin(c.Request.Context(), c.Query("next"))
 	if err != nil {
 		respondError(c, err)
 		return
 	}
+	h.sessions.setOAuthCookie(c, state, int(auth.StateTTL.Seconds()))
 	c.Redirect(http.StatusFound, u)
 }
 
 // callback is where WeChat sends the browser back with code and state.
 func (h *authHandlers) callback(c *gin.Context) {
 	ctx := c.Request.Context()
-	id, next, err := h.auth.CompleteLogin(ctx, c.Query("code"), c.Query("state"))
+	bound, _ := c.Cookie(oauthCookie)
+	h.sessions.setOAuthCookie(c, "", -1) // one try per login, whatever happens
+	state := c.Query("state")
+	if state != "" && c.Query("code") != "" && !auth.SameBrowser(bound, state) {
+		// A callback URL opened by a browser that did not start this login:
+		// someone else's code and state. The state is left for its owner.
+		respondError(c, auth.ErrStateInvalid)
+		return
+	}
+	id, next, err := h.auth.CompleteLogin(ctx, c.Query("code"), state)
 	if err != nil {
 		respondError(c, err)
 		return

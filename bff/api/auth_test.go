@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -183,6 +184,59 @@ func TestAuthCallbackWeChatDown(t *testing.T) {
 		w := ts.do(http.MethodGet, cb, nil, "")
 		if w.Code != http.StatusServiceUnavailable || errorCode(w) != "dependency_unavailable" || sessionFrom(w) != nil {
 			t.Errorf("fault %+v: %d %s", f, w.Code, w.Body)
+		}
+	}
+}
+
+// A callback is accepted only from the browser that started the login: a
+// callback URL captured by an attacker (their own code and state) and sent
+// to a victim must not log the victim into the attacker's account, where
+// the victim would then bind their own real name for the attacker (login
+// CSRF, RFC 6749 §10.12).
+func TestAuthCallbackBoundToBrowser(t *testing.T) {
+	for _, publicURL := range []string{"https://elic.test", "http://127.0.0.1:8080"} {
+		ts := newTestServer(t, testServerOpts{PublicURL: publicURL})
+		login := ts.do(http.MethodGet, "/api/v1/auth/wechat/login?next=/", nil, "")
+		var binding *http.Cookie
+		for _, c := range login.Result().Cookies() {
+			if c.Name == testOAuthCookie {
+				binding = c
+			}
+		}
+		wantSecure := strings.HasPrefix(publicURL, "https:")
+		if binding == nil || binding.Value == "" || !binding.HttpOnly || binding.SameSite != http.SameSiteLaxMode ||
+			binding.Path != CallbackPath || binding.Secure != wantSecure || binding.MaxAge <= 0 || binding.MaxAge > int(auth.StateTTL.Seconds()) {
+			t.Fatalf("%s: login binding cookie = %+v", publicURL, binding)
+		}
+
+		cb := ts.wechatAuthorize("/licences", store.DemoCitizenZhangsan, nil) // the attacker's callback
+		send := func(value string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest(http.MethodGet, cb, nil)
+			if value != "" {
+				req.AddCookie(&http.Cookie{Name: testOAuthCookie, Value: value})
+			}
+			w := httptest.NewRecorder()
+			ts.router.ServeHTTP(w, req)
+			return w
+		}
+		for name, value := range map[string]string{"no binding cookie": "", "another login's cookie": binding.Value} {
+			w := send(value)
+			if w.Code != http.StatusBadRequest || errorCode(w) != "oauth_state_invalid" || sessionFrom(w) != nil {
+				t.Errorf("%s: %s: %d %s, want 400 oauth_state_invalid and no session", publicURL, name, w.Code, w.Body)
+			}
+		}
+		// The browser that started the login still completes it, and its
+		// binding cookie is dropped.
+		w := ts.do(http.MethodGet, cb, nil, "")
+		if w.Code != http.StatusFound || sessionFrom(w) == nil {
+			t.Fatalf("%s: own callback: %d %s", publicURL, w.Code, w.Body)
+		}
+		cleared := false
+		for _, c := range w.Result().Cookies() {
+			cleared = cleared || c.Name == testOAuthCookie && c.MaxAge < 0
+		}
+		if !cleared {
+			t.Errorf("%s: callback left the binding cookie in place", publicURL)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -145,6 +146,29 @@ func securityHeaders() gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// maxAPIBody bounds an API request body. The largest real one (a scanned
+// code and a purpose) is well under 1 KiB.
+const maxAPIBody = 64 << 10
+
+var errTooLarge = &publicError{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "请求内容过大"}
+
+// limitBody keeps a caller from making the server buffer an arbitrarily
+// large body: a declared length over the limit is refused before reading,
+// and an undeclared one is cut off at the limit (the decode then fails).
+// /wechat/events bounds its own body.
+func limitBody(c *gin.Context) {
+	if !strings.HasPrefix(c.Request.URL.Path, "/api/") || c.Request.Body == nil {
+		c.Next()
+		return
+	}
+	if c.Request.ContentLength > maxAPIBody {
+		respondError(c, errTooLarge)
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxAPIBody)
+	c.Next()
 }
 
 // Context keys set by middleware.

@@ -193,3 +193,24 @@ func TestRealnameResendThrottle(t *testing.T) {
 		t.Fatalf("immediate resend: %d %s", w.Code, w.Body)
 	}
 }
+
+// Someone who knows 张三's name and ID number must not be able to turn the
+// binding flow into an SMS cannon aimed at his phone by switching WeChat
+// accounts: the resend throttle holds per ID number as well as per account.
+func TestRealnameResendThrottlePerIDNumber(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+	a, b := ts.login(store.DemoCitizenWangwu), ts.login(store.DemoCitizenLisi)
+	if w, _ := ts.startRealname(a, store.DemoZhangsanName, store.DemoZhangsanIDNumber); w.Code != http.StatusOK {
+		t.Fatalf("first start: %d %s", w.Code, w.Body)
+	}
+	if w, _ := ts.startRealname(b, store.DemoZhangsanName, store.DemoZhangsanIDNumber); w.Code != http.StatusTooManyRequests || errorCode(w) != "rate_limited" {
+		t.Fatalf("same number from another account at once: %d %s", w.Code, w.Body)
+	}
+	if n := len(ts.outbox.List()); n != 1 {
+		t.Fatalf("%d SMS sent to one phone within the resend interval, want 1", n)
+	}
+	// The other account is not held back for a different number.
+	if w, _ := ts.startRealname(b, store.DemoLisiName, store.DemoLisiIDNumber); w.Code != http.StatusOK {
+		t.Fatalf("other number: %d %s", w.Code, w.Body)
+	}
+}

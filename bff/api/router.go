@@ -126,8 +126,10 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	}
 	public, _ := url.Parse(d.PublicURL)
 	sess := &sessions{auth: d.Auth, accounts: d.Accounts, holders: d.Holders, secure: public.Scheme == "https"}
-	r.Use(requestID(), recovery(d.Log), securityHeaders(), d.Metrics.middleware(), accessLog(d.Log),
-		requireJSONWrites, sess.middleware)
+	// recovery sits inside metrics and the access log, so a panicked
+	// request is counted and logged as the 500 it became.
+	r.Use(requestID(), securityHeaders(), d.Metrics.middleware(), accessLog(d.Log), recovery(d.Log),
+		limitBody, requireJSONWrites, sess.middleware)
 
 	sys := &systemHandlers{ready: d.Ready, now: d.Now, static: d.StaticDir}
 	r.GET("/healthz", sys.healthz)

@@ -109,6 +109,10 @@ type testServer struct {
 	deps      Deps
 	// reminders is the expiry-reminder outbox on the test store.
 	reminders *store.Reminders
+	// oauthBinding holds, per OAuth state, the login-binding cookie that
+	// /login set; do sends it back on that state's callback, as the browser
+	// that started the login would.
+	oauthBinding map[string]string
 }
 
 func newTestServer(t *testing.T, opts testServerOpts) *testServer {
@@ -263,10 +267,19 @@ func (ts *testServer) do(method, path string, body any, cookie string) *httptest
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
 	}
+	if req.URL.Path == CallbackPath {
+		if v, ok := ts.oauthBinding[req.URL.Query().Get("state")]; ok {
+			req.AddCookie(&http.Cookie{Name: testOAuthCookie, Value: v})
+		}
+	}
 	w := httptest.NewRecorder()
 	ts.router.ServeHTTP(w, req)
 	return w
 }
+
+// testOAuthCookie is the cookie that ties a login's state to the browser
+// that started it.
+const testOAuthCookie = "elic_oauth"
 
 // noRedirect is an HTTP client that reports redirects instead of following.
 var noRedirect = &http.Client{
@@ -288,6 +301,14 @@ func (ts *testServer) wechatAuthorize(next, openid string, extra url.Values) str
 		ts.t.Fatal(err)
 	}
 	q := u.Query()
+	for _, c := range w.Result().Cookies() {
+		if c.Name == testOAuthCookie {
+			if ts.oauthBinding == nil {
+				ts.oauthBinding = map[string]string{}
+			}
+			ts.oauthBinding[q.Get("state")] = c.Value
+		}
+	}
 	q.Set("fake_openid", openid)
 	for k, v := range extra {
 		q[k] = v

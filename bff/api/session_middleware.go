@@ -16,6 +16,10 @@ import (
 // sessionCookie holds the raw session id; only its hash is stored.
 const sessionCookie = "elic_session"
 
+// oauthCookie ties a login's OAuth state to the browser that started it;
+// it is sent only to the callback.
+const oauthCookie = "elic_oauth"
+
 // errJSONRequired answers state-changing API calls that are not JSON.
 var errJSONRequired = &publicError{Status: http.StatusUnsupportedMediaType, Code: "json_required", Message: "请求必须是 JSON 格式"}
 
@@ -96,6 +100,15 @@ func (s *sessions) setCookie(c *gin.Context, id string, maxAge int) {
 }
 
 func (s *sessions) clearCookie(c *gin.Context) { s.setCookie(c, "", -1) }
+
+// setOAuthCookie sets (maxAge > 0) or drops (maxAge < 0) the login binding
+// cookie. SameSite=Lax still sends it on WeChat's top-level redirect back.
+func (s *sessions) setOAuthCookie(c *gin.Context, state string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: oauthCookie, Value: state, Path: CallbackPath, MaxAge: maxAge,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
 
 // requireJSONWrites is the CSRF guard of the API: a state-changing request
 // must say Content-Type: application/json. A cross-site HTML form can only

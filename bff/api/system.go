@@ -29,7 +29,9 @@ func (h *systemHandlers) readyz(c *gin.Context) {
 	defer cancel()
 	if err := h.ready(ctx); err != nil {
 		_ = c.Error(err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+		// The usual error body (DESIGN §5), plus the status probes read.
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable",
+			"error": gin.H{"code": errUnavailable.Code, "message": errUnavailable.Message}})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

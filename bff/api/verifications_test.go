@@ -385,3 +385,48 @@ func TestVerificationLogsClean(t *testing.T) {
 	w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
 	w.assertNoSecrets(append(secrets, store.DemoZhangsanIDNumber, store.DemoLisiIDNumber, w.zhangsan, w.police)...)
 }
+
+// TestVerificationExpiredCodeStaysInvalid pins that a code past its expiry
+// never verifies, even while the store has not dropped it yet (Redis's TTL
+// runs on its own clock, a little behind the service's or, with several
+// instances, behind the fastest one): the first scan must not spend it into
+// a replay marker that a second scan then reads as a valid verification.
+func TestVerificationExpiredCodeStaysInvalid(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		w := newWorld(t, testServerOpts{Driver: driver})
+		unknown := w.verifyAs(w.police, "AAAAAAAAAAAAAAAAAAAAAA", purpose)
+		code := w.mint(w.zhangsan, w.zsDriving, "basic")
+		w.clock.Add(61 * time.Second)
+		for i := 1; i <= 3; i++ {
+			rec := w.verifyAs(w.police, code.Token, purpose)
+			if rec.Code != http.StatusNotFound || rec.Body.String() != unknown.Body.String() {
+				t.Fatalf("scan %d of an expired code: %d %s, want %d %s", i, rec.Code, rec.Body, unknown.Code, unknown.Body)
+			}
+		}
+		rec := w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
+		var usage struct{ Items []usageItem }
+		decodeJSON(t, rec, &usage)
+		if len(usage.Items) != 0 {
+			t.Fatalf("an expired code left usage records: %s", rec.Body)
+		}
+	})
+}
+
+// TestVerificationPurposeWithFullWidthSpace pins that a free-text purpose
+// typed with a Chinese input method's full-width space verifies (stored
+// with a plain space) instead of failing as malformed.
+func TestVerificationPurposeWithFullWidthSpace(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		w := newWorld(t, testServerOpts{Driver: driver})
+		code := w.mint(w.zhangsan, w.zsDriving, "basic")
+		if rec := w.verifyAs(w.police, code.Token, "道路交通\u3000执法检查"); rec.Code != http.StatusOK {
+			t.Fatalf("verify: %d %s", rec.Code, rec.Body)
+		}
+		rec := w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
+		var usage struct{ Items []usageItem }
+		decodeJSON(t, rec, &usage)
+		if len(usage.Items) != 1 || usage.Items[0].Purpose != "道路交通 执法检查" {
+			t.Fatalf("usage: %s", rec.Body)
+		}
+	})
+}

@@ -16,6 +16,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strings"
@@ -161,20 +162,30 @@ func NewService(store Store, provider Provider, accounts account.Repository, opt
 func (s *Service) AbsoluteTimeout() time.Duration { return s.opts.Absolute }
 
 // BeginLogin stores a fresh state with the sanitised next path and returns
-// the WeChat URL to send the browser to.
-func (s *Service) BeginLogin(ctx context.Context, next string) (string, error) {
-	state, err := token.New()
+// the WeChat URL to send the browser to, and the state itself: the caller
+// must tie it to the browser (a cookie) and check it with SameBrowser at the
+// callback, or a callback URL captured by one person logs in whoever opens it.
+func (s *Service) BeginLogin(ctx context.Context, next string) (authorizeURL, state string, err error) {
+	state, err = token.New()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := s.store.PutState(ctx, Hash(state), SanitiseNext(next), StateTTL); err != nil {
-		return "", fmt.Errorf("auth: store state: %w", err)
+		return "", "", fmt.Errorf("auth: store state: %w", err)
 	}
 	u, err := s.provider.AuthorizeURL(s.opts.RedirectURI, state)
 	if err != nil {
-		return "", fmt.Errorf("auth: authorize url: %w", err)
+		return "", "", fmt.Errorf("auth: authorize url: %w", err)
 	}
-	return u, nil
+	return u, state, nil
+}
+
+// SameBrowser reports whether the state a callback carries is the one
+// given to this browser by BeginLogin (kept in a cookie). The server-side
+// state alone proves only that some login started here, not that this
+// browser started it (RFC 6749 §10.12, login CSRF).
+func SameBrowser(browserState, callbackState string) bool {
+	return browserState != "" && subtle.ConstantTimeCompare([]byte(browserState), []byte(callbackState)) == 1
 }
 
 // CompleteLogin redeems state (once), exchanges code with WeChat, refuses

@@ -87,13 +87,16 @@ func newFixture(t *testing.T, c *redisx.Client) *fixture {
 // begin starts a login and returns the state WeChat would echo back.
 func (f *fixture) begin(t *testing.T, next string) string {
 	t.Helper()
-	u, err := f.svc.BeginLogin(context.Background(), next)
+	u, state, err := f.svc.BeginLogin(context.Background(), next)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pu, err := url.Parse(u)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := pu.Query().Get("state"); got != state {
+		t.Fatalf("BeginLogin returned state %q, the URL carries %q", state, got)
 	}
 	if got := pu.Query().Get("redirect_uri"); got != "https://elic.example/api/v1/auth/wechat/callback" {
 		t.Fatalf("redirect_uri = %q", got)
@@ -366,7 +369,7 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	if _, err := f.svc.Resolve(ctx, id); !errors.Is(err, fault.ErrUnavailable) {
 		t.Errorf("Resolve: %v, want unavailable", err)
 	}
-	if _, err := f.svc.BeginLogin(ctx, "/"); !errors.Is(err, fault.ErrUnavailable) {
+	if _, _, err := f.svc.BeginLogin(ctx, "/"); !errors.Is(err, fault.ErrUnavailable) {
 		t.Errorf("BeginLogin: %v, want unavailable", err)
 	}
 	if _, _, err := f.svc.CompleteLogin(ctx, "code-alice", state); !errors.Is(err, fault.ErrUnavailable) {
@@ -374,5 +377,23 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	}
 	if err := f.svc.Logout(ctx, id); !errors.Is(err, fault.ErrUnavailable) {
 		t.Errorf("Logout: %v, want unavailable", err)
+	}
+}
+
+func TestSameBrowser(t *testing.T) {
+	tests := []struct {
+		browser, callback string
+		want              bool
+	}{
+		{"AAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAA", true},
+		{"AAAAAAAAAAAAAAAAAAAAAA", "BAAAAAAAAAAAAAAAAAAAAA", false},
+		{"", "AAAAAAAAAAAAAAAAAAAAAA", false}, // no cookie: another browser's callback
+		{"", "", false},
+		{"AAAA", "AAAAAAAAAAAAAAAAAAAAAA", false},
+	}
+	for _, tt := range tests {
+		if got := auth.SameBrowser(tt.browser, tt.callback); got != tt.want {
+			t.Errorf("SameBrowser(%q, %q) = %v, want %v", tt.browser, tt.callback, got, tt.want)
+		}
 	}
 }

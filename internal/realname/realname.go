@@ -82,9 +82,10 @@ type Store interface {
 	// AddFailure counts one failure under key (the window starts with the
 	// first) and returns the new count.
 	AddFailure(ctx context.Context, key string, window time.Duration) (int, error)
-	// AllowSend reports whether a code may be sent to openid now and, if so,
-	// blocks further sends for interval.
-	AllowSend(ctx context.Context, openid string, interval time.Duration) (bool, error)
+	// AllowSend reports whether a code may be sent under key (an openid,
+	// or an ID number's key) now and, if so, blocks further sends under it
+	// for interval.
+	AllowSend(ctx context.Context, key string, interval time.Duration) (bool, error)
 }
 
 // Holders finds holders by ID number; licence.Repository satisfies it.
@@ -172,12 +173,18 @@ func (s *Service) Start(ctx context.Context, openid, name, idNumber string) (cha
 		}
 		return "", "", s.fail(ctx, ErrNoMatch, keys...)
 	}
-	ok, err := s.store.AllowSend(ctx, openid, s.opts.ResendInterval)
-	if err != nil {
-		return "", "", fmt.Errorf("realname: resend throttle: %w", err)
-	}
-	if !ok {
-		return "", "", ErrResendTooSoon
+	// Throttled per ID number as well as per account: otherwise anyone who
+	// knows a name and ID number could aim one SMS a minute per WeChat
+	// account they control at the holder's phone. The number goes first so
+	// that a refused try does not also hold back the account.
+	for _, k := range []string{keys[1], openid} {
+		ok, err := s.store.AllowSend(ctx, k, s.opts.ResendInterval)
+		if err != nil {
+			return "", "", fmt.Errorf("realname: resend throttle: %w", err)
+		}
+		if !ok {
+			return "", "", ErrResendTooSoon
+		}
 	}
 	code, err := randomCode()
 	if err != nil {

@@ -121,6 +121,20 @@ func (f *fixture) lastCode(t *testing.T) string {
 	return msgs[0].Code
 }
 
+// passResendInterval lets the per-ID-number resend throttle lapse, as a
+// minute's wait would.
+func (f *fixture) passResendInterval(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := f.client.Redis().Keys(ctx, f.client.Key("rl", "realname", "send", "id", "*")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		f.client.Redis().Del(ctx, k)
+	}
+}
+
 // wrongCode is a well-formed code other than code.
 func wrongCode(code string) string {
 	if code == "000000" {
@@ -277,6 +291,7 @@ func TestWrongCodesCountAgainstIDNumber(t *testing.T) {
 		for i := 0; i < step.tries; i++ {
 			f.svc.Confirm(ctx, step.openid, ch, wrongCode(code))
 		}
+		f.passResendInterval(t)
 	}
 	if _, _, err := f.svc.Start(ctx, "o-c", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
 		t.Fatalf("Start after 5 wrong codes on the number: %v, want ErrTooManyAttempts", err)
@@ -425,4 +440,21 @@ func TestNewServiceRejectsBadDeps(t *testing.T) {
 func hashOf(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:])
+}
+
+func TestResendThrottlePerIDNumber(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	if _, _, err := f.svc.Start(ctx, "o-a", "张三", zhangsanID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Start(ctx, "o-b", "张三", zhangsanID); !errors.Is(err, realname.ErrResendTooSoon) {
+		t.Fatalf("same number from another account within the interval: %v, want ErrResendTooSoon", err)
+	}
+	if _, _, err := f.svc.Start(ctx, "o-b", "李四", "140522199007080021"); err != nil {
+		t.Fatalf("another number from the refused account: %v", err)
+	}
+	if n := len(f.outbox.List()); n != 2 {
+		t.Fatalf("%d SMS sent, want 2", n)
+	}
 }

@@ -42,17 +42,26 @@ func (k *Counter) Count(ctx context.Context, key string) (int, error) {
 	return n, nil
 }
 
+// addScript counts one failure and starts the window on the first: the
+// expiry is set only when the key has none, so later failures do not extend
+// it. EXPIRE … NX would say the same but needs Redis 7.0, and
+// docs/OPERATIONS.md promises 6.2; a key that somehow lost its expiry is
+// given one again rather than blocking forever.
+var addScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+	redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return n`)
+
 // Add records one failure and returns the new count. The window starts with
-// the first failure: the expiry is set only when the key has none (EXPIRE
-// NX), so later failures do not extend it.
+// the first failure and is not extended by later ones.
 func (k *Counter) Add(ctx context.Context, key string, window time.Duration) (int, error) {
-	pipe := k.c.rdb.TxPipeline()
-	incr := pipe.Incr(ctx, key)
-	pipe.ExpireNX(ctx, key, window)
-	if _, err := pipe.Exec(ctx); err != nil {
+	n, err := addScript.Run(ctx, k.c.rdb, []string{key}, window.Milliseconds()).Int()
+	if err != nil {
 		return 0, unavailable(err)
 	}
-	return int(incr.Val()), nil
+	return n, nil
 }
 
 // Reset forgets the failures under key.

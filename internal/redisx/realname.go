@@ -12,7 +12,7 @@ import (
 
 // Realname stores real-name challenges ({prefix}realname:ch:<sha256 of id>),
 // failure counters ({prefix}rl:realname:<key>) and the resend throttle
-// ({prefix}rl:realname:send:<openid>) for internal/realname.
+// ({prefix}rl:realname:send:<openid or id:<keyed hash>>) for internal/realname.
 type Realname struct {
 	c        *Client
 	counters *Counter
@@ -66,11 +66,11 @@ func (r *Realname) AddFailure(ctx context.Context, key string, window time.Durat
 
 // AllowSend implements realname.Store with SET NX: the first caller in an
 // interval wins.
-func (r *Realname) AllowSend(ctx context.Context, openid string, interval time.Duration) (bool, error) {
+func (r *Realname) AllowSend(ctx context.Context, key string, interval time.Duration) (bool, error) {
 	if interval <= 0 {
 		return true, nil
 	}
-	ok, err := r.c.rdb.SetNX(ctx, r.counterKey("send:"+openid), 1, interval).Result()
+	ok, err := r.c.rdb.SetNX(ctx, r.counterKey("send:"+key), 1, interval).Result()
 	if err != nil {
 		return false, unavailable(err)
 	}

@@ -3,6 +3,7 @@ package redisx_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -119,6 +120,53 @@ func TestCounterWindowStartsAtFirstFailure(t *testing.T) {
 	m.FastForward(21 * time.Minute)
 	if n, err := k.Count(ctx, key); err != nil || n != 0 {
 		t.Fatalf("Count after the window = %d, %v; want 0", n, err)
+	}
+}
+
+// docs/OPERATIONS.md promises Redis ≥ 6.2. EXPIRE's NX/XX/GT/LT flags
+// arrived in 7.0: on 6.2 the whole MULTI is refused, so every failure count
+// (real-name codes, verifications) would answer 503. The counter must not
+// send them.
+func TestCounterAvoidsRedis7OnlyExpireFlags(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Open(t)
+	var seen []string
+	c.Redis().AddHook(argsHook{record: func(cmd redis.Cmder) {
+		if name := cmd.Name(); (name == "expire" || name == "pexpire") && len(cmd.Args()) > 3 {
+			seen = append(seen, fmt.Sprint(cmd.Args()...))
+		}
+	}})
+	k := redisx.NewCounter(c)
+	key := c.Key("rl", "compat")
+	for i := 1; i <= 2; i++ {
+		if n, err := k.Add(ctx, key, time.Hour); err != nil || n != i {
+			t.Fatalf("Add #%d = %d, %v", i, n, err)
+		}
+	}
+	if len(seen) > 0 {
+		t.Errorf("counter sent Redis 7-only commands: %v", seen)
+	}
+	if ttl := c.Redis().TTL(ctx, key).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Errorf("TTL = %s, want within the 1h window", ttl)
+	}
+}
+
+// argsHook passes every command, alone or in a pipeline, to record.
+type argsHook struct{ record func(redis.Cmder) }
+
+func (h argsHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h argsHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.record(cmd)
+		return next(ctx, cmd)
+	}
+}
+func (h argsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			h.record(cmd)
+		}
+		return next(ctx, cmds)
 	}
 }
 

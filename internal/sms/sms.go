@@ -128,7 +128,14 @@ func NewHTTPGateway(gatewayURL, token string, timeout time.Duration) (*HTTPGatew
 	if timeout <= 0 {
 		return nil, errors.New("sms: timeout must be positive")
 	}
-	return &HTTPGateway{url: gatewayURL, token: token, client: &http.Client{Timeout: timeout}}, nil
+	client := &http.Client{
+		Timeout: timeout,
+		// A redirect is an answer, not a delivery: followed, the POST
+		// would become a GET without the message and a 200 from wherever
+		// it lands would read as "sent".
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &HTTPGateway{url: gatewayURL, token: token, client: client}, nil
 }
 
 // Send implements Gateway.

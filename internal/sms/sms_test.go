@@ -123,3 +123,30 @@ func TestNewHTTPGatewayRejects(t *testing.T) {
 		t.Error("zero timeout accepted")
 	}
 }
+
+// A gateway that answers with a redirect has not sent the message. Following
+// it would turn the POST into a GET (dropping phone and text) and could read
+// a 200 from, say, a login page as success: the citizen never gets a code and
+// nobody learns why.
+func TestHTTPGatewayRedirectIsAFailure(t *testing.T) {
+	var gets int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/send" {
+			http.Redirect(w, r, "/elsewhere", http.StatusFound)
+			return
+		}
+		gets++
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	g, err := sms.NewHTTPGateway(srv.URL+"/send", "tok", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Send(context.Background(), "13800000001", "验证码123456"); !errors.Is(err, fault.ErrUnavailable) {
+		t.Errorf("Send through a redirect = %v, want unavailable", err)
+	}
+	if gets != 0 {
+		t.Errorf("the redirect was followed %d times", gets)
+	}
+}
