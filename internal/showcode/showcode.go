@@ -176,9 +176,7 @@ func (s *Service) Peek(ctx context.Context, token string) (Record, error) {
 	if err != nil {
 		return Record{}, wrap("peek", err)
 	}
-	if !rec.ExpiresAt.IsZero() && !s.now().Before(rec.ExpiresAt) {
-		// The store's TTL is the authority; this only guards against a
-		// store whose expiry lags.
+	if s.expired(rec) {
 		return Record{}, ErrInvalid
 	}
 	return rec, nil
@@ -186,7 +184,11 @@ func (s *Service) Peek(ctx context.Context, token string) (Record, error) {
 
 // Consume spends token for officer. replay is true when the same officer
 // already consumed it within its lifetime: re-submitting gives the same
-// answer instead of a confusing "invalid".
+// answer instead of a confusing "invalid". A code past its ExpiresAt is
+// ErrInvalid whatever the store says, fresh or replayed: otherwise a
+// consume in the moment the store's TTL lags (which spends the code and
+// leaves this officer's replay marker) would let the next scan of an
+// expired code read as a verification.
 func (s *Service) Consume(ctx context.Context, token, officer string) (rec Record, replay bool, err error) {
 	if !validToken(token) || officer == "" {
 		return Record{}, false, ErrInvalid
@@ -195,7 +197,17 @@ func (s *Service) Consume(ctx context.Context, token, officer string) (rec Recor
 	if err != nil {
 		return Record{}, false, wrap("consume", err)
 	}
+	if s.expired(rec) {
+		return Record{}, false, ErrInvalid
+	}
 	return rec, replay, nil
+}
+
+// expired reports whether rec is past its ExpiresAt by the service's clock.
+// The store's TTL is the authority for forgetting a code; this guards
+// against a store whose expiry lags that clock.
+func (s *Service) expired(rec Record) bool {
+	return !rec.ExpiresAt.IsZero() && !s.now().Before(rec.ExpiresAt)
 }
 
 func wrap(op string, err error) error {

@@ -345,3 +345,28 @@ func decodeImageQR(t *testing.T, b []byte) string {
 	}
 	return res.GetText()
 }
+
+// TestShowcodeConsumeRefusesExpiredWhileStoreLags pins that the service's
+// clock, not only the store's TTL, ends a code: a store whose expiry lags
+// (Redis counts the TTL from when it received the code; another instance's
+// clock runs ahead) must not let a code past ExpiresAt be consumed, nor
+// replayed from the marker that consuming it left behind.
+func TestShowcodeConsumeRefusesExpiredWhileStoreLags(t *testing.T) {
+	clk := testkit.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	storeClk := testkit.NewClock(clk.Now())
+	svc, err := showcode.NewService(newMemStore(storeClk.Now), showcode.Options{PublicURL: publicURL, TTL: 60 * time.Second, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	code, err := svc.Mint(ctx, 7, 42, showcode.ScopeBasic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(60 * time.Second) // the store's clock stays behind
+	for i := 1; i <= 2; i++ {
+		if rec, replay, err := svc.Consume(ctx, code.Token, "police-1"); !errors.Is(err, showcode.ErrInvalid) {
+			t.Fatalf("consume %d of an expired code: %+v replay=%v err=%v, want ErrInvalid", i, rec, replay, err)
+		}
+	}
+}

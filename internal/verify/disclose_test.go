@@ -145,6 +145,8 @@ func TestVerifyNormalisePurpose(t *testing.T) {
 		{"道路交通执法检查", "道路交通执法检查", true},
 		{"  身份核验 ", "身份核验", true},
 		{"现场临时核验 车辆检查", "现场临时核验 车辆检查", true},
+		{"现场临时核验\u3000车辆检查", "现场临时核验 车辆检查", true}, // full-width space from a Chinese IME
+		{"车辆\u00a0检查", "车辆 检查", true},
 		{strings.Repeat("核", 50), strings.Repeat("核", 50), true},
 		{strings.Repeat("核", 51), "", false},
 		{"", "", false},

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,12 +17,13 @@ import (
 
 // env is a seeded store, a Redis of the test's own and the services on top.
 type env struct {
-	dsn      string
-	store    *store.Store
-	redis    *redisx.Client
-	codes    *showcode.Service
-	verifier *verify.Service
-	observed []string
+	dsn        string
+	store      *store.Store
+	redis      *redisx.Client
+	codes      *showcode.Service
+	verifier   *verify.Service
+	observedMu sync.Mutex // Observe is called from concurrent verifications
+	observed   []string
 
 	police, housing int64 // department ids
 	zhangsan        int64 // holder ids
@@ -62,7 +64,11 @@ func newEnv(t testing.TB, driver string, o envOptions) *env {
 		PublicURL: "http://127.0.0.1:8080",
 		Limits:    o.limits,
 		Key:       rc.Key,
-		Observe:   func(result, reason string) { e.observed = append(e.observed, result+"/"+reason) },
+		Observe: func(result, reason string) {
+			e.observedMu.Lock()
+			defer e.observedMu.Unlock()
+			e.observed = append(e.observed, result+"/"+reason)
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

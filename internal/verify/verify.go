@@ -264,14 +264,16 @@ func (s *Service) peek(ctx context.Context, token, officer string) (showcode.Rec
 	if !errors.Is(err, showcode.ErrInvalid) {
 		return showcode.Record{}, false, err
 	}
-	// Not live: it may be this officer's own, already consumed code.
+	// Not live: it may be this officer's own, already consumed code. A code
+	// past its expiry is ErrInvalid from Consume too, replayed or not, even
+	// where the store has not dropped it yet.
 	rec, replay, err := s.codes.Consume(ctx, token, officer)
 	if err != nil {
 		return showcode.Record{}, false, err
 	}
 	if !replay {
-		// The store still held a code the clock says has expired, and it
-		// has just been spent: it stays as invalid as Peek found it.
+		// Peek missed a code the store still held live (a race with its
+		// expiry): it stays as invalid as Peek found it.
 		return showcode.Record{}, false, showcode.ErrInvalid
 	}
 	return rec, true, nil
@@ -341,18 +343,28 @@ func (s *Service) fail(ctx context.Context, req Request, cause error) error {
 // NormalisePurpose trims a purpose and checks it is 1 to MaxPurposeLen
 // characters of printable text. Purposes from the department's usage list
 // pass; so does free text, because officers meet cases the list did not
-// foresee, but it must stay short enough to read in a usage record.
+// foresee, but it must stay short enough to read in a usage record. Space
+// characters other than ASCII's (the full-width space a Chinese input
+// method types, a no-break space) become a plain space rather than a
+// refusal; control characters are still refused.
 func NormalisePurpose(p string) (string, bool) {
 	p = strings.TrimSpace(p)
 	if p == "" || !utf8.ValidString(p) || utf8.RuneCountInString(p) > MaxPurposeLen {
 		return "", false
 	}
+	var b strings.Builder
+	b.Grow(len(p))
 	for _, r := range p {
-		if !unicode.IsPrint(r) && r != ' ' {
+		switch {
+		case unicode.Is(unicode.Zs, r):
+			b.WriteByte(' ')
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
 			return "", false
 		}
 	}
-	return p, true
+	return b.String(), true
 }
 
 func resultOf(r Result) string {
