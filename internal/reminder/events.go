@@ -27,7 +27,9 @@ const (
 // the account, and a held row would be sent days later with stale wording.
 // Subscribing again revives those rows whose expiry has not passed; the
 // dispatcher's re-check then sends them with the days left as of that
-// moment, and the next sweep adds any stage that came due meanwhile.
+// moment, unless a nearer stage came due meanwhile: then the revived row is
+// skipped and the next sweep makes that stage's row, so one reminder goes
+// out, not two.
 type Events struct {
 	store    Store
 	accounts account.Repository

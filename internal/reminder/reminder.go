@@ -98,6 +98,10 @@ type Target struct {
 	// NearerStage is set when a row of a nearer stage exists for the same
 	// licence and expiry date, making this one stale.
 	NearerStage bool
+	// Stages are the licence type's own reminder stages; empty means the
+	// configured defaults. They tell a row whose nearer stage has come due
+	// but has no row yet (a revived or long-held row) that it is stale too.
+	Stages []int
 }
 
 // StageWindow is one stage of the sweep: licences of TypeCodes whose expiry

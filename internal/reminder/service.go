@@ -230,6 +230,12 @@ func (s *Service) DispatchBatch(ctx context.Context, sum *Summary) (int, error) 
 	for i, r := range rows {
 		stop, err := s.handle(ctx, r, sum)
 		if err != nil {
+			// The rest of the batch was never tried: hand it back now,
+			// rather than leave it leased until the lease runs out and
+			// then resend it as if a dispatcher had died mid-send.
+			for _, rest := range rows[i+1:] {
+				s.release(ctx, rest, s.now(), sum)
+			}
 			return len(rows), err
 		}
 		if stop.IsZero() {
@@ -388,10 +394,28 @@ func (s *Service) stillApplies(r Row, t Target, today time.Time) (State, string)
 		return StateCancelled, ReasonUnsubscribed
 	case t.OptedOut:
 		return StateCancelled, ReasonOptedOut
-	case t.NearerStage:
+	case t.NearerStage, s.nearerStageDue(r, t, today):
 		return StateSkipped, ReasonSuperseded
 	}
 	return "", ""
+}
+
+// nearerStageDue reports whether a stage nearer to expiry than the row's has
+// come due as well, by the rule the sweep applies: a row revived by a
+// subscribe or an opt-in, or held back for days, must not go out when the
+// sweep will make the nearer stage's row, or the citizen gets both.
+func (s *Service) nearerStageDue(r Row, t Target, today time.Time) bool {
+	stages := t.Stages
+	if len(stages) == 0 {
+		stages = s.opts.Stages
+	}
+	left := daysLeft(r.ExpiryDate, today)
+	for _, st := range stages {
+		if st > 0 && st < r.Stage && left <= st {
+			return true
+		}
+	}
+	return false
 }
 
 // release hands a row back unsent, due at at, refunding its attempt. It

@@ -73,6 +73,7 @@ type reminderTargetRow struct {
 	HolderKind    string    `gorm:"column:holder_kind"`
 	HolderName    string    `gorm:"column:holder_name"`
 	TypeName      string    `gorm:"column:type_name"`
+	TypeStages    string    `gorm:"column:type_stages"`
 	IssuerName    string    `gorm:"column:issuer_name"`
 	AccountOpenID *string   `gorm:"column:account_openid"`
 	AccountHolder *int64    `gorm:"column:account_holder"`
@@ -435,7 +436,7 @@ func (r *Reminders) RecordReceipt(ctx context.Context, rc reminder.Receipt, stat
 func (r *Reminders) Target(ctx context.Context, row reminder.Row) (reminder.Target, error) {
 	var rows []reminderTargetRow
 	err := r.s.q(ctx).Raw(`SELECT l.status, l.valid_until, l.holder_id,
-  h.kind AS holder_kind, h.name AS holder_name, t.name AS type_name, d.name AS issuer_name,
+  h.kind AS holder_kind, h.name AS holder_name, t.name AS type_name, t.reminder_stages AS type_stages, d.name AS issuer_name,
   a.openid AS account_openid, a.holder_id AS account_holder, a.subscribed,
   EXISTS (SELECT 1 FROM reminder_optouts o WHERE o.licence_id = l.id AND o.holder_id = l.holder_id) AS opted_out,
   EXISTS (SELECT 1 FROM reminders n WHERE n.licence_id = l.id AND n.expiry_date = ? AND n.stage < ?) AS nearer
@@ -452,11 +453,17 @@ WHERE l.id = ?`, dayParam(row.ExpiryDate), row.Stage, row.OpenID, row.LicenceID)
 		return reminder.Target{}, nil
 	}
 	x := rows[0]
+	var stages []int
+	if st := strings.TrimSpace(x.TypeStages); st != "" {
+		if err := json.Unmarshal([]byte(st), &stages); err != nil {
+			return reminder.Target{}, fmt.Errorf("store: reminder target %d: stages of its type: %w", row.ID, err)
+		}
+	}
 	t := reminder.Target{
 		LicenceFound: true, Status: x.Status, ValidUntil: x.ValidUntil.ptr(),
 		HolderID: x.HolderID, HolderKind: x.HolderKind, HolderName: x.HolderName,
 		TypeName: x.TypeName, IssuerName: x.IssuerName,
-		OptedOut: x.OptedOut, NearerStage: x.Nearer,
+		OptedOut: x.OptedOut, NearerStage: x.Nearer, Stages: stages,
 	}
 	if x.AccountOpenID != nil {
 		t.AccountFound = true

@@ -489,6 +489,12 @@ func TestReminderTargetReadsLicenceAndAccount(t *testing.T) {
 			!tg.AccountFound || tg.AccountHolderID != h || !tg.Subscribed || tg.OptedOut || tg.NearerStage {
 			t.Fatalf("target = %+v", tg)
 		}
+		// The type's own stages come along, so the dispatcher can tell a
+		// nearer stage that is due but has no row yet.
+		f.exec(t, "UPDATE licence_types SET reminder_stages = '[60, 15]'")
+		if tg, err := f.r.Target(ctx, rows[0]); err != nil || fmt.Sprint(tg.Stages) != "[60 15]" {
+			t.Fatalf("target stages = %v, %v", tg.Stages, err)
+		}
 		// The stage-30 row of the same expiry (skipped) is farther, not nearer.
 		far := rows[0]
 		far.Stage = 30

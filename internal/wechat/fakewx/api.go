@@ -260,23 +260,27 @@ func (s *Server) templateSend(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
+	now := s.now()
 	s.accepted++
+	key := req.ToUser + "\x00" + req.ClientMsgID
 	if req.ClientMsgID != "" {
 		s.byCID[req.ClientMsgID]++
-		if id, dup := s.dedup[req.ToUser+"\x00"+req.ClientMsgID]; dup {
+		// WeChat drops a repeat only within its dedup window; later, the
+		// same client_msg_id reaches the user again.
+		if first, dup := s.dedup[key]; dup && now.Sub(first.at) < dedupWindow {
 			s.mu.Unlock()
-			writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": id})
+			writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok", "msgid": first.msgID})
 			return
 		}
 	}
 	s.nextMsgID++
 	id := s.nextMsgID
 	if req.ClientMsgID != "" {
-		s.dedup[req.ToUser+"\x00"+req.ClientMsgID] = id
+		s.dedup[key] = sent{msgID: id, at: now}
 	}
 	s.messages = append(s.messages, Message{
 		ToUser: req.ToUser, TemplateID: req.TemplateID, URL: req.URL, Data: data,
-		ClientMsgID: req.ClientMsgID, MsgID: id, At: s.now().UTC(),
+		ClientMsgID: req.ClientMsgID, MsgID: id, At: now.UTC(),
 	})
 	s.mu.Unlock()
 

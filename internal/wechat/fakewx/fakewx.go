@@ -52,6 +52,9 @@ const (
 	tokenReplaced   = 5 * time.Minute // an old /cgi-bin/token stays valid this long
 	maxFaultDelay   = time.Minute
 	maxTemplateRune = 20
+	// dedupWindow is how long WeChat drops a repeated (touser,
+	// client_msg_id): "10分钟有效，超过10分钟不保证效果".
+	dedupWindow = 10 * time.Minute
 )
 
 // DemoUser is a WeChat user the authorize page offers.
@@ -138,13 +141,20 @@ type Server struct {
 	ticket       string
 	ticketExp    time.Time
 	messages     []Message
-	dedup        map[string]int64 // touser + "\x00" + client_msg_id → msgid
+	dedup        map[string]sent // touser + "\x00" + client_msg_id → first send
 	byCID        map[string]int
 	accepted     int
 	calls        map[string]int
 	faults       map[string][]*Fault
 	nextMsgID    int64
 	pushInFlight sync.WaitGroup
+}
+
+// sent is a message a repeated client_msg_id is answered with while its
+// dedup window lasts.
+type sent struct {
+	msgID int64
+	at    time.Time
 }
 
 type authCode struct {
@@ -209,7 +219,7 @@ func (s *Server) resetLocked() {
 	s.userTokens = make(map[string]userToken)
 	s.ticket, s.ticketExp = "", time.Time{}
 	s.messages = nil
-	s.dedup = make(map[string]int64)
+	s.dedup = make(map[string]sent)
 	s.byCID = make(map[string]int)
 	s.accepted = 0
 	s.calls = make(map[string]int)

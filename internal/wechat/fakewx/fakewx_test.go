@@ -557,3 +557,27 @@ func TestConcurrentSends(t *testing.T) {
 		}
 	}
 }
+
+// WeChat drops a repeated (touser, client_msg_id) for ten minutes only; a
+// fake that deduplicates forever would let tests pass for resends that reach
+// citizens twice in production.
+func TestClientMsgIDDedupLastsTenMinutes(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(false)
+	first := e.send(tok, okMessage("cid-window"))
+	e.clock.Add(10*time.Minute - time.Second)
+	dup := e.send(tok, okMessage("cid-window"))
+	if errcode(dup) != 0 || dup["msgid"] != first["msgid"] || len(e.fake.Messages()) != 1 {
+		t.Fatalf("resend inside the window: %v (first %v), %d messages", dup, first, len(e.fake.Messages()))
+	}
+	e.clock.Add(time.Second)
+	late := e.send(tok, okMessage("cid-window"))
+	if errcode(late) != 0 || late["msgid"] == first["msgid"] || len(e.fake.Messages()) != 2 {
+		t.Fatalf("resend after ten minutes: %v (first %v), %d messages", late, first, len(e.fake.Messages()))
+	}
+	// The new message opens a new window.
+	e.clock.Add(time.Minute)
+	if again := e.send(tok, okMessage("cid-window")); again["msgid"] != late["msgid"] || len(e.fake.Messages()) != 2 {
+		t.Fatalf("resend inside the new window: %v (late %v)", again, late)
+	}
+}
