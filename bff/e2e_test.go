@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"image"
-	_ "image/png"
 	"io"
 	"net"
 	"net/http"
@@ -20,9 +17,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/yangcheng-county/elicence/internal/testkit"
 )
@@ -195,32 +189,6 @@ func (u *user) call(method, path string, body any, out any) int {
 	return resp.StatusCode
 }
 
-// decodeQR reads the text of a QR code from a data:image/png URI.
-func decodeQR(t *testing.T, dataURI string) string {
-	t.Helper()
-	b64, ok := strings.CutPrefix(dataURI, "data:image/png;base64,")
-	if !ok {
-		t.Fatalf("qr_png is not a PNG data URI: %.40q", dataURI)
-	}
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, _, err := image.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("decode QR: %v", err)
-	}
-	return res.GetText()
-}
-
 type errorBody struct {
 	Error struct {
 		Code string `json:"code"`
@@ -294,7 +262,7 @@ func TestEndToEnd(t *testing.T) {
 	if show.Content != s.url+"/v/"+show.Token {
 		t.Fatalf("content %q for token %q", show.Content, show.Token)
 	}
-	scanned := decodeQR(t, show.QRPNG)
+	scanned := testkit.DecodeQRDataURI(t, show.QRPNG)
 	if scanned != show.Content {
 		t.Fatalf("QR decodes to %q, want %q", scanned, show.Content)
 	}

@@ -3,10 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,9 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/redisx"
@@ -194,33 +189,6 @@ func jsonKeys(t *testing.T, raw []byte) string {
 	}
 	slices.Sort(keys)
 	return strings.Join(keys, ",")
-}
-
-// decodeQRDataURI reads a QR code back from a PNG data URI, as a phone
-// camera would.
-func decodeQRDataURI(t *testing.T, uri string) string {
-	t.Helper()
-	b64, ok := strings.CutPrefix(uri, "data:image/png;base64,")
-	if !ok {
-		t.Fatalf("qr_png is not a PNG data URI: %.40q", uri)
-	}
-	raw, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("decode QR: %v", err)
-	}
-	return res.GetText()
 }
 
 // privateRedis starts a redis-server of the test's own on a free loopback

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/testkit"
 )
 
 func TestLicenceList(t *testing.T) {
@@ -136,6 +138,53 @@ func TestLicenceDetail(t *testing.T) {
 	})
 }
 
+// unmarkedIDs is the store with a catalogue that types ID-number fields
+// id_number but forgot to mark them sensitive or give them a mask rule.
+type unmarkedIDs struct{ *store.Store }
+
+func (u unmarkedIDs) Type(ctx context.Context, code string) (licence.Type, error) {
+	t, err := u.Store.Type(ctx, code)
+	fields := make([]licence.Field, len(t.Fields))
+	for i, f := range t.Fields {
+		if f.Type == licence.FieldTypeIDNumber {
+			f.Sensitive, f.Mask = false, licence.MaskNone
+		}
+		fields[i] = f
+	}
+	t.Fields = fields
+	return t, err
+}
+
+// TestLicenceDetailMasksUnmarkedIDNumber: the holder's detail masks an ID
+// number by its field type even when the catalogue forgot to mark the field
+// sensitive, by the same rule an officer's verification uses.
+func TestLicenceDetailMasksUnmarkedIDNumber(t *testing.T) {
+	w := newWorld(t, testServerOpts{})
+	w.deps.Licences = unmarkedIDs{w.store}
+	var err error
+	if w.router, err = NewRouter(w.deps); err != nil {
+		t.Fatal(err)
+	}
+	rec := w.do(http.MethodGet, licencePath(w.zsIDCard, ""), nil, w.zhangsan)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("detail: %d %s", rec.Code, rec.Body)
+	}
+	var d licenceDetail
+	decodeJSON(t, rec, &d)
+	var id *faceField
+	for i, f := range d.Fields {
+		if f.Key == "id_number" {
+			id = &d.Fields[i]
+		}
+	}
+	if id == nil || id.Value != "1405**********0016" || !id.Masked {
+		t.Fatalf("id_number shown as %+v, want 1405**********0016 masked", id)
+	}
+	if strings.Contains(rec.Body.String(), store.DemoZhangsanIDNumber) {
+		t.Fatalf("detail shows the full ID number: %s", rec.Body)
+	}
+}
+
 // TestLicenceOwnership: nobody reads, shows or lists the usage of another
 // holder's licence, and the refusal looks exactly like a missing licence.
 func TestLicenceOwnership(t *testing.T) {
@@ -215,7 +264,7 @@ func TestShowCodeMint(t *testing.T) {
 			if len(c.Token) != 22 || c.Content != w.publicURL+"/v/"+c.Token {
 				t.Fatalf("token %q content %q", c.Token, c.Content)
 			}
-			if got := decodeQRDataURI(t, c.QRPNG); got != c.Content {
+			if got := testkit.DecodeQRDataURI(t, c.QRPNG); got != c.Content {
 				t.Fatalf("QR reads %q, want %q", got, c.Content)
 			}
 			exp, err := time.Parse(time.RFC3339Nano, c.ExpiresAt)

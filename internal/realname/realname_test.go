@@ -121,6 +121,35 @@ func (f *fixture) lastCode(t *testing.T) string {
 	return msgs[0].Code
 }
 
+// startZhangsan begins 张三's binding from openid, the first step of every
+// test of the confirm step, and returns the challenge and the texted code.
+func (f *fixture) startZhangsan(t *testing.T, openid string) (ch, code string) {
+	t.Helper()
+	ch, _, err := f.svc.Start(context.Background(), openid, "张三", zhangsanID)
+	if err != nil {
+		t.Fatalf("%s Start: %v", openid, err)
+	}
+	return ch, f.lastCode(t)
+}
+
+// wantStart fails the test unless Start(openid, name, id) returns an error
+// matching want (nil: success); what says which step of the test it was.
+func (f *fixture) wantStart(t *testing.T, what, openid, name, id string, want error) {
+	t.Helper()
+	if _, _, err := f.svc.Start(context.Background(), openid, name, id); !errors.Is(err, want) {
+		t.Fatalf("%s: Start = %v, want %v", what, err, want)
+	}
+}
+
+// wantConfirm fails the test unless Confirm(openid, ch, code) returns an
+// error matching want (nil: success); what says which step it was.
+func (f *fixture) wantConfirm(t *testing.T, what, openid, ch, code string, want error) {
+	t.Helper()
+	if err := f.svc.Confirm(context.Background(), openid, ch, code); !errors.Is(err, want) {
+		t.Fatalf("%s: Confirm = %v, want %v", what, err, want)
+	}
+}
+
 // passResendInterval lets the per-ID-number resend throttle lapse, as a
 // minute's wait would.
 func (f *fixture) passResendInterval(t *testing.T) {
@@ -164,16 +193,12 @@ func TestBind(t *testing.T) {
 	if f.accounts.holderOf("o-zhang") != 0 {
 		t.Fatal("bound before the code was confirmed")
 	}
-	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); err != nil {
-		t.Fatal(err)
-	}
+	f.wantConfirm(t, "first Confirm", "o-zhang", ch, code, nil)
 	if got := f.accounts.holderOf("o-zhang"); got != 1 {
 		t.Fatalf("bound to holder %d, want 1", got)
 	}
 	// Single use.
-	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); !errors.Is(err, realname.ErrCodeInvalid) {
-		t.Fatalf("second Confirm = %v, want ErrCodeInvalid", err)
-	}
+	f.wantConfirm(t, "second Confirm", "o-zhang", ch, code, realname.ErrCodeInvalid)
 }
 
 func TestStartRefusals(t *testing.T) {
@@ -207,34 +232,23 @@ func TestStartRefusals(t *testing.T) {
 }
 
 func TestWrongCodesLockOut(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t, nil)
-	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := f.lastCode(t)
+	ch, code := f.startZhangsan(t, "o-zhang")
 	for i := 1; i <= 5; i++ {
 		want := realname.ErrCodeInvalid
 		if i == 5 {
 			want = realname.ErrTooManyAttempts
 		}
-		if err := f.svc.Confirm(ctx, "o-zhang", ch, wrongCode(code)); !errors.Is(err, want) {
-			t.Fatalf("wrong code #%d: %v, want %v", i, err, want)
-		}
+		f.wantConfirm(t, fmt.Sprintf("wrong code #%d", i), "o-zhang", ch, wrongCode(code), want)
 	}
-	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); !errors.Is(err, realname.ErrTooManyAttempts) {
-		t.Fatalf("right code after 5 failures: %v, want ErrTooManyAttempts", err)
-	}
+	f.wantConfirm(t, "right code after 5 failures", "o-zhang", ch, code, realname.ErrTooManyAttempts)
 	if f.accounts.holderOf("o-zhang") != 0 {
 		t.Fatal("bound despite the lock-out")
 	}
 	// The account is locked for new challenges too.
-	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
-		t.Fatalf("Start after lock-out: %v", err)
-	}
+	f.wantStart(t, "after lock-out", "o-zhang", "张三", zhangsanID, realname.ErrTooManyAttempts)
 	// The window ends after an hour (Redis TTL).
-	ttl := f.client.Redis().TTL(ctx, f.client.Key("rl", "realname", "acct:o-zhang")).Val()
+	ttl := f.client.Redis().TTL(context.Background(), f.client.Key("rl", "realname", "acct:o-zhang")).Val()
 	if ttl <= 50*time.Minute || ttl > time.Hour {
 		t.Fatalf("failure window TTL = %s, want ~1h", ttl)
 	}
@@ -253,18 +267,12 @@ func TestIDNumberLimitAcrossAccounts(t *testing.T) {
 		{"o-c", realname.ErrTooManyAttempts},
 	}
 	for i, g := range guesses {
-		if _, _, err := f.svc.Start(ctx, g.openid, "李四", zhangsanID); !errors.Is(err, g.want) {
-			t.Fatalf("guess %d by %s: %v, want %v", i+1, g.openid, err, g.want)
-		}
+		f.wantStart(t, fmt.Sprintf("guess %d by %s", i+1, g.openid), g.openid, "李四", zhangsanID, g.want)
 	}
 	// Now even the right name from a fresh account is refused for this number…
-	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
-		t.Fatalf("right name after the ID-number limit: %v", err)
-	}
+	f.wantStart(t, "right name after the ID-number limit", "o-zhang", "张三", zhangsanID, realname.ErrTooManyAttempts)
 	// …while other numbers are unaffected.
-	if _, _, err := f.svc.Start(ctx, "o-li", "李四", "140522199007080021"); err != nil {
-		t.Fatalf("another number: %v", err)
-	}
+	f.wantStart(t, "another number", "o-li", "李四", "140522199007080021", nil)
 	// The counter is keyed by a hash, never by the number itself.
 	keys, _ := f.client.Redis().Keys(ctx, f.client.Key("*")).Result()
 	for _, k := range keys {
@@ -283,19 +291,13 @@ func TestWrongCodesCountAgainstIDNumber(t *testing.T) {
 		openid string
 		tries  int
 	}{{"o-a", 3}, {"o-b", 2}} {
-		ch, _, err := f.svc.Start(ctx, step.openid, "张三", zhangsanID)
-		if err != nil {
-			t.Fatalf("%s Start: %v", step.openid, err)
-		}
-		code := f.lastCode(t)
+		ch, code := f.startZhangsan(t, step.openid)
 		for i := 0; i < step.tries; i++ {
 			f.svc.Confirm(ctx, step.openid, ch, wrongCode(code))
 		}
 		f.passResendInterval(t)
 	}
-	if _, _, err := f.svc.Start(ctx, "o-c", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
-		t.Fatalf("Start after 5 wrong codes on the number: %v, want ErrTooManyAttempts", err)
-	}
+	f.wantStart(t, "after 5 wrong codes on the number", "o-c", "张三", zhangsanID, realname.ErrTooManyAttempts)
 }
 
 func TestAccountLimitAcrossIDNumbers(t *testing.T) {
@@ -305,58 +307,35 @@ func TestAccountLimitAcrossIDNumbers(t *testing.T) {
 		id := residentID(t, fmt.Sprintf("1405221990010100%d", i))
 		f.svc.Start(ctx, "o-scan", "王五", id)
 	}
-	if _, _, err := f.svc.Start(ctx, "o-scan", "张三", zhangsanID); !errors.Is(err, realname.ErrTooManyAttempts) {
-		t.Fatalf("account after 5 no-matches: %v, want ErrTooManyAttempts", err)
-	}
+	f.wantStart(t, "account after 5 no-matches", "o-scan", "张三", zhangsanID, realname.ErrTooManyAttempts)
 }
 
 func TestCodeExpires(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t, nil)
-	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := f.lastCode(t)
+	ch, code := f.startZhangsan(t, "o-zhang")
 	f.clock.Add(5 * time.Minute)
-	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); !errors.Is(err, realname.ErrCodeInvalid) {
-		t.Fatalf("Confirm after 5 minutes: %v, want ErrCodeInvalid", err)
-	}
-	ttl := f.client.Redis().TTL(ctx, f.client.Key("realname", "ch", hashOf(ch))).Val()
+	f.wantConfirm(t, "after 5 minutes", "o-zhang", ch, code, realname.ErrCodeInvalid)
+	ttl := f.client.Redis().TTL(context.Background(), f.client.Key("realname", "ch", hashOf(ch))).Val()
 	if ttl <= 4*time.Minute || ttl > 5*time.Minute {
 		t.Fatalf("challenge TTL = %s, want ~5m", ttl)
 	}
 }
 
 func TestChallengeOfAnotherAccount(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t, nil)
-	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := f.lastCode(t)
-	if err := f.svc.Confirm(ctx, "o-thief", ch, code); !errors.Is(err, realname.ErrCodeInvalid) {
-		t.Fatalf("another account's challenge: %v, want ErrCodeInvalid", err)
-	}
+	ch, code := f.startZhangsan(t, "o-zhang")
+	f.wantConfirm(t, "another account's challenge", "o-thief", ch, code, realname.ErrCodeInvalid)
 	if f.accounts.holderOf("o-thief") != 0 {
 		t.Fatal("thief bound")
 	}
 	// The owner is unaffected.
-	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); err != nil {
-		t.Fatalf("owner Confirm: %v", err)
-	}
+	f.wantConfirm(t, "owner", "o-zhang", ch, code, nil)
 }
 
 func TestResendThrottle(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t, nil)
-	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID); !errors.Is(err, realname.ErrResendTooSoon) {
-		t.Fatalf("second Start within the interval: %v, want ErrResendTooSoon", err)
-	}
+	f.wantStart(t, "first", "o-zhang", "张三", zhangsanID, nil)
+	f.wantStart(t, "second within the interval", "o-zhang", "张三", zhangsanID, realname.ErrResendTooSoon)
 	if n := len(f.outbox.List()); n != 1 {
 		t.Fatalf("%d SMS sent, want 1", n)
 	}
@@ -379,11 +358,7 @@ func TestSMSFailureIsUnavailable(t *testing.T) {
 func TestNothingSecretStoredOrLogged(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
-	ch, _, err := f.svc.Start(ctx, "o-zhang", "张三", zhangsanID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := f.lastCode(t)
+	ch, code := f.startZhangsan(t, "o-zhang")
 	f.svc.Confirm(ctx, "o-zhang", ch, wrongCode(code))
 	f.svc.Start(ctx, "o-x", "李四", zhangsanID)
 	var stored strings.Builder
@@ -391,9 +366,7 @@ func TestNothingSecretStoredOrLogged(t *testing.T) {
 	for _, k := range keys {
 		stored.WriteString(k + "=" + f.client.Redis().Get(ctx, k).Val() + "\n")
 	}
-	if err := f.svc.Confirm(ctx, "o-zhang", ch, code); err != nil {
-		t.Fatal(err)
-	}
+	f.wantConfirm(t, "right code", "o-zhang", ch, code, nil)
 	for name, text := range map[string]string{"redis": stored.String(), "logs": f.logs.String()} {
 		for _, secret := range []string{zhangsanID, zhangsanPhone, code, ch} {
 			if strings.Contains(text, secret) {
@@ -443,17 +416,10 @@ func hashOf(id string) string {
 }
 
 func TestResendThrottlePerIDNumber(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t, nil)
-	if _, _, err := f.svc.Start(ctx, "o-a", "张三", zhangsanID); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := f.svc.Start(ctx, "o-b", "张三", zhangsanID); !errors.Is(err, realname.ErrResendTooSoon) {
-		t.Fatalf("same number from another account within the interval: %v, want ErrResendTooSoon", err)
-	}
-	if _, _, err := f.svc.Start(ctx, "o-b", "李四", "140522199007080021"); err != nil {
-		t.Fatalf("another number from the refused account: %v", err)
-	}
+	f.wantStart(t, "first", "o-a", "张三", zhangsanID, nil)
+	f.wantStart(t, "same number from another account within the interval", "o-b", "张三", zhangsanID, realname.ErrResendTooSoon)
+	f.wantStart(t, "another number from the refused account", "o-b", "李四", "140522199007080021", nil)
 	if n := len(f.outbox.List()); n != 2 {
 		t.Fatalf("%d SMS sent, want 2", n)
 	}

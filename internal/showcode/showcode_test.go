@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/testkit"
 )
@@ -126,7 +123,7 @@ func TestShowcodeMint(t *testing.T) {
 	if _, ok := st.codes[showcode.Hash(code.Token)]; !ok {
 		t.Fatal("the store does not hold the token's hash")
 	}
-	if got := decodeQR(t, code.QRPNG); got != code.Content {
+	if got := testkit.DecodeQRDataURI(t, code.QRPNG); got != code.Content {
 		t.Fatalf("QR decodes to %q, want %q", got, code.Content)
 	}
 
@@ -308,42 +305,12 @@ func TestShowcodeQRRoundTrip(t *testing.T) {
 				if w := img.Bounds().Dx(); w > showcode.DefaultQRSize || w < 100 {
 					t.Fatalf("image is %d px wide, want ≤ %d and readable", w, showcode.DefaultQRSize)
 				}
-				if got := decodeImageQR(t, b); got != content {
+				if got := testkit.DecodeQR(t, b); got != content {
 					t.Fatalf("decoded %q, want %q", got, content)
 				}
 			}
 		})
 	}
-}
-
-func decodeQR(t *testing.T, dataURI string) string {
-	t.Helper()
-	b64, ok := strings.CutPrefix(dataURI, "data:image/png;base64,")
-	if !ok {
-		t.Fatalf("qr_png is not a PNG data URI: %.40q", dataURI)
-	}
-	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return decodeImageQR(t, b)
-}
-
-func decodeImageQR(t *testing.T, b []byte) string {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("decode QR: %v", err)
-	}
-	return res.GetText()
 }
 
 // TestShowcodeConsumeRefusesExpiredWhileStoreLags pins that the service's
