@@ -24,10 +24,12 @@ type authHandlers struct {
 // login sends the browser to WeChat's authorize page; next (a path on this
 // site) is where the callback lands afterwards. The state also goes into a
 // cookie scoped to the callback, so only this browser can complete the login.
+// Failures of login and callback answer a browser with a readable page
+// (respondLoginError), API clients with the usual JSON error.
 func (h *authHandlers) login(c *gin.Context) {
 	u, state, err := h.auth.BeginLogin(c.Request.Context(), c.Query("next"))
 	if err != nil {
-		respondError(c, err)
+		respondLoginError(c, err)
 		return
 	}
 	h.sessions.setOAuthCookie(c, state, int(auth.StateTTL.Seconds()))
@@ -43,12 +45,12 @@ func (h *authHandlers) callback(c *gin.Context) {
 	if state != "" && c.Query("code") != "" && !auth.SameBrowser(bound, state) {
 		// A callback URL opened by a browser that did not start this login:
 		// someone else's code and state. The state is left for its owner.
-		respondError(c, auth.ErrStateInvalid)
+		respondLoginError(c, auth.ErrStateInvalid)
 		return
 	}
 	id, next, err := h.auth.CompleteLogin(ctx, c.Query("code"), state)
 	if err != nil {
-		respondError(c, err)
+		respondLoginError(c, err)
 		return
 	}
 	// A session the browser still carries is ended, so an id planted

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -237,6 +238,157 @@ func TestAuthCallbackBoundToBrowser(t *testing.T) {
 		}
 		if !cleared {
 			t.Errorf("%s: callback left the binding cookie in place", publicURL)
+		}
+	}
+}
+
+// browserAccept is the Accept header the WeChat browser (and any browser)
+// sends on a page navigation.
+const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,image/apng,*/*;q=0.8"
+
+// navigate sends a GET with the given Accept header (none when empty),
+// with the login-binding cookie on a callback as do sends it.
+func (ts *testServer) navigate(path, accept string) *httptest.ResponseRecorder {
+	ts.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if req.URL.Path == CallbackPath {
+		if v, ok := ts.oauthBinding[req.URL.Query().Get("state")]; ok {
+			req.AddCookie(&http.Cookie{Name: testOAuthCookie, Value: v})
+		}
+	}
+	w := httptest.NewRecorder()
+	ts.router.ServeHTTP(w, req)
+	return w
+}
+
+// A failed login in the WeChat browser shows a page a citizen can read;
+// API clients keep the JSON error body, byte for byte.
+func TestAuthCallbackErrorPage(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+	bogusCode := func() string {
+		u, _ := url.Parse(ts.wechatAuthorize("/", store.DemoCitizenLisi, nil))
+		q := u.Query()
+		q.Set("code", "FAKECODEnever-issued")
+		return u.Path + "?" + q.Encode()
+	}
+	wechatDown := func() string {
+		cb := ts.wechatAuthorize("/", store.DemoCitizenZhangsan, nil)
+		if err := ts.fake.InjectFault(fakewx.Fault{Path: "/sns/oauth2/access_token", HTTPStatus: http.StatusBadGateway}); err != nil {
+			t.Fatal(err)
+		}
+		return cb
+	}
+	cases := []struct {
+		name          string
+		path          func() string
+		status        int
+		code, message string
+		retry         bool
+		hint          string
+	}{
+		{"forged state", func() string { return CallbackPath + "?code=abc&state=AAAAAAAAAAAAAAAAAAAAAA" },
+			http.StatusBadRequest, "oauth_state_invalid", "登录链接已失效,请重新登录", true, ""},
+		{"code unknown to WeChat", bogusCode,
+			http.StatusBadRequest, "oauth_code_invalid", "微信授权已失效,请重新登录", true, ""},
+		{"snapshot user", func() string { return ts.wechatAuthorize("/", demoSnapshot, nil) },
+			http.StatusForbidden, "snapshot_user", "请在微信中打开本服务并授权后使用", false, "公众号菜单"},
+		{"WeChat down", wechatDown,
+			http.StatusServiceUnavailable, "dependency_unavailable", "服务暂时不可用,请稍后再试", true, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+"/browser", func(t *testing.T) {
+			w := ts.navigate(tc.path(), browserAccept)
+			body := w.Body.String()
+			if w.Code != tc.status || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+				t.Fatalf("%d %s %s, want %d text/html", w.Code, w.Header().Get("Content-Type"), body, tc.status)
+			}
+			if !strings.Contains(body, "<p>"+tc.message+"</p>") || !strings.Contains(body, `name="viewport"`) || !strings.Contains(body, `lang="zh-CN"`) {
+				t.Errorf("page does not state %q on a mobile page:\n%s", tc.message, body)
+			}
+			if json.Valid(w.Body.Bytes()) || strings.Contains(body, tc.code) || strings.Contains(body, `"error"`) {
+				t.Errorf("page carries the JSON error:\n%s", body)
+			}
+			const retryLink = `<a class="button" href="/api/v1/auth/wechat/login?next=/">重新登录</a>`
+			if got := strings.Contains(body, retryLink); got != tc.retry {
+				t.Errorf("retry link present = %v, want %v:\n%s", got, tc.retry, body)
+			}
+			if tc.hint != "" && !strings.Contains(body, tc.hint) {
+				t.Errorf("page does not say %q:\n%s", tc.hint, body)
+			}
+			for _, external := range []string{"<script", "src=", "<link", "http://", "https://"} {
+				if strings.Contains(body, external) {
+					t.Errorf("page uses %q: it must be self-contained", external)
+				}
+			}
+			if w.Header().Get("Vary") != "Accept" {
+				t.Errorf("Vary %q, want Accept: the answer depends on it", w.Header().Get("Vary"))
+			}
+			if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", cc)
+			}
+			if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+				t.Errorf("Content-Security-Policy %q", csp)
+			}
+			if sessionFrom(w) != nil {
+				t.Error("a session cookie was set")
+			}
+		})
+		for _, accept := range []string{"application/json", "", "*/*", "application/json, text/html;q=0.9"} {
+			t.Run(tc.name+"/accept "+accept, func(t *testing.T) {
+				w := ts.navigate(tc.path(), accept)
+				want, _ := json.Marshal(map[string]any{"error": map[string]string{"code": tc.code, "message": tc.message}})
+				if w.Code != tc.status || w.Body.String() != string(want) || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+					t.Errorf("%d %s %s, want %d %s", w.Code, w.Header().Get("Content-Type"), w.Body, tc.status, want)
+				}
+			})
+		}
+	}
+}
+
+// The login route itself answers a browser with the page too, for example
+// when Redis is down and no state can be stored.
+func TestAuthLoginErrorPage(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{MiniRedis: true})
+	ts.mini.Close()
+	w := ts.navigate("/api/v1/auth/wechat/login?next=/", browserAccept)
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "服务暂时不可用") ||
+		!strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("browser: %d %s %s", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+	if w := ts.navigate("/api/v1/auth/wechat/login?next=/", ""); w.Code != http.StatusServiceUnavailable || errorCode(w) != "dependency_unavailable" {
+		t.Fatalf("API client: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestPrefersHTML(t *testing.T) {
+	cases := []struct {
+		accept string
+		want   bool
+	}{
+		{"", false},
+		{"*/*", false},
+		{"application/json", false},
+		{"application/json, text/plain, */*", false}, // axios
+		{"text/html", true},
+		{"TEXT/HTML", true},
+		{"text/*", true},
+		{browserAccept, true},
+		{"application/json, text/html", false}, // a tie keeps JSON
+		{"application/json;q=0.5, text/html", true},
+		{"text/html;q=0.5, application/json", false},
+		{"application/json, text/html;q=0.9", false},
+		{"text/html;q=0", false},
+		{"*/*;q=0.1, text/html", true},
+		{"text/html;q=0.2, text/*;q=0.9, application/json;q=0.5", false}, // the most specific range decides
+		{"text/html;q=abc", false},
+		{"%%%, ;;", false},
+	}
+	for _, tc := range cases {
+		if got := prefersHTML(tc.accept); got != tc.want {
+			t.Errorf("prefersHTML(%q) = %v, want %v", tc.accept, got, tc.want)
 		}
 	}
 }

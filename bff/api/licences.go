@@ -87,8 +87,9 @@ func (h *licenceHandlers) list(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": items})
 }
 
-// detail answers GET /api/v1/licences/:id with the face fields, sensitive
-// ones masked per the catalogue.
+// detail answers GET /api/v1/licences/:id with the face fields masked by
+// verify.Disclose under the full scope: each field through its
+// licence.Field.EffectiveMask, the same rule an officer's verification uses.
 func (h *licenceHandlers) detail(c *gin.Context) {
 	l, ok := h.own(c)
 	if !ok {

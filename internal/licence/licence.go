@@ -6,6 +6,7 @@ package licence
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,14 @@ const (
 	MaskAll    MaskRule = "all"    // ****
 )
 
+// Field types of the catalogue whose values are personal identifiers. A
+// field of one of these types is masked whether or not the catalogue marks
+// it sensitive (see Field.EffectiveMask).
+const (
+	FieldTypeIDNumber = "id_number"
+	FieldTypePhone    = "phone"
+)
+
 // Field describes one face field of a licence type (照面信息项).
 type Field struct {
 	Key       string
@@ -59,6 +68,32 @@ type Field struct {
 	Sensitive bool   // masked unless the holder looks at it unmasked
 	Mask      MaskRule
 	Basic     bool // disclosed under the "basic" show scope
+}
+
+// EffectiveMask is the rule a field's value is shown through, the one place
+// that decides it for every screen (an officer's verification and the
+// holder's own detail), so the two cannot drift apart. It fails closed: a
+// catalogue entry that forgets to mark an ID number or a phone number
+// sensitive still gets it masked by its type.
+//
+// In order: a sensitive field with its own rule keeps that rule; a field
+// typed id_number is masked with MaskID and one typed phone with MaskPhone;
+// any other sensitive field without a rule is hidden completely (MaskAll);
+// everything else is shown as is (MaskNone).
+func (f Field) EffectiveMask() MaskRule {
+	if f.Sensitive && f.Mask != MaskNone {
+		return f.Mask
+	}
+	switch strings.ToLower(strings.TrimSpace(f.Type)) {
+	case FieldTypeIDNumber:
+		return MaskID
+	case FieldTypePhone:
+		return MaskPhone
+	}
+	if f.Sensitive {
+		return MaskAll
+	}
+	return MaskNone
 }
 
 // Type is an entry of the licence catalogue (证照目录).

@@ -19,10 +19,12 @@ type Field struct {
 
 // Disclose picks and masks the face fields of l that scope allows, in
 // catalogue order: basic gives the fields the catalogue marks Basic, full
-// gives all of them. Sensitive fields are always masked by their rule; a
-// sensitive field whose rule is missing is hidden completely, because a gap
-// in the catalogue must fail closed. Empty values are left out. Any other
-// scope discloses nothing.
+// gives all of them. Every value goes through its field's
+// licence.Field.EffectiveMask, which fails closed: sensitive fields are
+// masked by their rule, ID and phone numbers by their type even when the
+// catalogue forgot to mark them, and a sensitive field without a rule is
+// hidden completely. Empty values are left out. Any other scope discloses
+// nothing.
 func Disclose(t licence.Type, l licence.Licence, scope showcode.Scope) []Field {
 	out := make([]Field, 0, len(t.Fields))
 	for _, f := range t.Fields {
@@ -36,15 +38,8 @@ func Disclose(t licence.Type, l licence.Licence, scope showcode.Scope) []Field {
 		if v == "" {
 			continue
 		}
-		if f.Sensitive {
-			rule := f.Mask
-			if rule == licence.MaskNone {
-				rule = licence.MaskAll
-			}
-			out = append(out, Field{Key: f.Key, Label: f.Label, Value: ident.Mask(rule, v), Masked: true})
-			continue
-		}
-		out = append(out, Field{Key: f.Key, Label: f.Label, Value: strings.ToValidUTF8(v, "\uFFFD")})
+		rule := f.EffectiveMask()
+		out = append(out, Field{Key: f.Key, Label: f.Label, Value: ident.Mask(rule, v), Masked: rule != licence.MaskNone})
 	}
 	return out
 }

@@ -162,3 +162,24 @@ func TestVerifyNormalisePurpose(t *testing.T) {
 		}
 	}
 }
+
+// A catalogue entry that types a field id_number or phone but forgets to
+// mark it sensitive must still never show the full number (fail closed).
+func TestVerifyDiscloseMasksUnmarkedIdentifiers(t *testing.T) {
+	typ := licence.Type{Code: "T", Name: "未来证照", Fields: []licence.Field{
+		{Key: "holder_id", Label: "身份证号", Type: licence.FieldTypeIDNumber, Basic: true},
+		{Key: "mobile", Label: "联系电话", Type: licence.FieldTypePhone, Basic: true},
+		{Key: "note", Label: "备注", Type: "text", Basic: true},
+	}}
+	l := licence.Licence{Face: map[string]string{"holder_id": "140522198503120016", "mobile": "13800000001", "note": "无"}}
+	want := []verify.Field{
+		{Key: "holder_id", Label: "身份证号", Value: "1405**********0016", Masked: true},
+		{Key: "mobile", Label: "联系电话", Value: "138****0001", Masked: true},
+		{Key: "note", Label: "备注", Value: "无"},
+	}
+	for _, scope := range []showcode.Scope{showcode.ScopeBasic, showcode.ScopeFull} {
+		if got := verify.Disclose(typ, l, scope); !reflect.DeepEqual(got, want) {
+			t.Errorf("Disclose(%s) =\n%+v\nwant\n%+v", scope, got, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -370,6 +371,70 @@ func TestVerifyHistoryAndContext(t *testing.T) {
 		if oc.Department.Name != "阳城县公安局交通管理大队" || len(oc.Types) != 2 ||
 			strings.Join(oc.Purposes, ",") != "道路交通执法检查,交通事故处理,身份核验" && strings.Join(oc.Purposes, ",") != "道路交通执法检查,身份核验,交通事故处理" {
 			t.Fatalf("officer context %+v", oc)
+		}
+	})
+}
+
+// unmarkedIDs is the store with a catalogue that types ID-number fields
+// id_number but forgot to mark them sensitive or give them a mask rule.
+type unmarkedIDs struct{ *store.Store }
+
+func (u unmarkedIDs) Type(ctx context.Context, code string) (licence.Type, error) {
+	t, err := u.Store.Type(ctx, code)
+	fields := make([]licence.Field, len(t.Fields))
+	for i, f := range t.Fields {
+		if f.Type == licence.FieldTypeIDNumber {
+			f.Sensitive, f.Mask = false, licence.MaskNone
+		}
+		fields[i] = f
+	}
+	t.Fields = fields
+	return t, err
+}
+
+// TestVerifyMasksUnmarkedIDNumber: an officer verifying a full-scope code
+// never reads a full ID number, even when the catalogue forgot to mark the
+// field sensitive.
+func TestVerifyMasksUnmarkedIDNumber(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, driver string) {
+		e := newEnv(t, driver, envOptions{})
+		ctx := context.Background()
+		typ, err := unmarkedIDs{e.store}.Type(ctx, store.TypeResidentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unmarked := 0
+		for _, f := range typ.Fields {
+			if f.Type == licence.FieldTypeIDNumber && !f.Sensitive {
+				unmarked++
+			}
+		}
+		if unmarked == 0 {
+			t.Fatal("the resident ID type has no id_number field to unmark")
+		}
+		v, err := verify.NewService(e.codes, unmarkedIDs{e.store}, e.store, redisx.NewCounter(e.redis), verify.Options{
+			PublicURL: "http://127.0.0.1:8080",
+			Limits:    verify.Limits{PerOfficer: 20, PerIP: 60, Window: 10 * time.Minute},
+			Key:       e.redis.Key,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.Verify(ctx, e.req(police, e.police, e.mint(t, e.zsIDCard, showcode.ScopeFull).Token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id *verify.Field
+		for i, f := range res.Licence.Fields {
+			if f.Key == "id_number" {
+				id = &res.Licence.Fields[i]
+			}
+		}
+		if id == nil || id.Value != "1405**********0016" || !id.Masked {
+			t.Fatalf("id_number disclosed as %+v, want 1405**********0016 masked", id)
+		}
+		if s := fmt.Sprintf("%+v", res); strings.Contains(s, store.DemoZhangsanIDNumber) {
+			t.Fatalf("result discloses the full ID number: %s", s)
 		}
 	})
 }
