@@ -14,6 +14,7 @@ declare module 'vue' {
     AppHeader: typeof import('./components/AppHeader.vue')['default']
     CountdownRing: typeof import('./components/CountdownRing.vue')['default']
     ErrorBlock: typeof import('./components/ErrorBlock.vue')['default']
+    RecordList: typeof import('./components/RecordList.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     StatusBadge: typeof import('./components/StatusBadge.vue')['default']
