@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/secure"
@@ -43,10 +44,24 @@ func loadKeys(cfg config.Config) (dataKey, indexKey []byte, err error) {
 			return nil, nil, fmt.Errorf("data_dir: %w", err)
 		}
 		body := hex.EncodeToString(dataKey) + "\n" + hex.EncodeToString(indexKey) + "\n"
-		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		// O_EXCL: when two processes start on a fresh data directory at
+		// once (serve and remind --once), only one writes keys; the other
+		// reads them below, so both seal with the same key.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			_, werr := f.WriteString(body)
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr != nil {
+				return nil, nil, fmt.Errorf("write %s: %w", path, werr)
+			}
+			return dataKey, indexKey, nil
+		case !errors.Is(err, fs.ErrExist):
 			return nil, nil, fmt.Errorf("write %s: %w", path, err)
 		}
-		return dataKey, indexKey, nil
+		raw, err = readKeyFile(path)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
@@ -62,4 +77,17 @@ func loadKeys(cfg config.Config) (dataKey, indexKey []byte, err error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return dataKey, indexKey, nil
+}
+
+// readKeyFile reads the key file another process has just created, waiting
+// briefly for it to finish writing both lines.
+func readKeyFile(path string) ([]byte, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		raw, err := os.ReadFile(path)
+		if err != nil || len(strings.Fields(string(raw))) == 2 || time.Now().After(deadline) {
+			return raw, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
