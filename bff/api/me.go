@@ -11,6 +11,7 @@ import (
 
 type meHandlers struct {
 	realname *realname.Service
+	holders  HolderReader
 }
 
 type meResponse struct {
@@ -21,13 +22,20 @@ type meResponse struct {
 	NameMasked *string `json:"name_masked"`
 }
 
-// me tells the H5 who is logged in and what they may do.
+// me tells the H5 who is logged in and what they may do. The holder's
+// name is read here, not by the session middleware, because no other
+// endpoint needs it.
 func (h *meHandlers) me(c *gin.Context) {
 	p, _ := principalFrom(c)
 	resp := meResponse{OpenIDHint: openIDHint(p.OpenID), RealnameVerified: p.HolderID != 0, Roles: []string{}}
 	if p.HolderID != 0 {
+		holder, err := h.holders.Holder(c.Request.Context(), p.HolderID)
+		if err != nil {
+			respondError(c, asUnavailable("holder store", err))
+			return
+		}
 		resp.Roles = append(resp.Roles, "holder")
-		masked := ident.MaskName(p.RealnameName)
+		masked := ident.MaskName(holder.Name)
 		resp.NameMasked = &masked
 	}
 	if p.OfficerDept != 0 {

@@ -183,7 +183,6 @@ type Principal struct {
 	OpenID       string
 	HolderID     int64 // 0 until real-name binding
 	OfficerDept  int64 // 0 unless the account is a bound officer
-	RealnameName string
 }
 
 func principalFrom(c *gin.Context) (Principal, bool) {

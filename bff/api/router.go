@@ -51,7 +51,7 @@ type Deps struct {
 	// Accounts gives the session middleware each caller's holder binding
 	// and officer department (the store).
 	Accounts account.Repository
-	// Holders gives the session middleware a bound holder's name (the store).
+	// Holders gives /me the bound holder's name (the store).
 	Holders HolderReader
 	// WeChatJS signs pages for the JS-SDK (the wechat client).
 	WeChatJS JSSigner
@@ -125,7 +125,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		return nil, err
 	}
 	public, _ := url.Parse(d.PublicURL)
-	sess := &sessions{auth: d.Auth, accounts: d.Accounts, holders: d.Holders, secure: public.Scheme == "https"}
+	sess := &sessions{auth: d.Auth, accounts: d.Accounts, secure: public.Scheme == "https"}
 	// recovery sits inside metrics and the access log, so a panicked
 	// request is counted and logged as the 500 it became.
 	r.Use(requestID(), securityHeaders(), d.Metrics.middleware(), accessLog(d.Log), recovery(d.Log),
@@ -147,7 +147,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1.GET("/auth/wechat/login", authH.login)
 	v1.GET("/auth/wechat/callback", authH.callback) // = CallbackPath
 	v1.POST("/auth/logout", authH.logout)
-	me := &meHandlers{realname: d.Realname}
+	me := &meHandlers{realname: d.Realname, holders: d.Holders}
 	v1.GET("/me", requireLogin, me.me)
 	v1.POST("/me/realname", requireLogin, me.startRealname)
 	v1.POST("/me/realname/confirm", requireLogin, me.confirmRealname)

@@ -30,7 +30,6 @@ var errJSONRequired = &publicError{Status: http.StatusUnsupportedMediaType, Code
 type sessions struct {
 	auth     *auth.Service
 	accounts account.Repository
-	holders  HolderReader
 	secure   bool // cookies get Secure when the public URL is https
 }
 
@@ -66,14 +65,6 @@ func (s *sessions) middleware(c *gin.Context) {
 		return
 	}
 	p.HolderID = acct.HolderID
-	if p.HolderID != 0 {
-		h, err := s.holders.Holder(ctx, p.HolderID)
-		if err != nil {
-			respondError(c, asUnavailable("holder store", err))
-			return
-		}
-		p.RealnameName = h.Name
-	}
 	dept, err := s.accounts.Officer(ctx, sess.OpenID)
 	if err != nil && !errors.Is(err, account.ErrNotFound) {
 		respondError(c, asUnavailable("account store", err))
