@@ -85,7 +85,11 @@ func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 		return err
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	st, err := openStore(ctx, cfg, log)
+	sealer, _, err := sealerFor(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, log, sealer)
 	if err != nil {
 		return err
 	}
@@ -118,7 +122,11 @@ func cmdOfficer(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 		return fmt.Errorf("officer add: --openid and --department are required\n%w", errUsage)
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	st, err := openMigratedStore(ctx, cfg, log)
+	sealer, _, err := sealerFor(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := openMigratedStore(ctx, cfg, log, sealer)
 	if err != nil {
 		return err
 	}

@@ -27,16 +27,22 @@ import (
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
 
-// openStore connects to the configured database with the field sealer.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+// sealerFor loads the keys once and builds the field sealer; the index key
+// is returned too because real-name binding derives its own MAC keys from it.
+func sealerFor(cfg config.Config) (*secure.Sealer, []byte, error) {
 	dataKey, indexKey, err := loadKeys(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sealer, err := secure.NewSealer(dataKey, indexKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return sealer, indexKey, nil
+}
+
+// openStore connects to the configured database with the field sealer.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, sealer *secure.Sealer) (*store.Store, error) {
 	if cfg.Database.Driver == store.DriverSQLite {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data_dir: %w", err)
@@ -50,8 +56,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 // openMigratedStore opens the store and makes sure its schema is current:
 // embedded mode migrates by itself; production refuses an outdated schema,
 // because migrations are a deliberate release step there.
-func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
-	st, err := openStore(ctx, cfg, log)
+func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger, sealer *secure.Sealer) (*store.Store, error) {
+	st, err := openStore(ctx, cfg, log, sealer)
 	if err != nil {
 		return nil, err
 	}
@@ -133,14 +139,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		}
 	}()
 	now := time.Now
-	if a.store, err = openMigratedStore(ctx, cfg, log); err != nil {
+	sealer, indexKey, err := sealerFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a.store, err = openMigratedStore(ctx, cfg, log, sealer); err != nil {
 		return nil, err
 	}
 	if a.redis, err = redisx.Open(ctx, cfg.Redis); err != nil {
-		return nil, err
-	}
-	_, indexKey, err := loadKeys(cfg)
-	if err != nil {
 		return nil, err
 	}
 

@@ -179,10 +179,10 @@ const (
 
 // Principal is who is calling, resolved from the session cookie.
 type Principal struct {
-	SessionID    string // hashed id, never the cookie value
-	OpenID       string
-	HolderID     int64 // 0 until real-name binding
-	OfficerDept  int64 // 0 unless the account is a bound officer
+	SessionID   string // hashed id, never the cookie value
+	OpenID      string
+	HolderID    int64 // 0 until real-name binding
+	OfficerDept int64 // 0 unless the account is a bound officer
 }
 
 func principalFrom(c *gin.Context) (Principal, bool) {
