@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/testkit"
 )
 
@@ -138,29 +138,12 @@ func TestLicenceDetail(t *testing.T) {
 	})
 }
 
-// unmarkedIDs is the store with a catalogue that types ID-number fields
-// id_number but forgot to mark them sensitive or give them a mask rule.
-type unmarkedIDs struct{ *store.Store }
-
-func (u unmarkedIDs) Type(ctx context.Context, code string) (licence.Type, error) {
-	t, err := u.Store.Type(ctx, code)
-	fields := make([]licence.Field, len(t.Fields))
-	for i, f := range t.Fields {
-		if f.Type == licence.FieldTypeIDNumber {
-			f.Sensitive, f.Mask = false, licence.MaskNone
-		}
-		fields[i] = f
-	}
-	t.Fields = fields
-	return t, err
-}
-
 // TestLicenceDetailMasksUnmarkedIDNumber: the holder's detail masks an ID
 // number by its field type even when the catalogue forgot to mark the field
 // sensitive, by the same rule an officer's verification uses.
 func TestLicenceDetailMasksUnmarkedIDNumber(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
-	w.deps.Licences = unmarkedIDs{w.store}
+	w.deps.Licences = storetest.UnmarkedIDs{Store: w.store}
 	var err error
 	if w.router, err = NewRouter(w.deps); err != nil {
 		t.Fatal(err)

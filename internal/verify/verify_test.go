@@ -375,23 +375,6 @@ func TestVerifyHistoryAndContext(t *testing.T) {
 	})
 }
 
-// unmarkedIDs is the store with a catalogue that types ID-number fields
-// id_number but forgot to mark them sensitive or give them a mask rule.
-type unmarkedIDs struct{ *store.Store }
-
-func (u unmarkedIDs) Type(ctx context.Context, code string) (licence.Type, error) {
-	t, err := u.Store.Type(ctx, code)
-	fields := make([]licence.Field, len(t.Fields))
-	for i, f := range t.Fields {
-		if f.Type == licence.FieldTypeIDNumber {
-			f.Sensitive, f.Mask = false, licence.MaskNone
-		}
-		fields[i] = f
-	}
-	t.Fields = fields
-	return t, err
-}
-
 // TestVerifyMasksUnmarkedIDNumber: an officer verifying a full-scope code
 // never reads a full ID number, even when the catalogue forgot to mark the
 // field sensitive.
@@ -399,7 +382,7 @@ func TestVerifyMasksUnmarkedIDNumber(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, driver string) {
 		e := newEnv(t, driver, envOptions{})
 		ctx := context.Background()
-		typ, err := unmarkedIDs{e.store}.Type(ctx, store.TypeResidentID)
+		typ, err := storetest.UnmarkedIDs{Store: e.store}.Type(ctx, store.TypeResidentID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +395,7 @@ func TestVerifyMasksUnmarkedIDNumber(t *testing.T) {
 		if unmarked == 0 {
 			t.Fatal("the resident ID type has no id_number field to unmark")
 		}
-		v, err := verify.NewService(e.codes, unmarkedIDs{e.store}, e.store, redisx.NewCounter(e.redis), verify.Options{
+		v, err := verify.NewService(e.codes, storetest.UnmarkedIDs{Store: e.store}, e.store, redisx.NewCounter(e.redis), verify.Options{
 			PublicURL: "http://127.0.0.1:8080",
 			Limits:    verify.Limits{PerOfficer: 20, PerIP: 60, Window: 10 * time.Minute},
 			Key:       e.redis.Key,
