@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/secure"
@@ -33,39 +32,53 @@ func loadKeys(cfg config.Config) (dataKey, indexKey []byte, err error) {
 	}
 	path := filepath.Join(cfg.DataDir, "keys")
 	raw, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if dataKey, err = secure.GenerateKey(); err != nil {
-			return nil, nil, err
-		}
-		if indexKey, err = secure.GenerateKey(); err != nil {
-			return nil, nil, err
-		}
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("data_dir: %w", err)
-		}
-		body := hex.EncodeToString(dataKey) + "\n" + hex.EncodeToString(indexKey) + "\n"
-		// O_EXCL: when two processes start on a fresh data directory at
-		// once (serve and remind --once), only one writes keys; the other
-		// reads them below, so both seal with the same key.
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		switch {
-		case err == nil:
-			_, werr := f.WriteString(body)
-			if cerr := f.Close(); werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				return nil, nil, fmt.Errorf("write %s: %w", path, werr)
-			}
-			return dataKey, indexKey, nil
-		case !errors.Is(err, fs.ErrExist):
-			return nil, nil, fmt.Errorf("write %s: %w", path, err)
-		}
-		raw, err = readKeyFile(path)
+	if err == nil {
+		return parseKeyFile(path, raw)
 	}
-	if err != nil {
+	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	if dataKey, err = secure.GenerateKey(); err != nil {
+		return nil, nil, err
+	}
+	if indexKey, err = secure.GenerateKey(); err != nil {
+		return nil, nil, err
+	}
+	body := hex.EncodeToString(dataKey) + "\n" + hex.EncodeToString(indexKey) + "\n"
+	// Write a temporary file and hard-link it into place: the link either
+	// creates the key file whole or fails because another process (serve
+	// and remind --once starting together on a fresh data directory) got
+	// there first, in which case its keys are the ones to use. Nobody ever
+	// reads a half-written file.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data_dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(cfg.DataDir, "keys-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("data_dir: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	switch err := os.Link(tmp.Name(), path); {
+	case err == nil:
+		return dataKey, indexKey, nil
+	case !errors.Is(err, fs.ErrExist):
+		return nil, nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if raw, err = os.ReadFile(path); err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return parseKeyFile(path, raw)
+}
+
+// parseKeyFile reads the two hex keys of {data_dir}/keys.
+func parseKeyFile(path string, raw []byte) (dataKey, indexKey []byte, err error) {
 	lines := strings.Fields(string(raw))
 	if len(lines) != 2 {
 		return nil, nil, fmt.Errorf("%s: want two hex keys, one a line", path)
@@ -77,17 +90,4 @@ func loadKeys(cfg config.Config) (dataKey, indexKey []byte, err error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return dataKey, indexKey, nil
-}
-
-// readKeyFile reads the key file another process has just created, waiting
-// briefly for it to finish writing both lines.
-func readKeyFile(path string) ([]byte, error) {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		raw, err := os.ReadFile(path)
-		if err != nil || len(strings.Fields(string(raw))) == 2 || time.Now().After(deadline) {
-			return raw, err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
