@@ -287,10 +287,8 @@ func TestReminderQuietHours(t *testing.T) {
 		// Quiet hours beginning in the middle of a batch: the rest of the
 		// batch is handed back, due when they end.
 		f.clock.Set(at(2025, 3, 11, 20, 59))
-		ids := []int64{}
 		for i := 0; i < 3; i++ {
-			l, _ := f.one(5)
-			ids = append(ids, l)
+			f.one(5)
 		}
 		if _, err := svc.Sweep(context.Background()); err != nil {
 			t.Fatal(err)
@@ -302,7 +300,11 @@ func TestReminderQuietHours(t *testing.T) {
 		if sum.Sent != 1 || sum.Released != 2 {
 			t.Fatalf("batch across 21:00: %+v", sum)
 		}
-		for _, r := range f.rows("state = 'pending'") {
+		released := f.rows("state = 'pending'")
+		if len(released) != 2 {
+			t.Fatalf("released rows = %d, want 2", len(released))
+		}
+		for _, r := range released {
 			if r.Attempts != 0 || !r.NextDue.Equal(at(2025, 3, 12, 8, 0).UTC()) {
 				t.Fatalf("released row: %+v", r)
 			}
