@@ -90,6 +90,20 @@ func (f *remFixture) account(t *testing.T, openid string, holderID int64, subscr
 	f.exec(t, "INSERT INTO accounts (openid, holder_id, subscribed, created_at) VALUES (?, ?, ?, ?)", openid, h, subscribed, utc(time.Now()))
 }
 
+// sweptDue gives n holders, each following the account, a licence expiring
+// three days after remDay, and sweeps them into n pending 7-day rows.
+func (f *remFixture) sweptDue(t *testing.T, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		h := f.holder(t, "张三")
+		f.licence(t, h, dayPtr(remDay.AddDate(0, 0, 3)), "valid")
+		f.account(t, fmt.Sprintf("o-%d", i), h, true)
+	}
+	if _, err := f.r.Sweep(testCtx(t), f.plan(remDay)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // plan is the sweep plan for the default stages 7/30/90 on day.
 func (f *remFixture) plan(day time.Time) reminder.SweepPlan {
 	codes := []string{f.typeCode}
@@ -227,14 +241,7 @@ func TestReminderClaimLeasesAndReclaimsExpired(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *Store) {
 		f := newRemFixture(t, s)
 		ctx := testCtx(t)
-		for i := 0; i < 10; i++ {
-			h := f.holder(t, "张三")
-			f.licence(t, h, dayPtr(remDay.AddDate(0, 0, 3)), "valid")
-			f.account(t, fmt.Sprintf("o-%d", i), h, true)
-		}
-		if _, err := f.r.Sweep(ctx, f.plan(remDay)); err != nil {
-			t.Fatal(err)
-		}
+		f.sweptDue(t, 10)
 		now := remDay.Add(3 * time.Hour)
 		claim := func(worker string, n int, at time.Time) []reminder.Row {
 			rows, err := f.r.Claim(ctx, reminder.ClaimRequest{Now: at, Lease: time.Minute, Worker: worker, Limit: n})
@@ -333,14 +340,7 @@ func TestReminderReceiptAppliesWhicheverComesFirst(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s *Store) {
 		f := newRemFixture(t, s)
 		ctx := testCtx(t)
-		for i := 0; i < 3; i++ {
-			h := f.holder(t, "张三")
-			f.licence(t, h, dayPtr(remDay.AddDate(0, 0, 3)), "valid")
-			f.account(t, fmt.Sprintf("o-%d", i), h, true)
-		}
-		if _, err := f.r.Sweep(ctx, f.plan(remDay)); err != nil {
-			t.Fatal(err)
-		}
+		f.sweptDue(t, 3)
 		now := remDay.Add(3 * time.Hour)
 		rows, err := f.r.Claim(ctx, reminder.ClaimRequest{Now: now, Lease: time.Minute, Worker: "w", Limit: 3})
 		if err != nil || len(rows) != 3 {
