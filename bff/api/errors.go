@@ -107,3 +107,14 @@ func respondError(c *gin.Context, err error) {
 func isUnavailable(err error) bool {
 	return errors.Is(err, fault.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// dependencyFailure is how a handler passes on an error from a store or
+// session lookup: a domain answer the error table knows (not found, …) goes
+// through as it is; anything else means the dependency failed, so the
+// caller gets 503 rather than a 500 or, worse, a half answer.
+func dependencyFailure(what string, err error) error {
+	if mapError(err) != errInternal {
+		return err
+	}
+	return fault.Unavailable(what, err)
+}

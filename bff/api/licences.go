@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -70,7 +69,7 @@ func (h *licenceHandlers) list(c *gin.Context) {
 	ctx := c.Request.Context()
 	ls, err := h.licences.LicencesByHolder(ctx, p.HolderID)
 	if err != nil {
-		respondError(c, dbFailure(err))
+		respondError(c, dependencyFailure("database", err))
 		return
 	}
 	names := newNameCache(h.licences)
@@ -109,7 +108,7 @@ func (h *licenceHandlers) detail(c *gin.Context) {
 	}
 	holder, err := h.licences.Holder(ctx, l.HolderID)
 	if err != nil {
-		respondError(c, dbFailure(err))
+		respondError(c, dependencyFailure("database", err))
 		return
 	}
 	d := licenceDetail{licenceItem: item, Identifier: l.Identifier, IssuedOn: formatDate(l.IssuedOn),
@@ -195,7 +194,7 @@ func (h *licenceHandlers) own(c *gin.Context) (licence.Licence, bool) {
 	}
 	l, err := h.licences.Licence(c.Request.Context(), id)
 	if err != nil {
-		respondError(c, dbFailure(err))
+		respondError(c, dependencyFailure("database", err))
 		return licence.Licence{}, false
 	}
 	if holderID == 0 || l.HolderID != holderID {
@@ -286,15 +285,6 @@ func parseID(s string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// dbFailure passes licence.ErrNotFound through (404) and turns any other
-// repository error into a dependency failure (503).
-func dbFailure(err error) error {
-	if errors.Is(err, licence.ErrNotFound) || isUnavailable(err) {
-		return err
-	}
-	return fault.Unavailable("database", err)
-}
-
 // nameCache looks up type and department names once per request.
 type nameCache struct {
 	repo  licence.Repository
@@ -316,7 +306,7 @@ func (n *nameCache) typ(ctx context.Context, code string) (licence.Type, error) 
 		return licence.Type{}, fmt.Errorf("api: licence type %s is not in the catalogue", code)
 	}
 	if err != nil {
-		return licence.Type{}, dbFailure(err)
+		return licence.Type{}, dependencyFailure("database", err)
 	}
 	n.types[code] = t
 	return t, nil
@@ -331,7 +321,7 @@ func (n *nameCache) department(ctx context.Context, id int64) (string, error) {
 		return "", fmt.Errorf("api: issuer %d is not a department", id)
 	}
 	if err != nil {
-		return "", dbFailure(err)
+		return "", dependencyFailure("database", err)
 	}
 	n.depts[id] = d.Name
 	return d.Name, nil

@@ -31,7 +31,7 @@ func (h *meHandlers) me(c *gin.Context) {
 	if p.HolderID != 0 {
 		holder, err := h.holders.Holder(c.Request.Context(), p.HolderID)
 		if err != nil {
-			respondError(c, asUnavailable("holder store", err))
+			respondError(c, dependencyFailure("holder store", err))
 			return
 		}
 		resp.Roles = append(resp.Roles, "holder")

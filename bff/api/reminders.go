@@ -2,13 +2,9 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/yangcheng-county/elicence/internal/fault"
-	"github.com/yangcheng-county/elicence/internal/reminder"
 )
 
 // ReminderSwitch is the holder's per-licence reminder switch
@@ -41,7 +37,7 @@ func (h *reminderHandlers) get(c *gin.Context) {
 	}
 	enabled, err := h.prefs.Enabled(c.Request.Context(), holderID, id)
 	if err != nil {
-		respondError(c, reminderFailure(err))
+		respondError(c, dependencyFailure("database", err))
 		return
 	}
 	c.JSON(http.StatusOK, reminderSwitchDTO{Enabled: enabled})
@@ -58,17 +54,8 @@ func (h *reminderHandlers) put(c *gin.Context) {
 		return
 	}
 	if err := h.prefs.SetEnabled(c.Request.Context(), holderID, id, *req.Enabled); err != nil {
-		respondError(c, reminderFailure(err))
+		respondError(c, dependencyFailure("database", err))
 		return
 	}
 	c.JSON(http.StatusOK, reminderSwitchDTO{Enabled: *req.Enabled})
-}
-
-// reminderFailure keeps "not yours / no such licence" a 404 and turns any
-// other failure of the store into a dependency failure (503).
-func reminderFailure(err error) error {
-	if errors.Is(err, reminder.ErrNotFound) || isUnavailable(err) {
-		return err
-	}
-	return fault.Unavailable("database", err)
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/account"
 	"github.com/yangcheng-county/elicence/internal/auth"
-	"github.com/yangcheng-county/elicence/internal/fault"
 )
 
 // sessionCookie holds the raw session id; only its hash is stored.
@@ -55,32 +54,24 @@ func (s *sessions) middleware(c *gin.Context) {
 	if err != nil {
 		// Fail closed: never treat a caller as anonymous (or as someone
 		// else) because the session store did not answer.
-		respondError(c, asUnavailable("session store", err))
+		respondError(c, dependencyFailure("session store", err))
 		return
 	}
 	p := Principal{SessionID: sess.IDHash, OpenID: sess.OpenID}
 	acct, err := s.accounts.Get(ctx, sess.OpenID)
 	if err != nil && !errors.Is(err, account.ErrNotFound) {
-		respondError(c, asUnavailable("account store", err))
+		respondError(c, dependencyFailure("account store", err))
 		return
 	}
 	p.HolderID = acct.HolderID
 	dept, err := s.accounts.Officer(ctx, sess.OpenID)
 	if err != nil && !errors.Is(err, account.ErrNotFound) {
-		respondError(c, asUnavailable("account store", err))
+		respondError(c, dependencyFailure("account store", err))
 		return
 	}
 	p.OfficerDept = dept
 	c.Set(ctxPrincipal, p)
 	c.Next()
-}
-
-// asUnavailable makes any failure to resolve identity a 503.
-func asUnavailable(what string, err error) error {
-	if isUnavailable(err) {
-		return err
-	}
-	return fault.Unavailable(what, err)
 }
 
 func (s *sessions) setCookie(c *gin.Context, id string, maxAge int) {
