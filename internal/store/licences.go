@@ -297,7 +297,7 @@ func (s *Store) licenceToRow(l licence.Licence) (licenceRow, error) {
 	}
 	return licenceRow{
 		LineageID: lineage,
-		ID: l.ID, Identifier: l.Identifier, NumberEnc: numEnc, NumberIdx: s.licenceNumberIndex(l.TypeCode, l.Number),
+		ID:        l.ID, Identifier: l.Identifier, NumberEnc: numEnc, NumberIdx: s.licenceNumberIndex(l.TypeCode, l.Number),
 		TypeCode: l.TypeCode, HolderID: l.HolderID, IssuerID: l.IssuerID,
 		IssuedOn: dateOf(l.IssuedOn), ValidFrom: dateOf(l.ValidFrom), ValidUntil: datePtr(l.ValidUntil),
 		Status: string(l.Status), Annotations: string(aj), Version: l.Version, FaceEnc: faceEnc, Seal: l.Seal,
