@@ -65,6 +65,7 @@ type Field struct {
 	Key       string
 	Label     string
 	Type      string // text, date, id_number, phone, address, photo
+	Required  bool   // an issue request without it is refused (ValidateIssue)
 	Sensitive bool   // masked unless the holder looks at it unmasked
 	Mask      MaskRule
 	Basic     bool // disclosed under the "basic" show scope
