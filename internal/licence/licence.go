@@ -156,6 +156,9 @@ type Licence struct {
 	Version     int
 	Face        map[string]string // field key → value
 	Seal        string            // issuer's seal signature over the canonical licence
+	// LineageID is the id of the licence's first version, shared by all
+	// its versions (equal to ID on version 1).
+	LineageID int64
 }
 
 // Officer is a WeChat account bound to a relying department (核验人员).

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -143,10 +142,10 @@ type Record struct {
 // fails. No other path writes licence state.
 type Writer interface {
 	// IssueLicence matches or creates the holder by the blind index of
-	// their ID number, then inserts the licence built by fn (which gets the
-	// holder's id) with its Change. A current licence of the same type and
-	// number is ErrDuplicate.
-	IssueLicence(ctx context.Context, h Holder, fn func(holderID int64) (Licence, Change, error)) (Licence, error)
+	// their ID number, then inserts the licence fn builds for that holder
+	// (as found or created) with its Change. A current licence of the same
+	// type and number is ErrDuplicate.
+	IssueLicence(ctx context.Context, h Holder, typeCode, number string, fn func(h Holder) (Licence, Change, error)) (Licence, error)
 	// UpdateLicence locks licence id, lets fn change it in place and saves it.
 	UpdateLicence(ctx context.Context, id int64, fn func(l *Licence) (Change, error)) (Licence, error)
 	// ReviseLicence locks licence id, inserts the next version fn builds from
@@ -213,22 +212,31 @@ func (s *Lifecycle) issue(ctx context.Context, issuer Department, actor, action 
 	if !ok {
 		return Record{}, ErrTypeNotIssued
 	}
-	req, errs := NormaliseIssue(t, req)
-	if len(errs) > 0 {
+	req.TypeCode = t.Code
+	if errs := ValidateIssue(t, req); len(errs) > 0 {
 		return Record{}, &ValidationError{Details: errs}
 	}
+	req.Number = strings.TrimSpace(req.Number)
+	req.Holder.Kind = t.HolderKind
+	req.Holder.Name = strings.TrimSpace(req.Holder.Name)
+	req.Holder.IDType = strings.TrimSpace(req.Holder.IDType)
+	req.Holder.IDNumber = NormaliseIDNumber(req.Holder.IDType, req.Holder.IDNumber)
+	req.Holder.Phone = strings.TrimSpace(req.Holder.Phone)
 	now := s.now()
-	serial, err := newSerial()
-	if err != nil {
-		return Record{}, err
-	}
-	l, err := s.writer.IssueLicence(ctx, req.Holder, func(holderID int64) (Licence, Change, error) {
+	serial := newSerial()
+	l, err := s.writer.IssueLicence(ctx, req.Holder, t.Code, req.Number, func(h Holder) (Licence, Change, error) {
+		if h.Name != req.Holder.Name {
+			// The ID number is on record under another name: a typo in one
+			// of them, which a clerk must resolve, not the platform.
+			return Licence{}, Change{}, &ValidationError{Details: []FieldError{{Field: "holder.name", Code: "holder_mismatch",
+				Message: "the holder on record with this ID number has another name"}}}
+		}
 		id, err := ident.LicenceIdentifier(t.Code, issuer.USCC, serial, 1)
 		if err != nil {
 			return Licence{}, Change{}, err
 		}
 		l := Licence{
-			Identifier: id, Number: req.Number, TypeCode: t.Code, HolderID: holderID, IssuerID: issuer.ID,
+			Identifier: id, Number: req.Number, TypeCode: t.Code, HolderID: h.ID, IssuerID: issuer.ID,
 			IssuedOn: req.IssuedOn, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil,
 			Status: StatusValid, Version: 1, Face: req.Fields,
 		}
@@ -277,11 +285,15 @@ func (s *Lifecycle) Apply(ctx context.Context, issuer Department, actor string, 
 
 	var l Licence
 	if tr.version {
+		holder, err := s.repo.Holder(ctx, cur.HolderID)
+		if err != nil {
+			return Record{}, err
+		}
 		l, err = s.writer.ReviseLicence(ctx, id, func(old Licence) (Licence, Change, error) {
 			if err := tr.allows(req.Action, old, now); err != nil {
 				return Licence{}, Change{}, err
 			}
-			next, err := nextVersion(t, old, req, issuer)
+			next, err := nextVersion(t, holder, old, req, issuer)
 			if err != nil {
 				return Licence{}, Change{}, err
 			}
@@ -337,7 +349,7 @@ func (tr transition) allows(action string, l Licence, now time.Time) error {
 // nextVersion builds the version after old: update merges changed face
 // fields, renew moves the last valid day. Identifier, version part and
 // dates follow; annotations carry over.
-func nextVersion(t Type, old Licence, req EventRequest, issuer Department) (Licence, error) {
+func nextVersion(t Type, holder Holder, old Licence, req EventRequest, issuer Department) (Licence, error) {
 	next := old
 	next.ID = 0
 	next.Version = old.Version + 1
@@ -364,7 +376,9 @@ func nextVersion(t Type, old Licence, req EventRequest, issuer Department) (Lice
 		}
 		next.ValidUntil = req.ValidUntil
 	}
-	if errs := validateFace(t, next.Face, "fields."); len(errs) > 0 {
+	errs := ValidateIssue(t, IssueRequest{TypeCode: t.Code, Number: next.Number, Holder: holder,
+		IssuedOn: next.IssuedOn, ValidFrom: next.ValidFrom, ValidUntil: next.ValidUntil, Fields: next.Face})
+	if len(errs) > 0 {
 		return Licence{}, &ValidationError{Details: errs}
 	}
 	parts, err := ident.ParseLicenceIdentifier(old.Identifier)
@@ -438,30 +452,8 @@ func (s *Lifecycle) record(ctx context.Context, l Licence, t Type) (Record, erro
 	return Record{Licence: l, TypeName: t.Name, History: h}, nil
 }
 
-// serialAlphabet is GB/T 36904's serial alphabet.
-const serialAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-// newSerial draws a 12-character serial (36^12 ≈ 4.7e18): issuing needs no
+// newSerial draws a 16-character serial from crypto/rand's base32 text
+// (A–Z, 2–7: inside GB/T 36904's [0-9A-Z], 80 bits): issuing needs no
 // counter shared between instances, and the identifier's unique key turns
-// the one-in-billions collision into a retryable error rather than a
-// duplicate.
-func newSerial() (string, error) {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("licence: serial: %w", err)
-	}
-	out := make([]byte, len(b))
-	for i, x := range b {
-		out[i] = serialAlphabet[int(x)%len(serialAlphabet)]
-	}
-	return string(out), nil
-}
-
-// FormatVersion is the 3-digit version part of an identifier.
-func FormatVersion(v int) string {
-	s := strconv.Itoa(v)
-	for len(s) < 3 {
-		s = "0" + s
-	}
-	return s
-}
+// a collision into an error rather than a duplicate.
+func newSerial() string { return rand.Text()[:16] }
