@@ -162,17 +162,17 @@ func (im *Importer) ImportFile(ctx context.Context, uscc, path string, opts Opti
 // run is the state of one import: the catalogue, the rows seen, the batch
 // being filled and the rejections so far.
 type run struct {
-	im      *Importer
-	dept    licence.Department
-	source  string
-	opts    Options
-	types   map[string]licence.Type
+	im       *Importer
+	dept     licence.Department
+	source   string
+	opts     Options
+	types    map[string]licence.Type
 	mayIssue map[string]bool
-	seen    map[string]int // type code + "\x00" + number → first row
-	batch   []Item
-	rejects []Reject
-	sum     Summary
-	done    int
+	seen     map[string]int // type code + "\x00" + number → first row
+	batch    []Item
+	rejects  []Reject
+	sum      Summary
+	done     int
 }
 
 func (im *Importer) newRun(ctx context.Context, dept licence.Department, source string, opts Options) (*run, error) {
