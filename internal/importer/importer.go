@@ -232,7 +232,7 @@ func (r *run) consume(ctx context.Context, src source) error {
 
 // row checks one record and either queues it or records why it is rejected.
 func (r *run) row(rec record) {
-	req, errs := parseRecord(rec)
+	req, errs, covered := parseRecord(rec)
 	t, known := r.types[req.TypeCode]
 	switch {
 	case req.TypeCode == "":
@@ -244,7 +244,11 @@ func (r *run) row(rec record) {
 			errs = append(errs, licence.FieldError{Field: "type_code", Code: CodeTypeNotIssued,
 				Message: fmt.Sprintf("%s does not issue %s", r.dept.Name, t.Name)})
 		}
-		errs = mergeErrors(errs, licence.ValidateIssue(t, req))
+		for _, e := range licence.ValidateIssue(t, req) {
+			if !covered[e.Field] && !(covered["fields"] && strings.HasPrefix(e.Field, "fields.")) {
+				errs = append(errs, e)
+			}
+		}
 	}
 	if number := strings.TrimSpace(req.Number); number != "" && req.TypeCode != "" {
 		key := req.TypeCode + "\x00" + number
@@ -262,21 +266,6 @@ func (r *run) row(rec record) {
 	req.Holder.Kind = t.HolderKind
 	req.Holder.IDNumber = licence.NormaliseIDNumber(req.Holder.IDType, req.Holder.IDNumber)
 	r.batch = append(r.batch, Item{Row: rec.row, Req: req})
-}
-
-// mergeErrors adds the validation errors whose field has no parse error
-// already: a date that could not be read is not also "required".
-func mergeErrors(parse, valid []licence.FieldError) []licence.FieldError {
-	bad := make(map[string]bool, len(parse))
-	for _, e := range parse {
-		bad[e.Field] = true
-	}
-	for _, e := range valid {
-		if !bad[e.Field] {
-			parse = append(parse, e)
-		}
-	}
-	return parse
 }
 
 func (r *run) reject(row int, errs ...licence.FieldError) {

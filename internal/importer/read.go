@@ -307,10 +307,13 @@ func (s *xlsxSource) Close() error {
 // parseRecord turns a record into an issue request. Problems of reading
 // (a date that is not YYYY-MM-DD, fields that are not a JSON object) come
 // back as FieldErrors; everything else is left to licence.ValidateIssue.
-// An empty valid_from means "valid from the issue date".
-func parseRecord(rec record) (licence.IssueRequest, []licence.FieldError) {
+// An empty valid_from means "valid from the issue date". covered lists the
+// fields whose validation would only repeat a reading problem: those with
+// one, and a valid_from taken from an unreadable issue date.
+func parseRecord(rec record) (req licence.IssueRequest, errs []licence.FieldError, covered map[string]bool) {
 	c := rec.cells
-	req := licence.IssueRequest{
+	covered = map[string]bool{}
+	req = licence.IssueRequest{
 		TypeCode: strings.TrimSpace(c[colTypeCode]),
 		Number:   strings.TrimSpace(c[colNumber]),
 		Holder: licence.Holder{
@@ -320,7 +323,6 @@ func parseRecord(rec record) (licence.IssueRequest, []licence.FieldError) {
 			Phone:    strings.TrimSpace(c[colHolderPhone]),
 		},
 	}
-	var errs []licence.FieldError
 	date := func(field, v string) (time.Time, bool) {
 		v = strings.TrimSpace(v)
 		if v == "" {
@@ -329,6 +331,7 @@ func parseRecord(rec record) (licence.IssueRequest, []licence.FieldError) {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
 			errs = append(errs, licence.FieldError{Field: field, Code: licence.CodeInvalidDate, Message: field + " must be a date YYYY-MM-DD"})
+			covered[field] = true
 			return time.Time{}, false
 		}
 		return t, true
@@ -338,6 +341,7 @@ func parseRecord(rec record) (licence.IssueRequest, []licence.FieldError) {
 		req.ValidFrom = t
 	} else if strings.TrimSpace(c[colValidFrom]) == "" {
 		req.ValidFrom = req.IssuedOn
+		covered["valid_from"] = covered["issue_date"]
 	}
 	if t, ok := date("valid_until", c[colValidUntil]); ok {
 		req.ValidUntil = &t
@@ -345,9 +349,10 @@ func parseRecord(rec record) (licence.IssueRequest, []licence.FieldError) {
 	fields, err := parseFields(c[colFields])
 	if err != nil {
 		errs = append(errs, licence.FieldError{Field: "fields", Code: CodeInvalidFields, Message: err.Error()})
+		covered["fields"] = true
 	}
 	req.Fields = fields
-	return req, errs
+	return req, errs, covered
 }
 
 // parseFields reads the fields column: a JSON object whose values are
