@@ -47,12 +47,7 @@ func cmdImport(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 	if uscc == "" || len(files) != 1 {
 		return fmt.Errorf("import licences: --department and exactly one FILE are required\n%w", errUsage)
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	sealer, _, err := sealerFor(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := openMigratedStore(ctx, cfg, log, sealer)
+	st, err := commandStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
