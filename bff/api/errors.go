@@ -10,6 +10,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -71,6 +72,14 @@ var domainErrors = []errorMapping{
 	{verify.ErrBadPurpose, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "请填写用证事由(不超过50个字)"}},
 	// Expiry reminders.
 	{reminder.ErrNotFound, errNotFound},
+	// Open API for department systems (docs/OPENAPI.md).
+	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
+	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},
+	{openapi.ErrNonceReused, &publicError{Status: http.StatusUnauthorized, Code: "nonce_reused", Message: "随机串已使用过"}},
+	{openapi.ErrRateLimited, &publicError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "请求过于频繁,请稍后再试"}},
+	{openapi.ErrIdempotencyKeyInvalid, &publicError{Status: http.StatusBadRequest, Code: "idempotency_key_invalid", Message: "Idempotency-Key 须为 1 到 128 个可打印 ASCII 字符"}},
+	{openapi.ErrIdempotencyConflict, &publicError{Status: http.StatusConflict, Code: "idempotency_conflict", Message: "该 Idempotency-Key 已用于内容不同的请求"}},
+	{openapi.ErrIdempotencyInProgress, &publicError{Status: http.StatusConflict, Code: "idempotency_in_progress", Message: "同一 Idempotency-Key 的请求正在处理,请稍后重试"}},
 }
 
 // mapError finds the public face of err. Unknown errors are internal errors.

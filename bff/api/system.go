@@ -52,7 +52,7 @@ func (h *systemHandlers) showCodePage(c *gin.Context) {
 // GET outside /api/ so that history-mode routes survive a reload.
 func (h *systemHandlers) spa(c *gin.Context) {
 	p := c.Request.URL.Path
-	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead || strings.HasPrefix(p, "/api/") {
+	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/openapi/") {
 		respondError(c, errNotFound)
 		return
 	}
