@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/yangcheng-county/elicence/internal/audit"
+
 	"context"
 	"errors"
 	"fmt"
@@ -52,7 +54,7 @@ func (s *Store) SeedCatalogue(ctx context.Context) error {
 		if err != nil || n == 0 {
 			return err
 		}
-		_, err = tx.AppendAudit(ctx, AuditEvent{Actor: seedActor, Action: "catalogue.seed", Object: "catalogue",
+		_, err = tx.AppendAudit(ctx, audit.Event{Actor: seedActor, Action: "catalogue.seed", Object: "catalogue",
 			Detail: fmt.Sprintf("created %d departments and licence types", n)})
 		return err
 	})
@@ -244,7 +246,7 @@ func (s *Store) SeedDemo(ctx context.Context, now time.Time) error {
 		if err != nil || n+m == 0 {
 			return err
 		}
-		_, err = tx.AppendAudit(ctx, AuditEvent{Actor: seedActor, Action: "demo.seed", Object: "demo",
+		_, err = tx.AppendAudit(ctx, audit.Event{Actor: seedActor, Action: "demo.seed", Object: "demo",
 			Detail: fmt.Sprintf("created %d catalogue rows and %d demo rows", n, m)})
 		return err
 	})
