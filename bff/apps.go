@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -54,5 +55,5 @@ func addApp(ctx context.Context, st *store.Store, uscc, name string) (openapi.Cr
 	if err != nil {
 		return openapi.Credentials{}, fmt.Errorf("department %s: %w", uscc, err)
 	}
-	return openapi.AddApp(ctx, st, dept, name, "cli:app add", time.Now())
+	return openapi.AddApp(ctx, st, dept, name, audit.ActorCLI("app add"), time.Now())
 }

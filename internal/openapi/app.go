@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/licence"
 )
 
@@ -34,9 +35,9 @@ type App struct {
 
 // AppRepository keeps apps with their secrets sealed at rest (the store).
 type AppRepository interface {
-	// AddApp stores app with its secret and appends its audit event
-	// (actor, action app.add) in the same transaction.
-	AddApp(ctx context.Context, app App, secret, actor string) error
+	// AddApp stores app with its secret and appends ev in the same
+	// transaction.
+	AddApp(ctx context.Context, app App, secret string, ev audit.Event) error
 	// AppSecret returns the app and its secret, or ErrAppNotFound.
 	AppSecret(ctx context.Context, appID string) (App, string, error)
 }
@@ -63,8 +64,9 @@ func NewCredentials() (Credentials, error) {
 	return Credentials{AppID: "app_" + hex.EncodeToString(id), AppSecret: base64.RawURLEncoding.EncodeToString(secret)}, nil
 }
 
-// AddApp registers a new app for dept and returns its credentials. actor
-// is who did it ("cli:app add").
+// AddApp registers a new app for dept and returns its credentials, audited
+// as app.add by actor (audit.ActorCLI("app add")). The secret is in
+// neither the audit event nor any log.
 func AddApp(ctx context.Context, repo AppRepository, dept licence.Department, name, actor string, now time.Time) (Credentials, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 64 {
@@ -75,7 +77,9 @@ func AddApp(ctx context.Context, repo AppRepository, dept licence.Department, na
 		return Credentials{}, err
 	}
 	app := App{ID: cred.AppID, Name: name, Department: dept, CreatedAt: now}
-	if err := repo.AddApp(ctx, app, cred.AppSecret, actor); err != nil {
+	ev := audit.Event{At: now, Actor: actor, Action: "app.add", Object: "app:" + app.ID,
+		Detail: fmt.Sprintf("department %s, name %q", dept.USCC, name)}
+	if err := repo.AddApp(ctx, app, cred.AppSecret, ev); err != nil {
 		return Credentials{}, fmt.Errorf("openapi: add app: %w", err)
 	}
 	return cred, nil

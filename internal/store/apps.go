@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 )
 
@@ -27,8 +28,8 @@ func (appRow) TableName() string { return "apps" }
 func appSecretField(appID string) string { return "apps.secret:" + appID }
 
 // AddApp implements openapi.AppRepository: the app and its audit event
-// (app.add; the secret is in neither the event nor a log) commit together.
-func (s *Store) AddApp(ctx context.Context, app openapi.App, secret, actor string) error {
+// commit together.
+func (s *Store) AddApp(ctx context.Context, app openapi.App, secret string, ev audit.Event) error {
 	sealed, err := s.sealer.Encrypt(appSecretField(app.ID), secret)
 	if err != nil {
 		return fmt.Errorf("store: add app: %w", err)
@@ -38,10 +39,7 @@ func (s *Store) AddApp(ctx context.Context, app openapi.App, secret, actor strin
 		if err := tx.q(ctx).Create(&r).Error; err != nil {
 			return fmt.Errorf("store: add app: %w", err)
 		}
-		_, err := tx.AppendAudit(ctx, AuditEvent{
-			At: app.CreatedAt, Actor: actor, Action: "app.add", Object: "app:" + app.ID,
-			Detail: fmt.Sprintf("department %s, name %q", app.Department.USCC, app.Name),
-		})
+		_, err := tx.AppendAudit(ctx, ev)
 		return err
 	})
 }
@@ -57,7 +55,7 @@ func (s *Store) DisableApp(ctx context.Context, appID, actor string, at time.Tim
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: disable app %s: %w", appID, openapi.ErrAppNotFound)
 		}
-		_, err := tx.AppendAudit(ctx, AuditEvent{At: at, Actor: actor, Action: "app.disable", Object: "app:" + appID})
+		_, err := tx.AppendAudit(ctx, audit.Event{At: at, Actor: actor, Action: "app.disable", Object: "app:" + appID})
 		return err
 	})
 }
