@@ -3,8 +3,6 @@ package licence
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 )
 
 // Errors of the issuing side. Each maps to one public error code
@@ -19,41 +17,6 @@ var (
 	// ErrDuplicate: a current licence of the type with the same number exists.
 	ErrDuplicate = errors.New("licence: a licence of this type with this number exists")
 )
-
-// IssueRequest is one licence to issue: an Open API body or one row of a
-// stock import.
-type IssueRequest struct {
-	TypeCode   string
-	Number     string // 证照编号
-	Holder     Holder // Name, IDType, IDNumber, Phone; Kind follows the type
-	IssuedOn   time.Time
-	ValidFrom  time.Time
-	ValidUntil *time.Time // nil = long-term (长期)
-	Fields     map[string]string
-}
-
-// FieldError is one reason a request is refused. Field is the request's
-// JSON path ("holder.id_number", "fields.name", "valid_until"); Code is
-// snake_case and part of the public API.
-type FieldError struct {
-	Field   string
-	Code    string
-	Message string
-}
-
-// ValidationError carries every FieldError of a request, so a department's
-// system can fix all of them at once (422 validation_failed with details).
-type ValidationError struct {
-	Details []FieldError
-}
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, 0, len(e.Details))
-	for _, d := range e.Details {
-		parts = append(parts, d.Field+": "+d.Code)
-	}
-	return "licence: invalid request: " + strings.Join(parts, ", ")
-}
 
 // TransitionError says which action was refused from which state and
 // where it would have led; it wraps ErrIllegalTransition.

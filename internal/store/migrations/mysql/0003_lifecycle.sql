@@ -6,8 +6,8 @@
 
 ALTER TABLE licences
   ADD COLUMN lineage_id BIGINT NULL,
-  ADD COLUMN superseded_by BIGINT NULL,
-  ADD KEY ix_licences_lineage (lineage_id, version);
+  ADD COLUMN superseded_by BIGINT NULL;
+CREATE INDEX ix_licences_lineage ON licences (lineage_id, version);
 
 CREATE TABLE IF NOT EXISTS licence_events (
   id           BIGINT       NOT NULL AUTO_INCREMENT,
