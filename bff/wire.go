@@ -15,6 +15,7 @@ import (
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
@@ -302,7 +303,11 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, now func
 	if err != nil {
 		return api.OpenAPIDeps{}, err
 	}
-	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Document: openapidoc.V1}, nil
+	lifecycle, err := licence.NewLifecycle(st, st, st, nil, now)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: lifecycle, Document: openapidoc.V1}, nil
 }
 
 // ready is /readyz: both stores must answer.

@@ -21,13 +21,16 @@ type OpenAPIDeps struct {
 	// Idempotency replays answers to retried POSTs
 	// (openapi.NewIdempotency over redisx.NewIdempotency).
 	Idempotency *openapi.Idempotency
+	// Licences issues licences and applies lifecycle events for the
+	// calling app's department (licence.Lifecycle).
+	Licences Issuing
 	// Document is the OpenAPI 3.1 document served at openapi.yaml.
 	Document []byte
 }
 
 func (d OpenAPIDeps) validate() error {
-	if d.Auth == nil || d.Idempotency == nil || len(d.Document) == 0 {
-		return errors.New("api: Deps.OpenAPI needs Auth, Idempotency and Document")
+	if d.Auth == nil || d.Idempotency == nil || d.Licences == nil || len(d.Document) == 0 {
+		return errors.New("api: Deps.OpenAPI needs Auth, Idempotency, Licences and Document")
 	}
 	return nil
 }

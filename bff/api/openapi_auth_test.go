@@ -18,6 +18,7 @@ import (
 
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/audit"
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -48,7 +49,11 @@ func testOpenAPIDeps(t testing.TB, st *store.Store, rc *redisx.Client, now func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	return OpenAPIDeps{Auth: auth, Idempotency: idem, Document: openapidoc.V1}
+	lifecycle, err := licence.NewLifecycle(st, st, st, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: lifecycle, Document: openapidoc.V1}
 }
 
 // apiApp is a department system calling the Open API through the test

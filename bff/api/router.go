@@ -192,7 +192,12 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	oa := &openAPIMiddleware{auth: d.OpenAPI.Auth, idem: d.OpenAPI.Idempotency}
 	r.GET("/openapi/v1/openapi.yaml", openAPIDocument(d.OpenAPI.Document))
 	ov1 := r.Group("/openapi/v1", oa.signed)
-	_ = ov1
+	ol := &openAPILicenceHandlers{issuing: d.OpenAPI.Licences, now: d.Now}
+	ov1.POST("/licences", oa.idempotent(true), ol.issue)
+	ov1.GET("/licences", ol.find)
+	ov1.GET("/licences/:id", ol.get)
+	ov1.POST("/licences/:id/events", oa.idempotent(false), ol.event)
+	ov1.GET("/licences/:id/signature", ol.signature)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.
