@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/store"
 )
 
@@ -312,4 +314,104 @@ func TestOpenAPILicences(t *testing.T) {
 		req := httptest.NewRequest("GET", path, nil)
 		conforms(t, req, w)
 	})
+}
+
+// A licence issued through the Open API is in the holder's wallet and
+// verifies at once; every lifecycle event is effective on the very next
+// scan, including a code minted before it.
+func TestOpenAPILicenceReachesWalletAndScans(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		w := newWorld(t, testServerOpts{Driver: driver})
+		estate := w.addTestApp(store.USCCRealEstateCentre)
+		body := zhangsanEstate("晋(2026)阳城县不动产权第0000456号")
+		body["valid_until"] = "2036-11-19"
+		rec := w.specCall(t, estate, "POST", "/openapi/v1/licences", body, "wallet-1")
+		issued := decodeRecord(t, rec)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("issue: %d %s", rec.Code, rec.Body)
+		}
+
+		// In 张三's wallet.
+		var wallet struct {
+			Items []struct {
+				ID     string `json:"id"` // the wallet's ids are strings
+				Status string `json:"status"`
+			} `json:"items"`
+		}
+		lw := w.do(http.MethodGet, "/api/v1/licences", nil, w.zhangsan)
+		decodeJSON(t, lw, &wallet)
+		inWallet := func(id int64) bool {
+			for _, it := range wallet.Items {
+				if it.ID == strconv.FormatInt(id, 10) {
+					return true
+				}
+			}
+			return false
+		}
+		if lw.Code != http.StatusOK || !inWallet(issued.ID) {
+			t.Fatalf("wallet: %d %s", lw.Code, lw.Body)
+		}
+
+		l := licence.Licence{ID: issued.ID}
+		scan := func(code string) verificationResponse {
+			t.Helper()
+			r := w.verifyAs(w.housing, code, store.PurposeRealEstateRegister)
+			var res verificationResponse
+			decodeJSON(t, r, &res)
+			if r.Code != http.StatusOK {
+				t.Fatalf("verify: %d %s", r.Code, r.Body)
+			}
+			return res
+		}
+		if res := scan(w.mint(w.zhangsan, l, "basic").Token); res.Colour != "green" || res.Result != "valid" {
+			t.Fatalf("fresh licence: %+v", res)
+		}
+
+		events := fmt.Sprintf("/openapi/v1/licences/%d/events", issued.ID)
+		pending := w.mint(w.zhangsan, l, "basic")
+		if r := w.specCall(t, estate, "POST", events, map[string]any{"action": "suspend", "reason": "查封登记"}, ""); r.Code != http.StatusOK {
+			t.Fatalf("suspend: %d %s", r.Code, r.Body)
+		}
+		if res := scan(pending.Token); res.Colour != "red" || res.Result != "invalid" || res.ReasonCode != "suspended" || res.Status != "suspended" {
+			t.Errorf("after suspend: %+v", res)
+		}
+		if r := w.specCall(t, estate, "POST", events, map[string]any{"action": "recover"}, ""); r.Code != http.StatusConflict || errorCode(r) != "illegal_transition" {
+			t.Errorf("recover a suspended licence: %d %s", r.Code, r.Body)
+		}
+		pending = w.mint(w.zhangsan, l, "basic")
+		if r := w.specCall(t, estate, "POST", events, map[string]any{"action": "restore", "reason": "解除查封"}, ""); r.Code != http.StatusOK {
+			t.Fatalf("restore: %d %s", r.Code, r.Body)
+		}
+		if res := scan(pending.Token); res.Colour != "green" {
+			t.Errorf("after restore: %+v", res)
+		}
+
+		// Renewal: a new version; a code of the old one now scans red.
+		pending = w.mint(w.zhangsan, l, "basic")
+		r := w.specCall(t, estate, "POST", events, map[string]any{"action": "renew", "valid_until": "2046-11-19"}, "renew-1")
+		renewed := decodeRecord(t, r)
+		if r.Code != http.StatusOK || renewed.Version != 2 || renewed.ID == issued.ID || renewed.ValidUntil == nil || *renewed.ValidUntil != "2046-11-19" {
+			t.Fatalf("renew: %d %s", r.Code, r.Body)
+		}
+		if res := scan(pending.Token); res.Colour != "red" || res.ReasonCode != "superseded" {
+			t.Errorf("old version after renew: %+v", res)
+		}
+		if old := decodeRecord(t, w.specCall(t, estate, "GET", fmt.Sprintf("/openapi/v1/licences/%d", issued.ID), nil, "")); old.Status != "superseded" {
+			t.Errorf("old version reads %q", old.Status)
+		}
+		lw = w.do(http.MethodGet, "/api/v1/licences", nil, w.zhangsan)
+		decodeJSON(t, lw, &wallet)
+		if !inWallet(renewed.ID) || inWallet(issued.ID) {
+			t.Errorf("wallet after renew holds the new version only: %s", lw.Body)
+		}
+		if res := scan(w.mint(w.zhangsan, licence.Licence{ID: renewed.ID}, "basic").Token); res.Colour != "green" {
+			t.Errorf("new version: %+v", res)
+		}
+	})
+}
+
+// specCall on a world: the app's call with its answer checked.
+func (w *world) specCall(t *testing.T, a apiApp, method, target string, body any, key string) *httptest.ResponseRecorder {
+	t.Helper()
+	return a.specCall(t, method, target, body, key)
 }
