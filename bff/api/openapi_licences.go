@@ -302,11 +302,3 @@ func (h *openAPILicenceHandlers) record(r licence.Record) recordDTO {
 	}
 	return out
 }
-
-func annotationStrings(as []licence.Annotation) []string {
-	out := make([]string, len(as))
-	for i, a := range as {
-		out[i] = string(a)
-	}
-	return out
-}
