@@ -32,12 +32,7 @@ func cmdApp(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdo
 	if uscc == "" || name == "" {
 		return fmt.Errorf("app add: --department and --name are required\n%w", errUsage)
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	sealer, _, err := sealerFor(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := openMigratedStore(ctx, cfg, log, sealer)
+	st, err := commandStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -92,6 +93,16 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 		}
 	}
 	return st, nil
+}
+
+// commandStore opens the migrated store for an operator command, logging
+// to stderr as configured.
+func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
+	sealer, _, err := sealerFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openMigratedStore(ctx, cfg, newLogger(stderr, cfg.Log.Level, cfg.Log.Format), sealer)
 }
 
 // addOfficer binds openid to the department with the given USCC.
@@ -268,7 +279,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
-	oa, err := openAPIDeps(cfg, a.store, a.redis, now)
+	// The lifecycle is the only writer of licence state; the Open API
+	// calls it for the app's department.
+	lifecycle, err := licence.NewLifecycle(a.store, a.store, a.store, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	oa, err := openAPIDeps(cfg, a.store, a.redis, lifecycle, now)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +308,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 
 // openAPIDeps builds the Open API's signature check and idempotency over
 // the store (apps) and Redis (nonces, rate limit, idempotency records).
-func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, now func() time.Time) (api.OpenAPIDeps, error) {
+func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing api.Issuing, now func() time.Time) (api.OpenAPIDeps, error) {
 	nonces, err := redisx.NewNonces(rc)
 	if err != nil {
 		return api.OpenAPIDeps{}, err
@@ -309,11 +326,7 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, now func
 	if err != nil {
 		return api.OpenAPIDeps{}, err
 	}
-	lifecycle, err := licence.NewLifecycle(st, st, st, nil, now)
-	if err != nil {
-		return api.OpenAPIDeps{}, err
-	}
-	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: lifecycle, Document: openapidoc.V1}, nil
+	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
 }
 
 // ready is /readyz: both stores must answer.

@@ -110,16 +110,24 @@ func (h *openAPILicenceHandlers) issue(c *gin.Context) {
 }
 
 func (h *openAPILicenceHandlers) get(c *gin.Context) {
+	if rec, ok := h.load(c); ok {
+		c.JSON(http.StatusOK, h.record(rec))
+	}
+}
+
+// load reads the licence {id} of the calling app's department; it has
+// answered when ok is false.
+func (h *openAPILicenceHandlers) load(c *gin.Context) (licence.Record, bool) {
 	id, ok := pathID(c)
 	if !ok {
-		return
+		return licence.Record{}, false
 	}
 	rec, err := h.issuing.Get(c.Request.Context(), appFrom(c).Department, id)
 	if err != nil {
 		respondError(c, dependencyFailure("licence store", err))
-		return
+		return licence.Record{}, false
 	}
-	c.JSON(http.StatusOK, h.record(rec))
+	return rec, true
 }
 
 func (h *openAPILicenceHandlers) find(c *gin.Context) {
@@ -178,15 +186,9 @@ func (h *openAPILicenceHandlers) event(c *gin.Context) {
 // signature answers until electronic seals sign licences: nothing is
 // signed yet, so there is no signature to give.
 func (h *openAPILicenceHandlers) signature(c *gin.Context) {
-	id, ok := pathID(c)
-	if !ok {
-		return
+	if _, ok := h.load(c); ok {
+		respondError(c, errNotSigned)
 	}
-	if _, err := h.issuing.Get(c.Request.Context(), appFrom(c).Department, id); err != nil {
-		respondError(c, dependencyFailure("licence store", err))
-		return
-	}
-	respondError(c, errNotSigned)
 }
 
 var errNotSigned = &publicError{Status: http.StatusNotFound, Code: "not_signed", Message: "该证照尚未加盖电子印章"}
