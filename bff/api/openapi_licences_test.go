@@ -415,3 +415,48 @@ func (w *world) specCall(t *testing.T, a apiApp, method, target string, body any
 	t.Helper()
 	return a.specCall(t, method, target, body, key)
 }
+
+// Ten department-system requests suspending one licence at once: exactly
+// one wins, the others see the suspension and are refused, and the
+// history holds one suspension (no lost or doubled update).
+func TestOpenAPIConcurrentEventsSerialize(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		ts := newTestServer(t, testServerOpts{Driver: driver})
+		estate := ts.addTestApp(store.USCCRealEstateCentre)
+		w := estate.specCall(t, "POST", "/openapi/v1/licences", zhangsanEstate("晋(2026)阳城县不动产权第0000321号"), "c-1")
+		rec := decodeRecord(t, w)
+		events := fmt.Sprintf("/openapi/v1/licences/%d/events", rec.ID)
+		codes := make([]int, 10)
+		var wg sync.WaitGroup
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i] = estate.call("POST", events, []byte(`{"action":"suspend","reason":"查封登记"}`)).Code
+			}()
+		}
+		wg.Wait()
+		ok, refused := 0, 0
+		for _, c := range codes {
+			switch c {
+			case http.StatusOK:
+				ok++
+			case http.StatusConflict:
+				refused++
+			}
+		}
+		if ok != 1 || refused != 9 {
+			t.Fatalf("answers %v: want one 200 and nine 409", codes)
+		}
+		got := decodeRecord(t, estate.specCall(t, "GET", fmt.Sprintf("/openapi/v1/licences/%d", rec.ID), nil, ""))
+		suspensions := 0
+		for _, h := range got.History {
+			if h.Action == "suspend" {
+				suspensions++
+			}
+		}
+		if got.Status != "suspended" || suspensions != 1 {
+			t.Errorf("after the race: status %s, %d suspensions in the history", got.Status, suspensions)
+		}
+	})
+}
