@@ -7,6 +7,7 @@
 //	bff officer add --openid ID --department USCC [-config FILE]
 //	bff audit verify [-config FILE]            check the audit chain
 //	bff import licences --department USCC FILE [--dry-run] [-config FILE]
+//	bff app add --department USCC --name NAME [-config FILE]   prints {"app_id","app_secret"}
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -43,6 +44,7 @@ const usage = `usage:
   bff officer add --openid ID --department USCC [-config FILE]
   bff audit verify [-config FILE]
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
+  bff app add --department USCC --name NAME [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 		return cmdAudit(ctx, rest, lookupEnv, stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, lookupEnv, stdout, stderr)
+	case "app":
+		return cmdApp(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, lookupEnv)
 	case "help", "-h", "--help":
