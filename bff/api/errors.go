@@ -73,11 +73,22 @@ var domainErrors = []errorMapping{
 	{reminder.ErrNotFound, errNotFound},
 }
 
+// invalidCodeReasons tell an officer why a code did not verify: the same
+// 404 show_code_invalid with a reason_code and words that say what to do.
+// An unknown code reads as used (see showcode.Reason).
+var invalidCodeReasons = map[showcode.Reason]*publicError{
+	showcode.ReasonExpired: {Status: http.StatusNotFound, Code: "show_code_invalid", Message: "亮证码已过期,请持证人刷新后重新出示", ReasonCode: "code_expired"},
+	showcode.ReasonUsed:    {Status: http.StatusNotFound, Code: "show_code_invalid", Message: "亮证码已被使用或无效,可能是截图或转发,请持证人当面刷新", ReasonCode: "code_used"},
+}
+
 // mapError finds the public face of err. Unknown errors are internal errors.
 func mapError(err error) *publicError {
 	var pe *publicError
 	if errors.As(err, &pe) {
 		return pe
+	}
+	if pub, ok := invalidCodeReasons[verify.ReasonOf(err)]; ok {
+		return pub
 	}
 	for _, m := range domainErrors {
 		if errors.Is(err, m.err) {

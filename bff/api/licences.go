@@ -59,6 +59,7 @@ type licenceDetail struct {
 type faceField struct {
 	Key    string `json:"key"`
 	Label  string `json:"label"`
+	Type   string `json:"type"` // text, date, id_number, address, photo (a data: URI)
 	Value  string `json:"value"`
 	Masked bool   `json:"masked"`
 }
@@ -114,7 +115,7 @@ func (h *licenceHandlers) detail(c *gin.Context) {
 	d := licenceDetail{licenceItem: item, Identifier: l.Identifier, IssuedOn: formatDate(l.IssuedOn),
 		HolderNameMasked: verify.MaskHolder(holder).Name, Fields: []faceField{}}
 	for _, f := range verify.Disclose(t, l, showcode.ScopeFull) {
-		d.Fields = append(d.Fields, faceField{Key: f.Key, Label: f.Label, Value: f.Value, Masked: f.Masked})
+		d.Fields = append(d.Fields, faceField{Key: f.Key, Label: f.Label, Type: f.Type, Value: f.Value, Masked: f.Masked})
 	}
 	c.JSON(http.StatusOK, d)
 }
@@ -125,6 +126,7 @@ type showCodeRequest struct {
 
 type showCodeResponse struct {
 	Token     string `json:"token"`
+	ShortCode string `json:"short_code"`
 	Content   string `json:"content"`
 	QRPNG     string `json:"qr_png"`
 	ExpiresAt string `json:"expires_at"`
@@ -152,7 +154,7 @@ func (h *licenceHandlers) mintShowCode(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, showCodeResponse{Token: code.Token, Content: code.Content, QRPNG: code.QRPNG,
+	c.JSON(http.StatusOK, showCodeResponse{Token: code.Token, ShortCode: code.ShortCode, Content: code.Content, QRPNG: code.QRPNG,
 		ExpiresAt: code.ExpiresAt.UTC().Format(instantFormat)})
 }
 
