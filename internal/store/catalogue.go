@@ -80,6 +80,10 @@ const (
 	ftDate    = "date"
 	ftID      = "id_number"
 	ftAddress = "address"
+	// ftPhoto values are image data: URIs. Not basic: the full scope shows
+	// the photo so an officer can match the licence to the face in front
+	// of them; sealed at rest with the rest of the face.
+	ftPhoto = "photo"
 )
 
 var (
@@ -128,6 +132,7 @@ func catalogueTypes() []licence.Type {
 				field("id_number", "公民身份号码", ftID, maskID, basic),
 				field("issuing_authority", "签发机关", ftText),
 				field("valid_period", "有效期限", ftText, basic),
+				field("photo", "照片", ftPhoto),
 			},
 		},
 		{
@@ -222,6 +227,7 @@ func catalogueTypes() []licence.Type {
 				field("licence_no", "证号", ftID, maskID, basic),
 				field("valid_period", "有效期限", ftText, basic),
 				field("issuing_authority", "发证机关", ftText),
+				field("photo", "照片", ftPhoto),
 			},
 		},
 		{
