@@ -57,22 +57,6 @@ func (s *Service) shortKeys(req Request) [2]string {
 	return [2]string{s.opts.Key("rl", "verify", "short", "officer", req.OfficerOpenID), s.opts.Key("rl", "verify", "short", "ip", ip)}
 }
 
-// checkShortLimits refuses a typed short code from an officer or IP that
-// has used up its short-code failures.
-func (s *Service) checkShortLimits(ctx context.Context, req Request) error {
-	keys := s.shortKeys(req)
-	for i, max := range []int{s.opts.Limits.ShortPerOfficer, s.opts.Limits.ShortPerIP} {
-		n, err := s.counter.Count(ctx, keys[i])
-		if err != nil {
-			return unavailable("redis", err)
-		}
-		if n >= max {
-			return ErrRateLimited
-		}
-	}
-	return nil
-}
-
 // codeFailed handles an error from peeking or consuming a code: an invalid
 // code is counted and explained, anything else is a dependency failure.
 func (s *Service) codeFailed(ctx context.Context, req Request, code string, short bool, err error) error {
