@@ -3,8 +3,11 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 )
 
@@ -87,6 +90,17 @@ func (s *Service) invalid(ctx context.Context, req Request, code string, short b
 			return unavailable("redis", err)
 		}
 		reason = r
+	}
+	if s.opts.Audit != nil {
+		// The chain holds every attempt, not only those that found a
+		// licence: a run of invalid codes from one officer is what an
+		// auditor looks for. The code itself is never written.
+		_, err := s.opts.Audit.AppendAudit(ctx, audit.Event{At: s.opts.Now(), Actor: audit.ActorOfficer(req.OfficerOpenID),
+			Action: "verification.code_invalid", Object: "department:" + strconv.FormatInt(req.DepartmentID, 10),
+			Detail: fmt.Sprintf("reason=%s short=%t ip=%s", reason, short, req.ClientIP)})
+		if err != nil {
+			return dbErr("audit", err)
+		}
 	}
 	return &InvalidCodeError{Reason: reason}
 }

@@ -2,6 +2,8 @@ package verify_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -22,7 +24,6 @@ func (c *tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (c *tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(1); return next(ctx, cmds) }
 }
-
 
 // TestVerificationRedisRoundTrips: a scanned QR verifies with two Redis
 // round trips (counters and code read together; the atomic consume), a
@@ -54,5 +55,33 @@ func TestVerificationRedisRoundTrips(t *testing.T) {
 		if got := trips.n.Load(); got != tc.want {
 			t.Errorf("%s: %d Redis round trips, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestInvalidAttemptsAreAudited: an attempt with a code that reaches no
+// licence still leaves an audit entry, without the code in it.
+func TestInvalidAttemptsAreAudited(t *testing.T) {
+	e := newEnv(t, store.DriverSQLite, envOptions{})
+	ctx := context.Background()
+	code := e.mint(t, e.zsDriving, showcode.ScopeBasic)
+	if _, err := e.verifier.Verify(ctx, e.req(police, e.police, code.Token)); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else's scan of the used code.
+	if _, err := e.verifier.Verify(ctx, e.req(store.DemoOfficerHousing, e.housing, code.Token)); !errors.Is(err, showcode.ErrInvalid) {
+		t.Fatalf("used code: %v", err)
+	}
+	n, err := e.store.VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := e.store.AuditEvents(ctx, n-1, 1)
+	if err != nil || len(last) != 1 {
+		t.Fatal(last, err)
+	}
+	ev := last[0]
+	if ev.Action != "verification.code_invalid" || ev.Actor != "officer:"+store.DemoOfficerHousing ||
+		!strings.Contains(ev.Detail, "reason=used") || strings.Contains(ev.Detail, code.Token) || strings.Contains(ev.Detail, code.ShortCode) {
+		t.Fatalf("audit entry = %+v", ev)
 	}
 }

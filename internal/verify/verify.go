@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -83,6 +84,10 @@ type Options struct {
 	// Observe is told the result and reason code of every attempt, for
 	// metrics; nil means nobody listens. Labels come from fixed sets.
 	Observe func(result, reasonCode string)
+	// Audit records the attempts that never reached a licence (an unknown,
+	// expired or used code); attempts that did are audited with their
+	// usage record. Nil records nothing.
+	Audit audit.Appender
 }
 
 // Request is one scan submitted by an officer.
