@@ -121,12 +121,7 @@ func cmdOfficer(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 	if openid == "" || uscc == "" {
 		return fmt.Errorf("officer add: --openid and --department are required\n%w", errUsage)
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	sealer, _, err := sealerFor(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := openMigratedStore(ctx, cfg, log, sealer)
+	st, err := commandStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

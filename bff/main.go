@@ -5,7 +5,9 @@
 //	bff migrate [-config FILE]                 apply database migrations
 //	bff remind  [-config FILE] --once|--status sweep and send expiry reminders / print the queue
 //	bff officer add --openid ID --department USCC [-config FILE]
+//	bff audit verify [-config FILE]            check the audit chain
 //	bff import licences --department USCC FILE [--dry-run] [-config FILE]
+//	bff app add --department USCC --name NAME [-config FILE]   prints {"app_id","app_secret"}
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -40,7 +42,9 @@ const usage = `usage:
   bff migrate [-config FILE]
   bff remind  [-config FILE] --once | --status
   bff officer add --openid ID --department USCC [-config FILE]
+  bff audit verify [-config FILE]
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
+  bff app add --department USCC --name NAME [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.
@@ -62,8 +66,12 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 		return cmdRemind(ctx, rest, lookupEnv, stdout, stderr)
 	case "officer":
 		return cmdOfficer(ctx, rest, lookupEnv, stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, rest, lookupEnv, stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, lookupEnv, stdout, stderr)
+	case "app":
+		return cmdApp(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, lookupEnv)
 	case "help", "-h", "--help":

@@ -13,8 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/yangcheng-county/elicence/bff/api"
+	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/reminder"
@@ -24,6 +27,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
+	"github.com/yangcheng-county/elicence/internal/wallet"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
@@ -239,6 +243,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
+	walletSvc, err := wallet.New(a.store, a.store, now)
+	if err != nil {
+		return nil, err
+	}
+
 	remOpts, err := reminder.OptionsFromConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -271,12 +280,23 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
+	// The lifecycle is the only writer of licence state; the Open API
+	// calls it for the app's department.
+	lifecycle, err := licence.NewLifecycle(a.store, a.store, a.store, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	oa, err := openAPIDeps(cfg, a.store, a.redis, lifecycle, now)
+	if err != nil {
+		return nil, err
+	}
+
 	a.deps = api.Deps{
 		Log: log, Metrics: a.metrics, Gatherer: a.registry, TrustedProxies: cfg.HTTP.TrustedProxies,
 		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
-		Licences: a.store, ShowCodes: codes, Verifier: verifier,
-		Reminders: prefs, WeChatEvents: events,
+		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier,
+		Reminders: prefs, WeChatEvents: events, OpenAPI: oa,
 	}
 	if a.fake != nil {
 		a.deps.FakeWeChat = a.fake
@@ -285,6 +305,29 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		a.deps.SMSOutbox = outbox
 	}
 	return a, nil
+}
+
+// openAPIDeps builds the Open API's signature check and idempotency over
+// the store (apps) and Redis (nonces, rate limit, idempotency records).
+func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing api.Issuing, now func() time.Time) (api.OpenAPIDeps, error) {
+	nonces, err := redisx.NewNonces(rc)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	auth, err := openapi.NewAuthenticator(st, nonces, redisx.NewCounter(rc),
+		openapi.Limit{PerWindow: cfg.OpenAPI.RateLimit, Window: cfg.OpenAPI.RateWindow}, rc.Key, now)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	records, err := redisx.NewIdempotency(rc)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	idem, err := openapi.NewIdempotency(records, rc.Key)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
 }
 
 // ready is /readyz: both stores must answer.

@@ -22,6 +22,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/verify"
+	"github.com/yangcheng-county/elicence/internal/wallet"
 )
 
 // Deps are everything the HTTP layer calls, built in one place (bff/wire.go).
@@ -59,9 +60,9 @@ type Deps struct {
 	// dev mode only: when nil the route does not exist.
 	SMSOutbox *sms.DevOutbox
 
-	// Licences reads the holder's licences with their types, issuers and
-	// holders (the store).
-	Licences licence.Repository
+	// Wallet reads the holder's licences (wallet.New over the store's
+	// licence views and history).
+	Wallet *wallet.Service
 	// ShowCodes mints show codes (showcode.NewService over
 	// redisx.NewShowCodeStore, TTL from showcode.ttl).
 	ShowCodes *showcode.Service
@@ -77,6 +78,9 @@ type Deps struct {
 	// (wechat.NewEventHandler with reminder.NewEvents as its sink): URL
 	// check, subscribe, unsubscribe and template delivery reports.
 	WeChatEvents http.Handler
+
+	// OpenAPI is the signed API for department systems (/openapi/v1).
+	OpenAPI OpenAPIDeps
 }
 
 // HolderReader reads one holder record; licence.Repository implements it.
@@ -100,10 +104,13 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.Accounts or Deps.Holders is nil")
 	case d.WeChatJS == nil:
 		return errors.New("api: Deps.WeChatJS is nil")
-	case d.Licences == nil || d.ShowCodes == nil || d.Verifier == nil:
-		return errors.New("api: Deps.Licences, Deps.ShowCodes or Deps.Verifier is nil")
+	case d.Wallet == nil || d.ShowCodes == nil || d.Verifier == nil:
+		return errors.New("api: Deps.Wallet, Deps.ShowCodes or Deps.Verifier is nil")
 	case d.Reminders == nil || d.WeChatEvents == nil:
 		return errors.New("api: Deps.Reminders or Deps.WeChatEvents is nil")
+	}
+	if err := d.OpenAPI.validate(); err != nil {
+		return err
 	}
 	if u, err := url.Parse(d.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("api: Deps.PublicURL must be an absolute http(s) URL")
@@ -142,7 +149,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1 := r.Group("/api/v1")
 	v1.GET("/time", sys.time)
 
-	// Login, session, real-name binding, JS-SDK (DESIGN §4).
+	// Login, session, real-name binding, JS-SDK (docs/SECURITY.md).
 	authH := &authHandlers{auth: d.Auth, sessions: sess}
 	v1.GET("/auth/wechat/login", authH.login)
 	v1.GET("/auth/wechat/callback", authH.callback) // = CallbackPath
@@ -158,9 +165,9 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		v1.GET("/dev/sms", dev.sms)
 	}
 
-	// Licence wallet, show codes and verification (DESIGN §5). Ownership is
+	// Licence wallet, show codes and verification (docs/API.md). Ownership is
 	// checked in the handlers: someone else's licence is 404.
-	lic := &licenceHandlers{licences: d.Licences, codes: d.ShowCodes, verifier: d.Verifier, now: d.Now}
+	lic := &licenceHandlers{wallet: d.Wallet, codes: d.ShowCodes, verifier: d.Verifier}
 	v1.GET("/licences", requireHolder, lic.list)
 	v1.GET("/licences/:id", requireHolder, lic.detail)
 	v1.POST("/licences/:id/show-codes", requireHolder, lic.mintShowCode)
@@ -179,6 +186,19 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1.PUT("/licences/:id/reminders", requireHolder, rem.put)
 	r.GET("/wechat/events", gin.WrapH(d.WeChatEvents))
 	r.POST("/wechat/events", gin.WrapH(d.WeChatEvents))
+
+	// Open API for department systems (docs/OPENAPI.md): signed by an app
+	// of the department instead of a session; the cookie session and the
+	// browser CSRF guard look at /api/ only and never see these requests.
+	oa := &openAPIMiddleware{auth: d.OpenAPI.Auth, idem: d.OpenAPI.Idempotency}
+	r.GET("/openapi/v1/openapi.yaml", openAPIDocument(d.OpenAPI.Document))
+	ov1 := r.Group("/openapi/v1", oa.signed)
+	ol := &openAPILicenceHandlers{issuing: d.OpenAPI.Licences, now: d.Now}
+	ov1.POST("/licences", oa.idempotent(true), ol.issue)
+	ov1.GET("/licences", ol.find)
+	ov1.GET("/licences/:id", ol.get)
+	ov1.POST("/licences/:id/events", oa.idempotent(false), ol.event)
+	ov1.GET("/licences/:id/signature", ol.signature)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

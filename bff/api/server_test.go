@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/yangcheng-county/elicence/internal/wallet"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -204,6 +206,10 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	walletSvc, err := wallet.New(st, st, ts.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts.reminders, err = store.NewReminders(st)
 	if err != nil {
 		t.Fatal(err)
@@ -226,12 +232,13 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		Now:       ts.clock.Now,
 		PublicURL: ts.publicURL, Auth: authSvc, Realname: rnSvc,
 		Accounts: st, Holders: st, WeChatJS: wx,
-		Licences: st, ShowCodes: showCodes, Verifier: verifier,
+		Wallet: walletSvc, ShowCodes: showCodes, Verifier: verifier,
 		Reminders: prefs, WeChatEvents: eventHandler,
 	}
 	if !opts.NoDevMode {
 		ts.deps.SMSOutbox = ts.outbox
 	}
+	ts.deps.OpenAPI = testOpenAPIDeps(t, st, ts.redis, ts.clock.Now, testRateLimit)
 	ts.router, err = NewRouter(ts.deps)
 	if err != nil {
 		t.Fatal(err)
