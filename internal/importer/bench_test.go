@@ -42,7 +42,8 @@ var benchRows = func() int {
 // batch, the floor writes its next batch (into a database of its own on the
 // same server), timed apart and subtracted from the import's time. Load
 // from elsewhere on a shared machine then hits both alike. It reports both
-// rates and their ratio (x-floor, the import's rate over the floor's).
+// rates and their ratio (x-floor, the import's rate over the floor's); its
+// ns/op and B/op cover the two together.
 func BenchmarkImport(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "stock.csv")
 	rows := benchStock(benchRows)
