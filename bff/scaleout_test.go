@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,8 +31,13 @@ import (
 // MariaDB database and Redis key prefix, with the same field keys: what
 // every replica of one deployment shares.
 func sharedStores(t *testing.T) []string {
+	return storesEnv(t, mysqltest.DSN(t), redistest.Addr())
+}
+
+// storesEnv is sharedStores for a given database and Redis address (the load
+// harness puts fault-injecting proxies in between).
+func storesEnv(t *testing.T, dsn, redisAddr string) []string {
 	t.Helper()
-	dsn := mysqltest.DSN(t)
 	prefix := redistest.Open(t).Key("") // deleted with the test
 	key := func() string {
 		b := make([]byte, 32)
@@ -40,7 +46,7 @@ func sharedStores(t *testing.T) []string {
 	}
 	return []string{
 		"ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN=" + dsn,
-		"ELICENCE_REDIS_ADDR=" + redistest.Addr(), "ELICENCE_REDIS_KEY_PREFIX=" + prefix,
+		"ELICENCE_REDIS_ADDR=" + redisAddr, "ELICENCE_REDIS_KEY_PREFIX=" + prefix,
 		"ELICENCE_SECURITY_DATA_KEY=" + key(), "ELICENCE_SECURITY_INDEX_KEY=" + key(),
 	}
 }
@@ -52,9 +58,14 @@ func sharedStores(t *testing.T) []string {
 // token cache; production has one WeChat and one AppID.
 func startPair(t *testing.T, extraEnv ...string) (a, b *server) {
 	t.Helper()
-	env := append(sharedStores(t), extraEnv...)
-	a = startServer(t, append(env, "ELICENCE_WECHAT_APP_ID=wxdemoinstancea0")...)
-	b = startServer(t, append(env, "ELICENCE_WECHAT_APP_ID=wxdemoinstanceb0")...)
+	return startPairOn(t, append(sharedStores(t), extraEnv...))
+}
+
+// startPairOn is startPair with the stores' environment given.
+func startPairOn(t *testing.T, env []string) (a, b *server) {
+	t.Helper()
+	a = startServer(t, append(slices.Clip(env), "ELICENCE_WECHAT_APP_ID=wxdemoinstancea0")...)
+	b = startServer(t, append(slices.Clip(env), "ELICENCE_WECHAT_APP_ID=wxdemoinstanceb0")...)
 	return a, b
 }
 
@@ -218,24 +229,7 @@ func TestRemindersSentOnceAcrossInstances(t *testing.T) {
 	zhang := a.login(t, "demo-citizen-zhangsan")
 	bindRealname(t, zhang, "张三", "140522198503120016")
 
-	var wg sync.WaitGroup
-	outs := make([]string, 4)
-	errs := make([]error, 4)
-	for i := range outs {
-		s := []*server{a, b}[i%2]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.Command(s.bin, "remind", "--once")
-			cmd.Dir, cmd.Env = "..", s.env
-			out, err := cmd.CombinedOutput()
-			outs[i], errs[i] = string(out), err
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("remind --once: %v\n%s", err, strings.Join(outs, "\n"))
-	}
+	outs := remindEverywhere(t, []*server{a, b}, 4)
 	sent := 0
 	for _, s := range []*server{a, b} {
 		for _, m := range fakeMessages(t, s) {
@@ -248,6 +242,31 @@ func TestRemindersSentOnceAcrossInstances(t *testing.T) {
 	if sent != 1 {
 		t.Fatalf("%d template messages across both instances, want 1; remind said:\n%s", sent, strings.Join(outs, "\n"))
 	}
+}
+
+// remindEverywhere runs `bff remind --once` n times at once, alternating
+// between the instances' settings, and returns what each run printed.
+func remindEverywhere(t *testing.T, servers []*server, n int) []string {
+	t.Helper()
+	var wg sync.WaitGroup
+	outs := make([]string, n)
+	errs := make([]error, n)
+	for i := range outs {
+		s := servers[i%len(servers)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(s.bin, "remind", "--once")
+			cmd.Dir, cmd.Env = "..", s.env
+			out, err := cmd.CombinedOutput()
+			outs[i], errs[i] = string(out), err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Errorf("remind --once: %v\n%s", err, strings.Join(outs, "\n"))
+	}
+	return outs
 }
 
 type fakeMessage struct {
