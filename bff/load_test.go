@@ -67,14 +67,14 @@ func (p faultProxy) toxic(t *testing.T, name, kind string, attrs map[string]any)
 // loadRun is the state of one harness run: who is logged in, which codes
 // were minted and what every verification answered.
 type loadRun struct {
-	t              *testing.T
-	servers        []*server
+	t       *testing.T
+	servers []*server
 	// Cookie headers; sessions live in Redis, so each is valid on both
 	// instances. second is another officer of the same department: the code
 	// is spent for them (the first officer re-submitting gets the same answer
 	// again by design, so only another officer's replay tests a spent code).
 	citizen, police, second string
-	licence        string
+	licence                 string
 
 	mu       sync.Mutex
 	fresh    []int    // minted codes not yet verified

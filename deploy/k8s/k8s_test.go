@@ -482,20 +482,29 @@ func TestManifestsValidate(t *testing.T) {
 // rendered objects: each must be reported, or the checks above prove nothing.
 func TestChecksCatchBrokenManifests(t *testing.T) {
 	for name, breakIt := range map[string]func(m *manifest){
-		"one replica":            func(m *manifest) { one := int32(1); m.Deployments[0].Spec.Replicas = &one },
-		"no preStop":             func(m *manifest) { m.Deployments[0].Spec.Template.Spec.Containers[0].Lifecycle = nil },
-		"readiness on /healthz":  func(m *manifest) { m.Deployments[0].Spec.Template.Spec.Containers[0].ReadinessProbe.HTTPGet.Path = "/healthz" },
-		"no memory limit":        func(m *manifest) { delete(m.Jobs[0].Spec.Template.Spec.Containers[0].Resources.Limits, corev1.ResourceMemory) },
-		"overlapping reminders":  func(m *manifest) { m.CronJobs[0].Spec.ConcurrencyPolicy = batchv1.AllowConcurrent },
-		"scheduler in every pod": func(m *manifest) { setEnv(&m.Deployments[0].Spec.Template.Spec.Containers[0], "ELICENCE_REMINDER_ENABLED", "true") },
-		"misspelt setting":       func(m *manifest) { m.ConfigMaps[0].Data["ELICENCE_HTTP_TRUSTED_PROXY"] = "10.0.0.0/8" },
-		"unloadable setting":     func(m *manifest) { m.ConfigMaps[0].Data["ELICENCE_DATABASE_DRIVER"] = "oracle" },
-		"PDB selects nothing":    func(m *manifest) { m.PDBs[0].Spec.Selector.MatchLabels = map[string]string{"app": "other"} },
-		"HPA below two":          func(m *manifest) { one := int32(1); m.HPAs[0].Spec.MinReplicas = &one },
-		"no default deny":        func(m *manifest) { m.NetworkPolicies = m.NetworkPolicies[1:] },
-		"root allowed":           func(m *manifest) { m.CronJobs[0].Spec.JobTemplate.Spec.Template.Spec.SecurityContext = nil },
-		"secret in the repo":     func(m *manifest) { m.Secrets = append(m.Secrets, &corev1.Secret{}) },
-		"short grace":            func(m *manifest) { g := int64(15); m.Deployments[0].Spec.Template.Spec.TerminationGracePeriodSeconds = &g },
+		"one replica": func(m *manifest) { one := int32(1); m.Deployments[0].Spec.Replicas = &one },
+		"no preStop":  func(m *manifest) { m.Deployments[0].Spec.Template.Spec.Containers[0].Lifecycle = nil },
+		"readiness on /healthz": func(m *manifest) {
+			m.Deployments[0].Spec.Template.Spec.Containers[0].ReadinessProbe.HTTPGet.Path = "/healthz"
+		},
+		"no memory limit": func(m *manifest) {
+			delete(m.Jobs[0].Spec.Template.Spec.Containers[0].Resources.Limits, corev1.ResourceMemory)
+		},
+		"overlapping reminders": func(m *manifest) { m.CronJobs[0].Spec.ConcurrencyPolicy = batchv1.AllowConcurrent },
+		"scheduler in every pod": func(m *manifest) {
+			setEnv(&m.Deployments[0].Spec.Template.Spec.Containers[0], "ELICENCE_REMINDER_ENABLED", "true")
+		},
+		"misspelt setting":    func(m *manifest) { m.ConfigMaps[0].Data["ELICENCE_HTTP_TRUSTED_PROXY"] = "10.0.0.0/8" },
+		"unloadable setting":  func(m *manifest) { m.ConfigMaps[0].Data["ELICENCE_DATABASE_DRIVER"] = "oracle" },
+		"PDB selects nothing": func(m *manifest) { m.PDBs[0].Spec.Selector.MatchLabels = map[string]string{"app": "other"} },
+		"HPA below two":       func(m *manifest) { one := int32(1); m.HPAs[0].Spec.MinReplicas = &one },
+		"no default deny":     func(m *manifest) { m.NetworkPolicies = m.NetworkPolicies[1:] },
+		"root allowed":        func(m *manifest) { m.CronJobs[0].Spec.JobTemplate.Spec.Template.Spec.SecurityContext = nil },
+		"secret in the repo":  func(m *manifest) { m.Secrets = append(m.Secrets, &corev1.Secret{}) },
+		"short grace": func(m *manifest) {
+			g := int64(15)
+			m.Deployments[0].Spec.Template.Spec.TerminationGracePeriodSeconds = &g
+		},
 	} {
 		m := render(t, ".")
 		if m.NetworkPolicies[0].Name != "default-deny" {
