@@ -284,6 +284,10 @@ func TestOpenAPILicences(t *testing.T) {
 		if w := estate.specCall(t, "POST", events, map[string]any{"action": "fly"}, ""); w.Code != http.StatusUnprocessableEntity || errorCode(w) != "validation_failed" {
 			t.Errorf("unknown action: %d %s", w.Code, w.Body)
 		}
+		if w := estate.specCall(t, "POST", events, map[string]any{"action": "restore", "reason": "x", "effective_at": "yesterday"}, ""); w.Code != http.StatusUnprocessableEntity ||
+			!strings.Contains(w.Body.String(), `"field":"effective_at"`) {
+			t.Errorf("effective_at not an instant: %d %s", w.Code, w.Body)
+		}
 		if w := estate.specCall(t, "POST", events, map[string]any{"action": "restore", "reason": "解除查封"}, ""); w.Code != http.StatusOK || decodeRecord(t, w).Status != "valid" {
 			t.Errorf("restore: %d %s", w.Code, w.Body)
 		}
