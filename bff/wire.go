@@ -95,14 +95,15 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 	return st, nil
 }
 
-// commandStore opens the migrated store for an operator command, logging
-// to stderr as configured.
+// commandStore opens the migrated store for a one-shot operator command,
+// logging to stderr.
 func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
+	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	sealer, _, err := sealerFor(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return openMigratedStore(ctx, cfg, newLogger(stderr, cfg.Log.Level, cfg.Log.Format), sealer)
+	return openMigratedStore(ctx, cfg, log, sealer)
 }
 
 // addOfficer binds openid to the department with the given USCC.
