@@ -49,6 +49,9 @@ var (
 	errNotOfficer    = &publicError{Status: http.StatusForbidden, Code: "not_officer", Message: "只有核验人员可以核验证照", ReasonCode: "not_officer"}
 	errUnavailable   = &publicError{Status: http.StatusServiceUnavailable, Code: "dependency_unavailable", Message: "服务暂时不可用,请稍后再试"}
 	errInternal      = &publicError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "服务器出错了,请稍后再试"}
+	// Open API transport refusals (docs/OPENAPI.md).
+	errIdempotencyKeyRequired = &publicError{Status: http.StatusBadRequest, Code: "idempotency_key_required", Message: "此请求必须带 Idempotency-Key 请求头"}
+	errNotSigned              = &publicError{Status: http.StatusNotFound, Code: "not_signed", Message: "该证照尚未加盖电子印章"}
 )
 
 // errorMapping ties a domain error value to its public face. Handlers never

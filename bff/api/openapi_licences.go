@@ -200,8 +200,6 @@ func (h *openAPILicenceHandlers) signature(c *gin.Context) {
 	}
 }
 
-var errNotSigned = &publicError{Status: http.StatusNotFound, Code: "not_signed", Message: "该证照尚未加盖电子印章"}
-
 // pathID reads {id}; anything but a positive integer is a licence that
 // does not exist.
 func pathID(c *gin.Context) (int64, bool) {
