@@ -94,6 +94,12 @@ func mapError(err error) *publicError {
 // access log line; the cause never reaches the client.
 func respondError(c *gin.Context, err error) {
 	pub := mapError(err)
+	if pub == errInternal && c.Request.Context().Err() != nil {
+		// The request ran out of time: whatever the driver made of the
+		// cancelled call (a closed connection, "bad connection"), a
+		// dependency was too slow, which is a 503.
+		pub = errUnavailable
+	}
 	if pub.Status >= 500 {
 		_ = c.Error(err)
 	}

@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yangcheng-county/elicence/internal/account"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/deadline"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -28,12 +27,16 @@ import (
 type Deps struct {
 	Log            *slog.Logger
 	Metrics        *Metrics
-	Gatherer       prometheus.Gatherer
 	TrustedProxies []string
 	// StaticDir holds the built H5; empty serves no pages.
 	StaticDir string
-	// Ready checks the database and Redis for /readyz.
+	// Ready checks the database and Redis for /readyz, within Budget.Read.
 	Ready func(ctx context.Context) error
+	// RequestTimeout ends every request's context (config
+	// http.request_timeout); Budget bounds each storage call a request
+	// makes (database.query_timeout / exec_timeout). Zero: no bound.
+	RequestTimeout time.Duration
+	Budget         deadline.Budget
 	Now   func() time.Time
 	// FakeWeChat is mounted at /fakewx/ in dev mode only; nil otherwise.
 	FakeWeChat http.Handler
@@ -88,8 +91,8 @@ func (d Deps) validate() error {
 	switch {
 	case d.Log == nil:
 		return errors.New("api: Deps.Log is nil")
-	case d.Metrics == nil || d.Gatherer == nil:
-		return errors.New("api: Deps.Metrics or Deps.Gatherer is nil")
+	case d.Metrics == nil:
+		return errors.New("api: Deps.Metrics is nil")
 	case d.Ready == nil:
 		return errors.New("api: Deps.Ready is nil")
 	case d.Now == nil:
@@ -125,16 +128,19 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		return nil, err
 	}
 	public, _ := url.Parse(d.PublicURL)
+	csp, err := contentSecurityPolicy(d.StaticDir)
+	if err != nil {
+		return nil, err
+	}
 	sess := &sessions{auth: d.Auth, accounts: d.Accounts, secure: public.Scheme == "https"}
 	// recovery sits inside metrics and the access log, so a panicked
 	// request is counted and logged as the 500 it became.
-	r.Use(requestID(), securityHeaders(), d.Metrics.middleware(), accessLog(d.Log), recovery(d.Log),
-		limitBody, requireJSONWrites, sess.middleware)
+	r.Use(requestID(), securityHeaders(csp, public.Scheme == "https"), d.Metrics.middleware(), accessLog(d.Log), recovery(d.Log),
+		deadlines(d.RequestTimeout, d.Budget), limitBody, requireJSONWrites, sess.middleware)
 
-	sys := &systemHandlers{ready: d.Ready, now: d.Now, static: d.StaticDir}
+	sys := &systemHandlers{ready: d.Ready, readyWithin: d.Budget.Read, now: d.Now, static: d.StaticDir}
 	r.GET("/healthz", sys.healthz)
 	r.GET("/readyz", sys.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	if d.FakeWeChat != nil {
 		r.Any("/fakewx/*path", gin.WrapH(d.FakeWeChat))
 	}
