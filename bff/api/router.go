@@ -37,7 +37,7 @@ type Deps struct {
 	// makes (database.query_timeout / exec_timeout). Zero: no bound.
 	RequestTimeout time.Duration
 	Budget         deadline.Budget
-	Now   func() time.Time
+	Now            func() time.Time
 	// FakeWeChat is mounted at /fakewx/ in dev mode only; nil otherwise.
 	FakeWeChat http.Handler
 
@@ -68,6 +68,9 @@ type Deps struct {
 	// ShowCodes mints show codes (showcode.NewService over
 	// redisx.NewShowCodeStore, TTL from showcode.ttl).
 	ShowCodes *showcode.Service
+	// MintLimit bounds the show codes one holder mints per window; a zero
+	// Max means no bound.
+	MintLimit MintLimit
 	// Verifier verifies scans and lists usage records (verify.NewService
 	// over ShowCodes, the store and redisx.NewCounter; its Observe feeds
 	// Metrics.Verifications).
@@ -107,6 +110,8 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.Licences, Deps.ShowCodes or Deps.Verifier is nil")
 	case d.Reminders == nil || d.WeChatEvents == nil:
 		return errors.New("api: Deps.Reminders or Deps.WeChatEvents is nil")
+	case d.MintLimit.Max > 0 && (d.MintLimit.Counter == nil || d.MintLimit.Key == nil || d.MintLimit.Window <= 0):
+		return errors.New("api: Deps.MintLimit needs a Counter, a Key function and a Window")
 	}
 	if u, err := url.Parse(d.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("api: Deps.PublicURL must be an absolute http(s) URL")
@@ -169,7 +174,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	lic := &licenceHandlers{licences: d.Licences, codes: d.ShowCodes, verifier: d.Verifier, now: d.Now}
 	v1.GET("/licences", requireHolder, lic.list)
 	v1.GET("/licences/:id", requireHolder, lic.detail)
-	v1.POST("/licences/:id/show-codes", requireHolder, lic.mintShowCode)
+	v1.POST("/licences/:id/show-codes", requireHolder, d.MintLimit.perHolder, lic.mintShowCode)
 	v1.GET("/licences/:id/usage", requireHolder, lic.usage)
 	ver := &verificationHandlers{verifier: d.Verifier}
 	v1.POST("/verifications", requireOfficer, ver.verify)

@@ -217,7 +217,11 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventHandler, err := wechat.NewEventHandler(wechat.Options{AppID: testAppID, Token: testEventToken}, events, log)
+	nonces, err := redisx.NewNonces(ts.redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventHandler, err := wechat.NewEventHandler(wechat.Options{AppID: testAppID, Token: testEventToken}, events, nonces, log)
 	if err != nil {
 		t.Fatal(err)
 	}
