@@ -25,7 +25,7 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -145,13 +145,18 @@ func redisLabel(cfg config.Config) string {
 	return cfg.Redis.Addr
 }
 
-// cmdMigrate applies pending migrations; a release step in production.
+// cmdMigrate applies pending migrations (a release step in production), or
+// with --status only reports the schema version. It reads only the database,
+// key and log settings.
 func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	cfg, err := commonFlags("migrate", args, lookupEnv, nil)
+	var status bool
+	cfg, err := parseFlags("migrate", args, lookupEnv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&status, "status", false, "print the schema version and pending migrations; change nothing")
+	}, config.LoadDatabase)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	sealer, _, err := sealerFor(cfg)
 	if err != nil {
 		return err
@@ -161,14 +166,20 @@ func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
+	if !status {
+		fmt.Fprintln(stderr, "migrate: applying pending migrations…")
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
 	}
 	current, latest, err := st.SchemaStatus(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %d of %d\n", current, latest)
+	if status && current != latest {
+		fmt.Fprintf(stdout, "%d migration(s) pending: run `bff migrate`\n", latest-current)
+	}
 	return nil
 }
 
@@ -188,7 +199,7 @@ func cmdOfficer(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 	if openid == "" || uscc == "" {
 		return fmt.Errorf("officer add: --openid and --department are required\n%w", errUsage)
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	sealer, _, err := sealerFor(cfg)
 	if err != nil {
 		return err
@@ -244,7 +255,7 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 	if once == status {
 		return fmt.Errorf("remind: give exactly one of --once or --status\n%w", errUsage)
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -258,10 +269,23 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		fmt.Fprint(stdout, reminder.FormatStatus(counts, oldest))
 		return nil
 	}
-	sum, err := a.reminder.RunOnce(ctx)
-	if err != nil {
+	// RunOnce's steps, one progress line each: a long queue shows it moves.
+	fmt.Fprintln(stderr, "remind: sweeping for due reminders…")
+	var sum reminder.Summary
+	if sum.Sweep, err = a.reminder.Sweep(ctx); err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "remind: %d new to send; sending in batches of %d\n", sum.Sweep.Pending, cfg.Reminder.BatchSize)
+	for batch := 1; ctx.Err() == nil; batch++ {
+		n, err := a.reminder.DispatchBatch(ctx, &sum)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		fmt.Fprintf(stderr, "remind: batch %d: %d claimed; so far %d sent, %d retried, %d failed\n", batch, n, sum.Sent, sum.Retried, sum.Failed)
+	}
 	fmt.Fprintln(stdout, sum.String())
-	return nil
+	return ctx.Err()
 }
