@@ -284,9 +284,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	a.deps = api.Deps{
 		Log: log, Metrics: a.metrics, TrustedProxies: cfg.HTTP.TrustedProxies,
 		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
-		RequestTimeout: cfg.HTTP.RequestTimeout,
-		Budget:         deadline.Budget{Read: cfg.Database.QueryTimeout, Write: cfg.Database.ExecTimeout},
-		Auth:           authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
+		RequestTimeout: cfg.HTTP.RequestTimeout, Budget: deadline.Budget{Read: cfg.Database.QueryTimeout, Write: cfg.Database.ExecTimeout},
+		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
 		Licences: a.store, ShowCodes: codes, Verifier: verifier,
 		MintLimit: api.MintLimit{Counter: redisx.NewCounter(a.redis), Key: a.redis.Key, Max: cfg.ShowCode.MintsPerHolder, Window: cfg.ShowCode.MintWindow},
 		Reminders: prefs, WeChatEvents: events,
