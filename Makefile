@@ -13,8 +13,9 @@ SHELL       := bash
 .PHONY: run test bench build miniapp miniapp-deps services lint go-test miniapp-test e2e clean
 
 ## run: build the H5 and start the server in embedded mode on http://127.0.0.1:8080
-# The server runs as the built binary (not under `go run`), so Ctrl-C reaches
-# it alone and it exits cleanly after draining.
+# The built binary runs with no `go run` in between; on Ctrl-C it drains and
+# exits 0, and the trap keeps the recipe's shell from turning the interrupt
+# into an error report.
 run: miniapp
 	$(GO) build -o $(BIN) ./bff
 	@trap 'exit 0' INT; ./$(BIN) serve
