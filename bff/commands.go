@@ -11,8 +11,12 @@ import (
 	"net/http"
 	"time"
 
+	mysqldriver "github.com/go-sql-driver/mysql"
+
+	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/store"
 )
 
 // cmdServe runs the HTTP server until ctx ends, then drains connections.
@@ -21,7 +25,7 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -44,12 +48,22 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	admin, err := startAdmin(cfg, a, log)
+	if err != nil {
+		return err
+	}
+	if admin != nil {
+		defer admin.Close()
+	}
 	background, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	done := a.startBackground(background)
 
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "mode", cfg.Mode,
-		"database", cfg.Database.Driver, "redis", redisLabel(cfg), "wechat_fake", cfg.WeChat.Fake)
+		"database", cfg.Database.Driver, "redis", redisLabel(cfg), "wechat_fake", cfg.WeChat.Fake, "admin_addr", cfg.HTTP.AdminAddr)
+	if cfg.Mode == "embedded" {
+		printBanner(stderr, cfg)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
@@ -71,6 +85,59 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 	return nil
 }
 
+// startAdmin serves /metrics and pprof on http.admin_addr, off the public
+// port; it returns nil when the address is empty.
+func startAdmin(cfg config.Config, a *app, log *slog.Logger) (*http.Server, error) {
+	if cfg.HTTP.AdminAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.AdminAddr)
+	if err != nil {
+		return nil, fmt.Errorf("http.admin_addr: %w", err)
+	}
+	srv := &http.Server{Handler: api.NewAdminHandler(a.registry), ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin listener stopped", "error", err)
+		}
+	}()
+	return srv, nil
+}
+
+// printBanner ends an embedded start-up with what a newcomer needs first.
+func printBanner(w io.Writer, cfg config.Config) {
+	admin := "off (set ELICENCE_HTTP_ADMIN_ADDR, e.g. 127.0.0.1:9090)"
+	if cfg.HTTP.AdminAddr != "" {
+		admin = "http://" + cfg.HTTP.AdminAddr + "/metrics"
+	}
+	fmt.Fprintf(w, `
+  阳城县电子证照 · embedded demo (not a production set-up)
+  Open          %[1]s/
+  Demo users    picked on the fake WeChat login page: 张三, 李四 (citizens), 王五 (no licences),
+                交警 and 不动产登记中心 (officers)
+  SMS codes     %[1]s/api/v1/dev/sms  (real-name binding codes land here, not on a phone)
+  WeChat msgs   %[1]s/fakewx/_messages  (expiry reminders sent as template messages)
+  Metrics       %[2]s
+  Guide         docs/DEMO.md
+  Stop          Ctrl-C
+
+`, cfg.PublicURL, admin)
+}
+
+// databaseLabel names the database for log lines: the SQLite file, or the
+// MySQL address and database name, never the password.
+func databaseLabel(cfg config.Config) string {
+	if cfg.Database.Driver != store.DriverMySQL {
+		return cfg.Database.DSN
+	}
+	dsn, err := mysqldriver.ParseDSN(cfg.Database.DSN)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return dsn.Addr + "/" + dsn.DBName
+}
+
 func redisLabel(cfg config.Config) string {
 	if cfg.EmbeddedRedis() {
 		return "embedded"
@@ -78,13 +145,18 @@ func redisLabel(cfg config.Config) string {
 	return cfg.Redis.Addr
 }
 
-// cmdMigrate applies pending migrations; a release step in production.
+// cmdMigrate applies pending migrations (a release step in production), or
+// with --status only reports the schema version. It reads only the database,
+// key and log settings.
 func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	cfg, err := commonFlags("migrate", args, lookupEnv, nil)
+	var status bool
+	cfg, err := parseFlags("migrate", args, lookupEnv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&status, "status", false, "print the schema version and pending migrations; change nothing")
+	}, config.LoadDatabase)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	sealer, _, err := sealerFor(cfg)
 	if err != nil {
 		return err
@@ -94,14 +166,20 @@ func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
+	if !status {
+		fmt.Fprintln(stderr, "migrate: applying pending migrations…")
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
 	}
 	current, latest, err := st.SchemaStatus(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %d of %d\n", current, latest)
+	if status && current != latest {
+		fmt.Fprintf(stdout, "%d migration(s) pending: run `bff migrate`\n", latest-current)
+	}
 	return nil
 }
 
@@ -172,7 +250,7 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 	if once == status {
 		return fmt.Errorf("remind: give exactly one of --once or --status\n%w", errUsage)
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -189,10 +267,23 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		fmt.Fprint(stdout, reminder.FormatStatus(counts, oldest))
 		return nil
 	}
-	sum, err := a.reminder.RunOnce(ctx)
-	if err != nil {
+	// RunOnce's steps, one progress line each: a long queue shows it moves.
+	fmt.Fprintln(stderr, "remind: sweeping for due reminders…")
+	var sum reminder.Summary
+	if sum.Sweep, err = a.reminder.Sweep(ctx); err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "remind: %d new to send; sending in batches of %d\n", sum.Sweep.Pending, cfg.Reminder.BatchSize)
+	for batch := 1; ctx.Err() == nil; batch++ {
+		n, err := a.reminder.DispatchBatch(ctx, &sum)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		fmt.Fprintf(stderr, "remind: batch %d: %d claimed; so far %d sent, %d retried, %d failed\n", batch, n, sum.Sent, sum.Retried, sum.Failed)
+	}
 	fmt.Fprintln(stdout, sum.String())
-	return nil
+	return ctx.Err()
 }

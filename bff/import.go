@@ -40,7 +40,7 @@ func cmdImport(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 	cfg, files, err := flagsAndArgs("import licences", args[1:], lookupEnv, func(fs *flag.FlagSet) {
 		fs.StringVar(&uscc, "department", "", "USCC of the issuing department")
 		fs.BoolVar(&dryRun, "dry-run", false, "validate and report, write nothing to the database")
-	})
+	}, config.Load)
 	if err != nil {
 		return err
 	}

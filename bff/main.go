@@ -2,7 +2,7 @@
 // the county public account's H5 pages, and its operator commands.
 //
 //	bff serve   [-config FILE]                 run the HTTP server
-//	bff migrate [-config FILE]                 apply database migrations
+//	bff migrate [-config FILE] [--status]      apply database migrations / print the schema version
 //	bff remind  [-config FILE] --once|--status sweep and send expiry reminders / print the queue
 //	bff officer add --openid ID --department USCC [-config FILE]
 //	bff audit verify [-config FILE]            check the audit chain
@@ -18,8 +18,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/yangcheng-county/elicence/internal/config"
@@ -28,6 +30,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first Ctrl-C drains gracefully; a second one ends at once.
+		<-ctx.Done()
+		stop()
+	}()
 	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bff:", err)
 		var coded interface{ ExitCode() int }
@@ -40,7 +47,7 @@ func main() {
 
 const usage = `usage:
   bff serve   [-config FILE]
-  bff migrate [-config FILE]
+  bff migrate [-config FILE] [--status]
   bff remind  [-config FILE] --once | --status
   bff officer add --openid ID --department USCC [-config FILE]
   bff audit verify [-config FILE]
@@ -58,6 +65,16 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 	if len(args) == 0 {
 		return errUsage
 	}
+	err := dispatch(ctx, args, lookupEnv, stdout, stderr)
+	var help *helpRequest
+	if errors.As(err, &help) {
+		fmt.Fprint(stdout, help.text)
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
@@ -84,27 +101,54 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 	}
 }
 
-// commonFlags parses -config plus the command's own flags.
+// helpRequest is returned when a command was asked for -h/--help; run
+// prints its text and exits 0.
+type helpRequest struct{ text string }
+
+func (h *helpRequest) Error() string { return "help requested" }
+
+// commonFlags parses -config plus the command's own flags, and loads the
+// configuration with load (config.Load, or config.LoadDatabase for
+// commands that only touch the database).
 func commonFlags(name string, args []string, lookupEnv config.LookupEnv, extra func(*flag.FlagSet)) (config.Config, error) {
-	cfg, rest, err := flagsAndArgs(name, args, lookupEnv, extra)
+	cfg, rest, err := flagsAndArgs(name, args, lookupEnv, extra, config.Load)
 	if err == nil && len(rest) > 0 {
 		return config.Config{}, fmt.Errorf("%s: unexpected argument %q\n%w", name, rest[0], errUsage)
 	}
 	return cfg, err
 }
 
-// flagsAndArgs is commonFlags for a command that also takes arguments:
-// flags may come before or after them (bff import licences FILE --dry-run).
-func flagsAndArgs(name string, args []string, lookupEnv config.LookupEnv, extra func(*flag.FlagSet)) (config.Config, []string, error) {
+// parseFlags is commonFlags with the configuration loaded by load.
+func parseFlags(name string, args []string, lookupEnv config.LookupEnv, extra func(*flag.FlagSet),
+	load func(string, config.LookupEnv) (config.Config, error)) (config.Config, error) {
+	cfg, rest, err := flagsAndArgs(name, args, lookupEnv, extra, load)
+	if err == nil && len(rest) > 0 {
+		return config.Config{}, fmt.Errorf("%s: unexpected argument %q\n%w", name, rest[0], errUsage)
+	}
+	return cfg, err
+}
+
+// flagsAndArgs parses -config and the command's own flags, which may come
+// before or after its arguments (bff import licences FILE --dry-run), and
+// loads the configuration with load.
+func flagsAndArgs(name string, args []string, lookupEnv config.LookupEnv, extra func(*flag.FlagSet),
+	load func(string, config.LookupEnv) (config.Config, error)) (config.Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	path := fs.String("config", "configs/default.yaml", "configuration file")
+	path := fs.String("config", "configs/default.yaml", "configuration file (every key can be overridden by ELICENCE_<PATH>)")
 	if extra != nil {
 		extra(fs)
 	}
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				var b strings.Builder
+				fmt.Fprintf(&b, "usage: bff %s [flags]\n\nflags:\n", name)
+				fs.SetOutput(&b)
+				fs.PrintDefaults()
+				return config.Config{}, nil, &helpRequest{text: b.String()}
+			}
 			return config.Config{}, nil, fmt.Errorf("%s: %w\n%w", name, err, errUsage)
 		}
 		if fs.NArg() == 0 {
@@ -113,6 +157,17 @@ func flagsAndArgs(name string, args []string, lookupEnv config.LookupEnv, extra 
 		rest = append(rest, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	cfg, err := config.Load(*path, lookupEnv)
+	cfg, err := load(*path, lookupEnv)
 	return cfg, rest, err
+}
+
+// commandLogger is the logger of one command; it also reports ELICENCE_*
+// variables that match no setting, which would otherwise be ignored
+// without a word.
+func commandLogger(stderr io.Writer, cfg config.Config) *slog.Logger {
+	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	for _, name := range config.UnknownEnv(os.Environ()) {
+		log.Warn("unknown environment variable ignored: no setting has this name", "name", name)
+	}
+	return log
 }

@@ -16,6 +16,7 @@ import (
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/deadline"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
@@ -45,16 +46,27 @@ func sealerFor(cfg config.Config) (*secure.Sealer, []byte, error) {
 	return sealer, indexKey, nil
 }
 
-// openStore connects to the configured database with the field sealer.
+// openStore connects to the configured database with the field sealer. It
+// says what it waits for and gives up after database.connect_timeout: a
+// server that accepts connections but never answers fails start-up with a
+// message naming the setting, instead of hanging it without a word.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger, sealer *secure.Sealer) (*store.Store, error) {
 	if cfg.Database.Driver == store.DriverSQLite {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data_dir: %w", err)
 		}
 	}
-	return store.Open(ctx, cfg.Database.Driver, cfg.Database.DSN,
+	where := databaseLabel(cfg)
+	log.Info("waiting for the database", "driver", cfg.Database.Driver, "at", where, "timeout", cfg.Database.ConnectTimeout.String())
+	cctx, cancel := context.WithTimeout(ctx, cfg.Database.ConnectTimeout)
+	defer cancel()
+	st, err := store.Open(cctx, cfg.Database.Driver, cfg.Database.DSN,
 		store.WithSealer(sealer), store.WithLogger(log),
 		store.WithPool(store.Pool{MaxOpen: cfg.Database.MaxOpenConns, MaxIdle: cfg.Database.MaxIdleConns, MaxLifetime: cfg.Database.ConnMaxLife}))
+	if err != nil && ctx.Err() == nil && cctx.Err() != nil {
+		return nil, fmt.Errorf("database at %s did not answer within %s (database.connect_timeout): %w", where, cfg.Database.ConnectTimeout, err)
+	}
+	return st, err
 }
 
 // openMigratedStore opens the store and makes sure its schema is current:
@@ -97,7 +109,7 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 // commandStore opens the migrated store for a one-shot operator command,
 // logging to stderr.
 func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	log := commandLogger(stderr, cfg)
 	sealer, _, err := sealerFor(cfg)
 	if err != nil {
 		return nil, err
@@ -158,9 +170,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	if a.store, err = openMigratedStore(ctx, cfg, log, sealer); err != nil {
 		return nil, err
 	}
+	log.Info("waiting for redis", "addr", redisLabel(cfg))
 	if a.redis, err = redisx.Open(ctx, cfg.Redis); err != nil {
 		return nil, err
 	}
@@ -202,6 +218,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
+	remOpts, err := reminder.OptionsFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		gateway sms.Gateway
 		outbox  *sms.DevOutbox
@@ -218,7 +238,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	}
 	realnameSvc, err := realname.NewService(challenges, a.store, a.store, gateway, realname.Options{
 		CodeTTL: cfg.Realname.CodeTTL, MaxFailures: cfg.Realname.MaxFailures, FailureWindow: cfg.Realname.FailureWindow,
-		ResendInterval: cfg.Realname.ResendInterval, Key: indexKey, Log: log,
+		ResendInterval: cfg.Realname.ResendInterval, FailuresPerIP: cfg.Realname.FailuresPerIP,
+		SMSPerIDNumberDaily: cfg.Realname.SMSPerIDNumberDaily, SMSPerAccountDaily: cfg.Realname.SMSPerAccountDaily,
+		SMSPerIPDaily: cfg.Realname.SMSPerIPDaily, Location: remOpts.Location, Key: indexKey, Log: log,
 	})
 	if err != nil {
 		return nil, err
@@ -265,7 +287,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
-	events, err := wechat.NewEventHandler(wxOpts, sink, log)
+	nonces, err := redisx.NewEventNonces(a.redis)
+	if err != nil {
+		return nil, err
+	}
+	events, err := wechat.NewEventHandler(wxOpts, sink, nonces, log)
 	if err != nil {
 		return nil, err
 	}
@@ -282,10 +308,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	}
 
 	a.deps = api.Deps{
-		Log: log, Metrics: a.metrics, Gatherer: a.registry, TrustedProxies: cfg.HTTP.TrustedProxies,
+		Log: log, Metrics: a.metrics, TrustedProxies: cfg.HTTP.TrustedProxies,
 		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
+		RequestTimeout: cfg.HTTP.RequestTimeout, Budget: deadline.Budget{Read: cfg.Database.QueryTimeout, Write: cfg.Database.ExecTimeout},
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
 		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier,
+		MintLimit: api.MintLimit{Counter: redisx.NewCounter(a.redis), Key: a.redis.Key, Max: cfg.ShowCode.MintsPerHolder, Window: cfg.ShowCode.MintWindow},
 		Reminders: prefs, WeChatEvents: events, OpenAPI: oa,
 	}
 	if a.fake != nil {

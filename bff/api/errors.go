@@ -73,6 +73,7 @@ var domainErrors = []errorMapping{
 	{realname.ErrNoMatch, &publicError{Status: http.StatusUnprocessableEntity, Code: "realname_no_match", Message: "姓名与身份证号码不匹配,或没有您的证照记录"}},
 	{realname.ErrCodeInvalid, &publicError{Status: http.StatusUnprocessableEntity, Code: "realname_code_invalid", Message: "验证码不正确或已过期"}},
 	{realname.ErrTooManyAttempts, &publicError{Status: http.StatusTooManyRequests, Code: "realname_too_many_attempts", Message: "尝试次数过多,请一小时后再试"}},
+	{realname.ErrDailyLimit, &publicError{Status: http.StatusTooManyRequests, Code: "realname_daily_limit", Message: "今日验证码发送次数已达上限,请明天再试或到政务服务窗口办理"}},
 	{realname.ErrResendTooSoon, &publicError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "验证码发送太频繁,请稍后再试"}},
 	{wechat.ErrUnavailable, errUnavailable},
 	// Licences, show codes and verification.
@@ -135,6 +136,12 @@ func mapError(err error) *publicError {
 // access log line; the cause never reaches the client.
 func respondError(c *gin.Context, err error) {
 	pub := mapError(err)
+	if pub == errInternal && c.Request.Context().Err() != nil {
+		// The request ran out of time: whatever the driver made of the
+		// cancelled call (a closed connection, "bad connection"), a
+		// dependency was too slow, which is a 503.
+		pub = errUnavailable
+	}
 	if pub.Status >= 500 {
 		_ = c.Error(err)
 	}

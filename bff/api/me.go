@@ -73,7 +73,7 @@ func (h *meHandlers) startRealname(c *gin.Context) {
 		return
 	}
 	p, _ := principalFrom(c)
-	id, hint, err := h.realname.Start(c.Request.Context(), p.OpenID, req.Name, req.IDNumber)
+	id, hint, err := h.realname.Start(c.Request.Context(), p.OpenID, c.ClientIP(), req.Name, req.IDNumber)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -94,7 +94,7 @@ func (h *meHandlers) confirmRealname(c *gin.Context) {
 		return
 	}
 	p, _ := principalFrom(c)
-	if err := h.realname.Confirm(c.Request.Context(), p.OpenID, req.ChallengeID, req.Code); err != nil {
+	if err := h.realname.Confirm(c.Request.Context(), p.OpenID, c.ClientIP(), req.ChallengeID, req.Code); err != nil {
 		respondError(c, err)
 		return
 	}

@@ -1,10 +1,20 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -12,6 +22,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yangcheng-county/elicence/internal/deadline"
 )
 
 const requestIDHeader = "X-Request-Id"
@@ -38,7 +50,7 @@ func validRequestID(id string) bool {
 		return false
 	}
 	for _, r := range id {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-') {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && r != '-' {
 			return false
 		}
 	}
@@ -135,15 +147,69 @@ func (m *Metrics) middleware() gin.HandlerFunc {
 }
 
 // securityHeaders are sent on every answer: the pages hold personal data.
-func securityHeaders() gin.HandlerFunc {
+// csp is the Content-Security-Policy (contentSecurityPolicy); hsts is set
+// when the public URL is https, so browsers never again try plain http.
+func securityHeaders(csp string, hsts bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", csp)
+		// The officer's scan page uses the camera; nothing else may.
+		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=(), usb=()")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if p := c.Request.URL.Path; c.Request.Method != http.MethodGet || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/openapi/") {
 			h.Set("Cache-Control", "no-store")
 		}
+		c.Next()
+	}
+}
+
+// inlineScript matches a <script> element without a src attribute.
+var inlineScript = regexp.MustCompile(`(?is)<script((?:\s+[a-z-]+(?:=(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*>(.*?)</script>`)
+
+// contentSecurityPolicy allows scripts from the service's own origin only,
+// plus any inline script of the built index.html by its hash: an injected
+// script, inline or from elsewhere, does not run. Styles may be inline (Vant
+// sets style attributes); images may be data: or blob: URLs (QR codes);
+// nothing may frame the pages or be framed by them.
+func contentSecurityPolicy(staticDir string) (string, error) {
+	scripts := "'self'"
+	if staticDir != "" {
+		index, err := os.ReadFile(filepath.Join(staticDir, "index.html"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("api: read index.html for the CSP: %w", err)
+		}
+		for _, m := range inlineScript.FindAllSubmatch(index, -1) {
+			if bytes.Contains(bytes.ToLower(m[1]), []byte("src=")) || len(bytes.TrimSpace(m[2])) == 0 {
+				continue
+			}
+			sum := sha256.Sum256(m[2])
+			scripts += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		}
+	}
+	return "default-src 'self'; script-src " + scripts + "; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; font-src 'self' data:; " +
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'", nil
+}
+
+// deadlines puts the request's time limits into its context: the whole
+// request ends by timeout, and each database statement it makes by the
+// budget's bounds (store and Redis read them from the context), so a
+// dependency that stops answering turns into a 503 in about one read
+// budget, and the next request tries again by itself.
+func deadlines(timeout time.Duration, budget deadline.Budget) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := deadline.With(c.Request.Context(), budget)
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
 }

@@ -30,7 +30,7 @@ func TestPanicIsAnsweredLoggedAndCounted(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"http request"`) || !strings.Contains(logs, `"route":"/api/v1/test-panic","status":500`) {
 		t.Errorf("no access log line for the panicked request:\n%s", logs)
 	}
-	m := ts.do(http.MethodGet, "/metrics", nil, "")
+	m := ts.scrape()
 	if !strings.Contains(m.Body.String(), `elicence_http_requests_total{method="GET",route="/api/v1/test-panic",status="500"} 1`) {
 		t.Errorf("panicked request not counted in /metrics")
 	}

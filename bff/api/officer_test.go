@@ -99,6 +99,11 @@ func TestOfficerVerifications(t *testing.T) {
 	if len(body.Items) != 1 || body.Items[0].Result != "refused" || body.Items[0].Colour != nil || body.Items[0].ReasonCode != "type_not_in_usage_list" {
 		t.Fatalf("housing: %s", rec.Body)
 	}
+	// A refused officer was not allowed to read the licence: their history
+	// names no holder, not even masked.
+	if body.Items[0].HolderNameMasked != "" || strings.Contains(rec.Body.String(), "张") {
+		t.Fatalf("refused verification discloses the holder: %s", rec.Body)
+	}
 }
 
 func sorted(s []string) []string {

@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/yangcheng-county/elicence/internal/account"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/deadline"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -29,13 +28,17 @@ import (
 type Deps struct {
 	Log            *slog.Logger
 	Metrics        *Metrics
-	Gatherer       prometheus.Gatherer
 	TrustedProxies []string
 	// StaticDir holds the built H5; empty serves no pages.
 	StaticDir string
-	// Ready checks the database and Redis for /readyz.
+	// Ready checks the database and Redis for /readyz, within Budget.Read.
 	Ready func(ctx context.Context) error
-	Now   func() time.Time
+	// RequestTimeout ends every request's context (config
+	// http.request_timeout); Budget bounds each storage call a request
+	// makes (database.query_timeout / exec_timeout). Zero: no bound.
+	RequestTimeout time.Duration
+	Budget         deadline.Budget
+	Now            func() time.Time
 	// FakeWeChat is mounted at /fakewx/ in dev mode only; nil otherwise.
 	FakeWeChat http.Handler
 
@@ -66,6 +69,9 @@ type Deps struct {
 	// ShowCodes mints show codes (showcode.NewService over
 	// redisx.NewShowCodeStore, TTL from showcode.ttl).
 	ShowCodes *showcode.Service
+	// MintLimit bounds the show codes one holder mints per window; a zero
+	// Max means no bound.
+	MintLimit MintLimit
 	// Verifier verifies scans and lists usage records (verify.NewService
 	// over ShowCodes, the store and redisx.NewCounter; its Observe feeds
 	// Metrics.Verifications).
@@ -92,8 +98,8 @@ func (d Deps) validate() error {
 	switch {
 	case d.Log == nil:
 		return errors.New("api: Deps.Log is nil")
-	case d.Metrics == nil || d.Gatherer == nil:
-		return errors.New("api: Deps.Metrics or Deps.Gatherer is nil")
+	case d.Metrics == nil:
+		return errors.New("api: Deps.Metrics is nil")
 	case d.Ready == nil:
 		return errors.New("api: Deps.Ready is nil")
 	case d.Now == nil:
@@ -108,6 +114,8 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.Wallet, Deps.ShowCodes or Deps.Verifier is nil")
 	case d.Reminders == nil || d.WeChatEvents == nil:
 		return errors.New("api: Deps.Reminders or Deps.WeChatEvents is nil")
+	case d.MintLimit.Max > 0 && (d.MintLimit.Counter == nil || d.MintLimit.Key == nil || d.MintLimit.Window <= 0):
+		return errors.New("api: Deps.MintLimit needs a Counter, a Key function and a Window")
 	}
 	if err := d.OpenAPI.validate(); err != nil {
 		return err
@@ -132,16 +140,19 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		return nil, err
 	}
 	public, _ := url.Parse(d.PublicURL)
+	csp, err := contentSecurityPolicy(d.StaticDir)
+	if err != nil {
+		return nil, err
+	}
 	sess := &sessions{auth: d.Auth, accounts: d.Accounts, secure: public.Scheme == "https"}
 	// recovery sits inside metrics and the access log, so a panicked
 	// request is counted and logged as the 500 it became.
-	r.Use(requestID(), securityHeaders(), d.Metrics.middleware(), accessLog(d.Log), recovery(d.Log),
-		limitBody, requireJSONWrites, sess.middleware)
+	r.Use(requestID(), securityHeaders(csp, public.Scheme == "https"), d.Metrics.middleware(), accessLog(d.Log), recovery(d.Log),
+		deadlines(d.RequestTimeout, d.Budget), limitBody, requireJSONWrites, sess.middleware)
 
-	sys := &systemHandlers{ready: d.Ready, now: d.Now, static: d.StaticDir}
+	sys := &systemHandlers{ready: d.Ready, readyWithin: d.Budget.Read, now: d.Now, static: d.StaticDir}
 	r.GET("/healthz", sys.healthz)
 	r.GET("/readyz", sys.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	if d.FakeWeChat != nil {
 		r.Any("/fakewx/*path", gin.WrapH(d.FakeWeChat))
 	}
@@ -170,7 +181,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	lic := &licenceHandlers{wallet: d.Wallet, codes: d.ShowCodes, verifier: d.Verifier}
 	v1.GET("/licences", requireHolder, lic.list)
 	v1.GET("/licences/:id", requireHolder, lic.detail)
-	v1.POST("/licences/:id/show-codes", requireHolder, lic.mintShowCode)
+	v1.POST("/licences/:id/show-codes", requireHolder, d.MintLimit.perHolder, lic.mintShowCode)
 	v1.GET("/licences/:id/usage", requireHolder, lic.usage)
 	ver := &verificationHandlers{verifier: d.Verifier}
 	v1.POST("/verifications", requireOfficer, ver.verify)

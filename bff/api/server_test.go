@@ -99,6 +99,7 @@ type testServerOpts struct {
 type testServer struct {
 	t         *testing.T
 	router    *gin.Engine
+	admin     http.Handler // the admin listener's handler: /metrics, pprof
 	store     *store.Store
 	redis     *redisx.Client
 	mini      *miniredis.Miniredis // set with testServerOpts.MiniRedis
@@ -222,12 +223,16 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventHandler, err := wechat.NewEventHandler(wechat.Options{AppID: testAppID, Token: testEventToken}, events, log)
+	nonces, err := redisx.NewEventNonces(ts.redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventHandler, err := wechat.NewEventHandler(wechat.Options{AppID: testAppID, Token: testEventToken}, events, nonces, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.deps = Deps{
-		Log: log, Metrics: metrics, Gatherer: reg,
+		Log: log, Metrics: metrics,
 		Ready:     func(ctx context.Context) error { return ts.redis.Ping(ctx) },
 		Now:       ts.clock.Now,
 		PublicURL: ts.publicURL, Auth: authSvc, Realname: rnSvc,
@@ -239,11 +244,19 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		ts.deps.SMSOutbox = ts.outbox
 	}
 	ts.deps.OpenAPI = testOpenAPIDeps(t, st, ts.redis, ts.clock.Now, testRateLimit)
+	ts.admin = NewAdminHandler(reg)
 	ts.router, err = NewRouter(ts.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ts
+}
+
+// scrape reads /metrics from the admin handler.
+func (ts *testServer) scrape() *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	ts.admin.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return w
 }
 
 func randomKey(t testing.TB) []byte {

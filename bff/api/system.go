@@ -13,9 +13,12 @@ import (
 )
 
 type systemHandlers struct {
-	ready  func(ctx context.Context) error
-	now    func() time.Time
-	static string
+	ready func(ctx context.Context) error
+	// readyWithin bounds the readiness check; a dependency slower than one
+	// read budget is not ready.
+	readyWithin time.Duration
+	now         func() time.Time
+	static      string
 }
 
 func (h *systemHandlers) healthz(c *gin.Context) {
@@ -25,7 +28,11 @@ func (h *systemHandlers) healthz(c *gin.Context) {
 // readyz answers 503 while the database or Redis is unreachable, so a load
 // balancer stops sending verifications that would fail anyway.
 func (h *systemHandlers) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	within := h.readyWithin
+	if within <= 0 {
+		within = time.Second
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), within)
 	defer cancel()
 	if err := h.ready(ctx); err != nil {
 		_ = c.Error(err)

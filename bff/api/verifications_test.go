@@ -108,7 +108,7 @@ func TestVerificationColours(t *testing.T) {
 		})
 	}
 	// The metric counts results by reason.
-	rec := w.do(http.MethodGet, "/metrics", nil, "")
+	rec := w.scrape()
 	for _, line := range []string{
 		`elicence_verifications_total{reason_code="ok",result="valid"} 3`,
 		`elicence_verifications_total{reason_code="suspended",result="invalid"} 1`,

@@ -56,8 +56,14 @@ type HTTP struct {
 	WriteTimeout   time.Duration `yaml:"write_timeout"`
 	IdleTimeout    time.Duration `yaml:"idle_timeout"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	// RequestTimeout bounds everything one API request does: every
+	// database, Redis, WeChat and SMS call it makes runs under this deadline.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// StaticDir holds the built H5 (miniapp/dist); empty serves no pages.
 	StaticDir string `yaml:"static_dir"`
+	// AdminAddr is the separate listener for /metrics and /debug/pprof/;
+	// empty serves neither. It must not be reachable from the internet.
+	AdminAddr string `yaml:"admin_addr"`
 }
 
 // Database selects the durable store.
@@ -70,6 +76,14 @@ type Database struct {
 	// AutoMigrate applies pending migrations at start-up. Embedded mode only;
 	// production runs `bff migrate` as a release step.
 	AutoMigrate bool `yaml:"auto_migrate"`
+	// ConnectTimeout bounds the wait for the database at start-up: a server
+	// that accepts connections but never answers fails start-up, not hangs it.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// QueryTimeout and ExecTimeout bound each read and each write statement
+	// an API request makes, so a database that stops answering turns into a
+	// 503 within about QueryTimeout rather than a request hung for the outage.
+	QueryTimeout time.Duration `yaml:"query_timeout"`
+	ExecTimeout  time.Duration `yaml:"exec_timeout"`
 }
 
 // Redis selects the short-lived state store.
@@ -104,6 +118,10 @@ type WeChat struct {
 // ShowCode configures show codes (亮证码).
 type ShowCode struct {
 	TTL time.Duration `yaml:"ttl"`
+	// MintsPerHolder bounds the codes one holder may mint per MintWindow:
+	// far above what a person showing licences needs, far below a script's.
+	MintsPerHolder int           `yaml:"mints_per_holder"`
+	MintWindow     time.Duration `yaml:"mint_window"`
 }
 
 // Session configures login sessions.
@@ -118,6 +136,17 @@ type Realname struct {
 	MaxFailures    int           `yaml:"max_failures"`
 	FailureWindow  time.Duration `yaml:"failure_window"`
 	ResendInterval time.Duration `yaml:"resend_interval"`
+	// FailuresPerIP bounds failed tries from one client address per
+	// FailureWindow (higher than MaxFailures: a county office shares one).
+	FailuresPerIP int `yaml:"failures_per_ip"`
+	// Daily caps on confirmation texts (per calendar day in
+	// reminder.time_zone): to one ID number's phone, asked for by one
+	// account, asked for from one client address. They stop anyone who
+	// knows a name and ID number from texting the holder's phone every
+	// resend interval forever.
+	SMSPerIDNumberDaily int `yaml:"sms_per_id_number_daily"`
+	SMSPerAccountDaily  int `yaml:"sms_per_account_daily"`
+	SMSPerIPDaily       int `yaml:"sms_per_ip_daily"`
 }
 
 // Verify configures verification rate limits.
@@ -178,6 +207,17 @@ type LookupEnv func(name string) (string, bool)
 // Load reads the YAML file at path, applies environment overrides through
 // lookupEnv, fills derived defaults and validates the result.
 func Load(path string, lookupEnv LookupEnv) (Config, error) {
+	return load(path, lookupEnv, nil)
+}
+
+// LoadDatabase is Load for commands that only touch the database (`bff
+// migrate`): only the keys they use are validated, so an operator running a
+// migration need not hold the WeChat or SMS secrets.
+func LoadDatabase(path string, lookupEnv LookupEnv) (Config, error) {
+	return load(path, lookupEnv, []string{"mode", "data_dir", "database.", "security.", "log."})
+}
+
+func load(path string, lookupEnv LookupEnv, only []string) (Config, error) {
 	var c Config
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -193,9 +233,89 @@ func Load(path string, lookupEnv LookupEnv) (Config, error) {
 	}
 	c.derive()
 	if err := c.Validate(); err != nil {
-		return Config{}, err
+		if only == nil {
+			return Config{}, err
+		}
+		if err := keep(err, only); err != nil {
+			return Config{}, err
+		}
 	}
 	return c, nil
+}
+
+// keep drops the field errors whose key starts with none of prefixes.
+func keep(err error, prefixes []string) error {
+	var kept []error
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var fe *FieldError
+		if !errors.As(e, &fe) {
+			kept = append(kept, e)
+			continue
+		}
+		for _, p := range prefixes {
+			if fe.Key == p || strings.HasSuffix(p, ".") && strings.HasPrefix(fe.Key, p) {
+				kept = append(kept, e)
+				break
+			}
+		}
+	}
+	return errors.Join(kept...)
+}
+
+// Warnings lists settings that are allowed but that an operator should see
+// at start-up: embedded mode mixed with production parts is useful for
+// tests and never a production set-up.
+func (c Config) Warnings() []string {
+	var w []string
+	if c.Mode != "embedded" {
+		return nil
+	}
+	if c.Database.Driver == "mysql" {
+		w = append(w, "embedded mode is using a MySQL database: this is NOT a production set-up (demo data, dev endpoints and the fake WeChat may write to it); use mode: production")
+	}
+	if !c.EmbeddedRedis() {
+		w = append(w, "embedded mode is using an external Redis ("+c.Redis.Addr+"): this is NOT a production set-up; use mode: production")
+	}
+	return w
+}
+
+// UnknownEnv returns the ELICENCE_* names in environ (os.Environ form) that
+// match no configuration key, so a misspelt override is reported instead of
+// silently ignored.
+func UnknownEnv(environ []string) []string {
+	known := map[string]bool{}
+	envNames(reflect.TypeOf(Config{}), "ELICENCE", known)
+	var unknown []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "ELICENCE_") && !known[name] && !notConfig(name) {
+			unknown = append(unknown, name)
+		}
+	}
+	return unknown
+}
+
+// notConfig reports ELICENCE_* names read outside the configuration (by
+// the test suites, benchmarks and the H5 build), which are not misspellings.
+func notConfig(name string) bool {
+	return name == "ELICENCE_BFF_BIN" || name == "ELICENCE_DEV_BFF" ||
+		strings.Contains(name, "_TEST_") || strings.Contains(name, "_BENCH_")
+}
+
+func envNames(t reflect.Type, prefix string, out map[string]bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		if f.Type.Kind() == reflect.Struct && f.Type != durationType {
+			envNames(f.Type, name, out)
+			continue
+		}
+		out[name] = true
+	}
 }
 
 // derive fills values that follow from others.
@@ -225,11 +345,19 @@ func (c Config) WeChatAPIBase() string {
 	return ""
 }
 
-// Validate checks every value and names the key of the first bad one.
+// FieldError is one bad value, named by its YAML path.
+type FieldError struct {
+	Key string
+	Msg string
+}
+
+func (e *FieldError) Error() string { return "config: " + e.Key + ": " + e.Msg }
+
+// Validate checks every value and names the key of each bad one.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, a...)))
+		errs = append(errs, &FieldError{Key: key, Msg: fmt.Sprintf(format, a...)})
 	}
 	if c.Mode != "embedded" && c.Mode != "production" {
 		bad("mode", "must be embedded or production, got %q", c.Mode)
@@ -249,6 +377,9 @@ func (c Config) Validate() error {
 		"realname.code_ttl": c.Realname.CodeTTL, "realname.failure_window": c.Realname.FailureWindow,
 		"verify.failure_window": c.Verify.FailureWindow, "sms.timeout": c.SMS.Timeout,
 		"openapi.rate_window": c.OpenAPI.RateWindow,
+		"http.request_timeout": c.HTTP.RequestTimeout, "database.connect_timeout": c.Database.ConnectTimeout,
+		"database.query_timeout": c.Database.QueryTimeout, "database.exec_timeout": c.Database.ExecTimeout,
+		"showcode.mint_window": c.ShowCode.MintWindow,
 	} {
 		if d <= 0 {
 			bad(key, "must be a positive duration, got %s", d)
@@ -281,8 +412,23 @@ func (c Config) Validate() error {
 			bad("redis.addr", "must be embedded or host:port, got %q", c.Redis.Addr)
 		}
 	}
-	if c.Realname.MaxFailures < 1 {
-		bad("realname.max_failures", "must be at least 1")
+	for key, n := range map[string]int{
+		"realname.max_failures": c.Realname.MaxFailures, "realname.failures_per_ip": c.Realname.FailuresPerIP,
+		"realname.sms_per_id_number_daily": c.Realname.SMSPerIDNumberDaily,
+		"realname.sms_per_account_daily":   c.Realname.SMSPerAccountDaily,
+		"realname.sms_per_ip_daily":        c.Realname.SMSPerIPDaily,
+		"showcode.mints_per_holder":        c.ShowCode.MintsPerHolder,
+	} {
+		if n < 1 {
+			bad(key, "must be at least 1, got %d", n)
+		}
+	}
+	if c.HTTP.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.AdminAddr); err != nil {
+			bad("http.admin_addr", "must be host:port or empty, got %q", c.HTTP.AdminAddr)
+		} else if c.HTTP.AdminAddr == c.HTTP.Addr {
+			bad("http.admin_addr", "must differ from http.addr: /metrics and pprof stay off the public port")
+		}
 	}
 	if c.Verify.FailuresPerOfficer < 1 {
 		bad("verify.failures_per_officer", "must be at least 1")
@@ -336,6 +482,12 @@ func (c Config) Validate() error {
 		}
 		if c.Redis.Addr == "embedded" {
 			bad("redis.addr", "must be host:port in production")
+		}
+		if c.SeedDemo {
+			bad("seed_demo", "must be false in production (it creates demo holders and officers)")
+		}
+		if u, err := url.Parse(c.PublicURL); err == nil && u.Scheme != "https" {
+			bad("public_url", "must be https in production (session cookies are Secure only over https), got %q", c.PublicURL)
 		}
 	}
 	if _, err := time.LoadLocation(c.Reminder.TimeZone); err != nil || c.Reminder.TimeZone == "" {

@@ -131,3 +131,53 @@ func TestQuietHours(t *testing.T) {
 		}
 	}
 }
+
+// Embedded mode mixed with production parts is allowed (tests use it) but
+// said out loud.
+func TestEmbeddedWithProductionPartsWarns(t *testing.T) {
+	c, err := Load("../../configs/default.yaml", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 0 {
+		t.Fatalf("plain embedded mode warns: %v", w)
+	}
+	c, err = Load("../../configs/default.yaml", env(map[string]string{
+		"ELICENCE_DATABASE_DRIVER": "mysql", "ELICENCE_DATABASE_DSN": "root@tcp(127.0.0.1:3306)/test?parseTime=true",
+		"ELICENCE_REDIS_ADDR": "127.0.0.1:6379",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 2 || !strings.Contains(w[0], "NOT a production set-up") || !strings.Contains(w[1], "Redis") {
+		t.Fatalf("warnings %q", w)
+	}
+}
+
+func TestUnknownEnv(t *testing.T) {
+	got := UnknownEnv([]string{"ELICENCE_HTTP_ADDR=x", "ELICENCE_HTTP_ADRR=y", "ELICENCE_DATABASE_QUERY_TIMEOUT=1s",
+		"ELICENCE_TEST_MYSQL_DSN=z", "PATH=/bin", "ELICENCE_SHOWCODE=1"})
+	if strings.Join(got, ",") != "ELICENCE_HTTP_ADRR,ELICENCE_SHOWCODE" {
+		t.Fatalf("unknown %v", got)
+	}
+}
+
+// LoadDatabase validates only what a migration uses: a production
+// migration needs no WeChat or SMS secrets, but still a good DSN.
+func TestLoadDatabaseChecksOnlyItsKeys(t *testing.T) {
+	keys := map[string]string{
+		"ELICENCE_DATABASE_DSN":       "u:p@tcp(db:3306)/elicence?parseTime=true",
+		"ELICENCE_SECURITY_DATA_KEY":  strings.Repeat("ab", 32),
+		"ELICENCE_SECURITY_INDEX_KEY": strings.Repeat("cd", 32),
+	}
+	if _, err := Load("../../configs/production.example.yaml", env(keys)); err == nil || !strings.Contains(err.Error(), "wechat.app_secret") {
+		t.Fatalf("serve's Load without WeChat secrets: %v", err)
+	}
+	if _, err := LoadDatabase("../../configs/production.example.yaml", env(keys)); err != nil {
+		t.Fatalf("migrate's Load: %v", err)
+	}
+	keys["ELICENCE_DATABASE_DSN"] = "u:p@tcp(db:3306)/elicence"
+	if _, err := LoadDatabase("../../configs/production.example.yaml", env(keys)); err == nil || !strings.Contains(err.Error(), "database.dsn") {
+		t.Fatalf("migrate's Load with a bad DSN: %v", err)
+	}
+}

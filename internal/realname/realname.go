@@ -3,10 +3,19 @@
 // Knowing a person's name and ID number must never be enough to see their
 // licences, so binding takes two steps: Start checks name + ID number
 // against the holder records and sends a 6-digit code to the phone on
-// record; Confirm checks that code. Failed tries (a no-match at Start, a
-// wrong code at Confirm) are counted per account and per ID number, so
-// neither one account trying many ID numbers nor many accounts trying one
-// ID number get more than MaxFailures guesses per window.
+// record; Confirm checks that code.
+//
+// Failed tries (a no-match at Start, a wrong code at Confirm) lock what
+// made them: the account, the client address, and the pairs (ID number,
+// account) and (ID number, address). They never lock the ID number as such,
+// so a stranger who knows a holder's name and number can lock only
+// themselves, never the holder's own account from another phone. Guessing
+// the code stays hopeless without a global lock: a challenge belongs to the
+// account that started it and dies after MaxFailures wrong codes, and the
+// texts that create challenges are capped per day per ID number (as well as
+// per account, per address and per (ID number, requester)), so one number
+// sees at most SMSPerIDNumberDaily × MaxFailures guesses a day at a
+// million-to-one each, and its phone at most SMSPerIDNumberDaily texts.
 package realname
 
 import (
@@ -49,7 +58,15 @@ var (
 	// ErrResendTooSoon means a code was sent to this account less than
 	// ResendInterval ago.
 	ErrResendTooSoon = errors.New("realname: code requested too soon")
+	// ErrDailyLimit means today's texts for this ID number, account or
+	// client address are used up.
+	ErrDailyLimit = errors.New("realname: daily code limit reached")
 )
+
+// perRequesterDaily caps the texts one account, or one client address, may
+// have sent to one ID number's phone in a day: a lone stranger cannot use
+// up the number's whole daily allowance.
+const perRequesterDaily = 3
 
 // idTypeResident is the GB/T 36903 ID type of a resident identity card.
 const idTypeResident = "111"
@@ -99,6 +116,15 @@ type Options struct {
 	MaxFailures    int
 	FailureWindow  time.Duration
 	ResendInterval time.Duration
+	// FailuresPerIP bounds failed tries from one client address per
+	// FailureWindow; 4 × MaxFailures when zero.
+	FailuresPerIP int
+	// Daily caps on texts (see the package comment); 10, 5 and 30 when zero.
+	SMSPerIDNumberDaily int
+	SMSPerAccountDaily  int
+	SMSPerIPDaily       int
+	// Location sets where a day begins for the daily caps; UTC+8 when nil.
+	Location *time.Location
 	// Key (at least 32 bytes, from the environment) keys the hashes of
 	// codes and ID numbers kept in Redis. Every instance needs the same key.
 	Key []byte
@@ -140,6 +166,17 @@ func NewService(store Store, holders Holders, accounts account.Repository, gw sm
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	for _, d := range []struct {
+		v   *int
+		def int
+	}{{&opts.FailuresPerIP, 4 * opts.MaxFailures}, {&opts.SMSPerIDNumberDaily, 10}, {&opts.SMSPerAccountDaily, 5}, {&opts.SMSPerIPDaily, 30}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if opts.Location == nil {
+		opts.Location = time.FixedZone("UTC+8", 8*3600)
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -152,15 +189,17 @@ func NewService(store Store, holders Holders, accounts account.Repository, gw sm
 }
 
 // Start checks name and ID number against the holder records and, on a
-// match, sends a code to the holder's phone on record. It returns the
-// challenge id to confirm with and the masked phone the code went to.
-func (s *Service) Start(ctx context.Context, openid, name, idNumber string) (challengeID, phoneHint string, err error) {
+// match, sends a code to the holder's phone on record. ip is the caller's
+// address ("" when unknown). It returns the challenge id to confirm with
+// and the masked phone the code went to.
+func (s *Service) Start(ctx context.Context, openid, ip, name, idNumber string) (challengeID, phoneHint string, err error) {
 	id := ident.NormaliseResidentID(idNumber)
 	if !ident.ValidResidentID(id) {
 		return "", "", ErrInvalidIDNumber
 	}
-	keys := []string{accountKey(openid), s.idNumberKey(id)}
-	if err := s.checkLimits(ctx, keys...); err != nil {
+	idKey := s.idNumberKey(id)
+	locks := s.locks(openid, ip, idKey)
+	if err := s.checkLimits(ctx, locks...); err != nil {
 		return "", "", err
 	}
 	h, err := s.holders.HolderByIDNumber(ctx, idTypeResident, id)
@@ -171,19 +210,30 @@ func (s *Service) Start(ctx context.Context, openid, name, idNumber string) (cha
 		if err == nil && h.Phone == "" {
 			s.opts.Log.WarnContext(ctx, "realname: holder has no phone on record", "holder_id", h.ID)
 		}
-		return "", "", s.fail(ctx, ErrNoMatch, keys...)
+		return "", "", s.fail(ctx, ErrNoMatch, locks...)
+	}
+	caps := s.dailyCaps(openid, ip, idKey)
+	if err := s.checkLimits(ctx, caps...); errors.Is(err, ErrTooManyAttempts) {
+		return "", "", ErrDailyLimit
+	} else if err != nil {
+		return "", "", err
 	}
 	// Throttled per ID number as well as per account: otherwise anyone who
 	// knows a name and ID number could aim one SMS a minute per WeChat
 	// account they control at the holder's phone. The number goes first so
 	// that a refused try does not also hold back the account.
-	for _, k := range []string{keys[1], openid} {
+	for _, k := range []string{idKey, openid} {
 		ok, err := s.store.AllowSend(ctx, k, s.opts.ResendInterval)
 		if err != nil {
 			return "", "", fmt.Errorf("realname: resend throttle: %w", err)
 		}
 		if !ok {
 			return "", "", ErrResendTooSoon
+		}
+	}
+	for _, c := range caps {
+		if _, err := s.store.AddFailure(ctx, c.key, 25*time.Hour); err != nil {
+			return "", "", fmt.Errorf("realname: count text: %w", err)
 		}
 	}
 	code, err := randomCode()
@@ -195,7 +245,7 @@ func (s *Service) Start(ctx context.Context, openid, name, idNumber string) (cha
 		return "", "", err
 	}
 	ch := Challenge{
-		OpenID: openid, HolderID: h.ID, IDKey: keys[1],
+		OpenID: openid, HolderID: h.ID, IDKey: idKey,
 		CodeMAC:   s.codeMAC(challengeID, code),
 		ExpiresAt: s.opts.Now().Add(s.opts.CodeTTL),
 	}
@@ -213,11 +263,10 @@ func (s *Service) Start(ctx context.Context, openid, name, idNumber string) (cha
 
 // Confirm checks the code of a challenge started by the same account and,
 // if it is right, binds the account to the holder. A challenge is used up
-// by its first correct code; a wrong code leaves it in place (until it
-// expires) but counts as a failure.
-func (s *Service) Confirm(ctx context.Context, openid, challengeID, code string) error {
-	acct := accountKey(openid)
-	if err := s.checkLimits(ctx, acct); err != nil {
+// by its first correct code; a wrong code counts as a failure, and the
+// MaxFailures-th wrong code on one challenge ends it.
+func (s *Service) Confirm(ctx context.Context, openid, ip, challengeID, code string) error {
+	if err := s.checkLimits(ctx, s.locks(openid, ip, "")...); err != nil {
 		return err
 	}
 	h := token.Hash(challengeID)
@@ -229,7 +278,8 @@ func (s *Service) Confirm(ctx context.Context, openid, challengeID, code string)
 	if !ok || ch.OpenID != openid || !now.Before(ch.ExpiresAt) {
 		return ErrCodeInvalid
 	}
-	if err := s.checkLimits(ctx, ch.IDKey); err != nil {
+	locks := s.locks(openid, ip, ch.IDKey)
+	if err := s.checkLimits(ctx, locks...); err != nil {
 		return err
 	}
 	want, err := hex.DecodeString(ch.CodeMAC)
@@ -238,7 +288,16 @@ func (s *Service) Confirm(ctx context.Context, openid, challengeID, code string)
 	}
 	got, _ := hex.DecodeString(s.codeMAC(challengeID, strings.TrimSpace(code)))
 	if subtle.ConstantTimeCompare(got, want) != 1 {
-		return s.fail(ctx, ErrCodeInvalid, acct, ch.IDKey)
+		tries, err := s.store.AddFailure(ctx, "ch:"+h, s.opts.CodeTTL)
+		if err != nil {
+			return fmt.Errorf("realname: count failure: %w", err)
+		}
+		if tries >= s.opts.MaxFailures {
+			if _, err := s.store.TakeChallenge(ctx, h); err != nil {
+				return fmt.Errorf("realname: end challenge: %w", err)
+			}
+		}
+		return s.fail(ctx, ErrCodeInvalid, locks...)
 	}
 	taken, err := s.store.TakeChallenge(ctx, h)
 	if err != nil {
@@ -254,30 +313,69 @@ func (s *Service) Confirm(ctx context.Context, openid, challengeID, code string)
 	return nil
 }
 
-// checkLimits refuses when any key has reached the failure limit.
-func (s *Service) checkLimits(ctx context.Context, keys ...string) error {
-	for _, k := range keys {
-		n, err := s.store.Failures(ctx, k)
+// limit is a counter key and the count at which it refuses.
+type limit struct {
+	key string
+	max int
+}
+
+// locks are the failure counters a try by openid from ip counts against,
+// for the ID number keyed idKey ("" when not known yet). None is the ID
+// number alone: a stranger's failures must not lock out its holder.
+func (s *Service) locks(openid, ip, idKey string) []limit {
+	l := []limit{{accountKey(openid), s.opts.MaxFailures}}
+	if ip != "" {
+		l = append(l, limit{"ip:" + ip, s.opts.FailuresPerIP})
+	}
+	if idKey != "" {
+		l = append(l, limit{idKey + ":acct:" + openid, s.opts.MaxFailures})
+		if ip != "" {
+			l = append(l, limit{idKey + ":ip:" + ip, s.opts.MaxFailures})
+		}
+	}
+	return l
+}
+
+// dailyCaps are today's text counters for a send to idKey's phone.
+func (s *Service) dailyCaps(openid, ip, idKey string) []limit {
+	day := s.opts.Now().In(s.opts.Location).Format("20060102")
+	c := []limit{
+		{"sms:" + day + ":" + idKey, s.opts.SMSPerIDNumberDaily},
+		{"sms:" + day + ":" + accountKey(openid), s.opts.SMSPerAccountDaily},
+		{"sms:" + day + ":" + idKey + ":acct:" + openid, perRequesterDaily},
+	}
+	if ip != "" {
+		c = append(c,
+			limit{"sms:" + day + ":ip:" + ip, s.opts.SMSPerIPDaily},
+			limit{"sms:" + day + ":" + idKey + ":ip:" + ip, perRequesterDaily})
+	}
+	return c
+}
+
+// checkLimits refuses when any counter has reached its limit.
+func (s *Service) checkLimits(ctx context.Context, limits ...limit) error {
+	for _, l := range limits {
+		n, err := s.store.Failures(ctx, l.key)
 		if err != nil {
 			return fmt.Errorf("realname: read failures: %w", err)
 		}
-		if n >= s.opts.MaxFailures {
+		if n >= l.max {
 			return ErrTooManyAttempts
 		}
 	}
 	return nil
 }
 
-// fail counts a failed try under every key and returns cause, or
+// fail counts a failed try under every lock and returns cause, or
 // ErrTooManyAttempts when this try used up the last one.
-func (s *Service) fail(ctx context.Context, cause error, keys ...string) error {
+func (s *Service) fail(ctx context.Context, cause error, limits ...limit) error {
 	limited := false
-	for _, k := range keys {
-		n, err := s.store.AddFailure(ctx, k, s.opts.FailureWindow)
+	for _, l := range limits {
+		n, err := s.store.AddFailure(ctx, l.key, s.opts.FailureWindow)
 		if err != nil {
 			return fmt.Errorf("realname: count failure: %w", err)
 		}
-		limited = limited || n >= s.opts.MaxFailures
+		limited = limited || n >= l.max
 	}
 	if limited {
 		s.opts.Log.WarnContext(ctx, "realname: failure limit reached")

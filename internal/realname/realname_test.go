@@ -125,7 +125,7 @@ func (f *fixture) lastCode(t *testing.T) string {
 // test of the confirm step, and returns the challenge and the texted code.
 func (f *fixture) startZhangsan(t *testing.T, openid string) (ch, code string) {
 	t.Helper()
-	ch, _, err := f.svc.Start(context.Background(), openid, "张三", zhangsanID)
+	ch, _, err := f.svc.Start(context.Background(), openid, "", "张三", zhangsanID)
 	if err != nil {
 		t.Fatalf("%s Start: %v", openid, err)
 	}
@@ -136,7 +136,7 @@ func (f *fixture) startZhangsan(t *testing.T, openid string) (ch, code string) {
 // matching want (nil: success); what says which step of the test it was.
 func (f *fixture) wantStart(t *testing.T, what, openid, name, id string, want error) {
 	t.Helper()
-	if _, _, err := f.svc.Start(context.Background(), openid, name, id); !errors.Is(err, want) {
+	if _, _, err := f.svc.Start(context.Background(), openid, "", name, id); !errors.Is(err, want) {
 		t.Fatalf("%s: Start = %v, want %v", what, err, want)
 	}
 }
@@ -145,17 +145,17 @@ func (f *fixture) wantStart(t *testing.T, what, openid, name, id string, want er
 // error matching want (nil: success); what says which step it was.
 func (f *fixture) wantConfirm(t *testing.T, what, openid, ch, code string, want error) {
 	t.Helper()
-	if err := f.svc.Confirm(context.Background(), openid, ch, code); !errors.Is(err, want) {
+	if err := f.svc.Confirm(context.Background(), openid, "", ch, code); !errors.Is(err, want) {
 		t.Fatalf("%s: Confirm = %v, want %v", what, err, want)
 	}
 }
 
-// passResendInterval lets the per-ID-number resend throttle lapse, as a
-// minute's wait would.
+// passResendInterval lets the resend throttles (per ID number and per
+// account) lapse, as a minute's wait would.
 func (f *fixture) passResendInterval(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := f.client.Redis().Keys(ctx, f.client.Key("rl", "realname", "send", "id", "*")).Result()
+	keys, err := f.client.Redis().Keys(ctx, f.client.Key("rl", "realname", "send:*")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func wrongCode(code string) string {
 func TestBind(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
-	ch, hint, err := f.svc.Start(ctx, "o-zhang", " 张三 ", strings.ToLower(zhangsanID))
+	ch, hint, err := f.svc.Start(ctx, "o-zhang", "", " 张三 ", strings.ToLower(zhangsanID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestStartRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			_, _, err := f.svc.Start(ctx, "o-x", tt.holder, tt.id)
+			_, _, err := f.svc.Start(ctx, "o-x", "", tt.holder, tt.id)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Start = %v, want %v", err, tt.want)
 			}
@@ -254,26 +254,43 @@ func TestWrongCodesLockOut(t *testing.T) {
 	}
 }
 
-func TestIDNumberLimitAcrossAccounts(t *testing.T) {
+// startFrom is Start by openid from ip with 张三's number.
+func (f *fixture) startFrom(openid, ip, name string) error {
+	_, _, err := f.svc.Start(context.Background(), openid, ip, name, zhangsanID)
+	return err
+}
+
+// TestStrangerCannotLockOutHolder: failures against a holder's number lock
+// the stranger's account and address (for that number), never the number:
+// the holder, on their own account and phone, binds as usual.
+func TestStrangerCannotLockOutHolder(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
-	// Three accounts guess names for 张三's number: 5 failures in all.
-	guesses := []struct {
-		openid string
-		want   error
-	}{
-		{"o-a", realname.ErrNoMatch}, {"o-a", realname.ErrNoMatch},
-		{"o-b", realname.ErrNoMatch}, {"o-b", realname.ErrNoMatch},
-		{"o-c", realname.ErrTooManyAttempts},
+	for i := 0; i < 4; i++ {
+		if err := f.startFrom("o-stranger", "203.0.113.9", "李四"); !errors.Is(err, realname.ErrNoMatch) {
+			t.Fatalf("stranger guess %d: %v, want no match", i+1, err)
+		}
 	}
-	for i, g := range guesses {
-		f.wantStart(t, fmt.Sprintf("guess %d by %s", i+1, g.openid), g.openid, "李四", zhangsanID, g.want)
+	if err := f.startFrom("o-stranger", "203.0.113.9", "王二"); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("stranger's 5th guess: %v, want locked", err)
 	}
-	// Now even the right name from a fresh account is refused for this number…
-	f.wantStart(t, "right name after the ID-number limit", "o-zhang", "张三", zhangsanID, realname.ErrTooManyAttempts)
-	// …while other numbers are unaffected.
-	f.wantStart(t, "another number", "o-li", "李四", "140522199007080021", nil)
-	// The counter is keyed by a hash, never by the number itself.
+	// The stranger stays locked, even with the right name and from a new
+	// account on the same address (the (number, address) lock)…
+	if err := f.startFrom("o-stranger", "203.0.113.9", "张三"); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("stranger with the right name: %v, want locked", err)
+	}
+	if err := f.startFrom("o-stranger-2", "203.0.113.9", "张三"); !errors.Is(err, realname.ErrTooManyAttempts) {
+		t.Fatalf("second account on the stranger's address: %v, want locked", err)
+	}
+	// …while the holder binds from their own account and address.
+	ch, _, err := f.svc.Start(ctx, "o-zhang", "198.51.100.7", "张三", zhangsanID)
+	if err != nil {
+		t.Fatalf("holder's own Start after the stranger's lock-out: %v", err)
+	}
+	if err := f.svc.Confirm(ctx, "o-zhang", "198.51.100.7", ch, f.lastCode(t)); err != nil {
+		t.Fatalf("holder's Confirm: %v", err)
+	}
+	// The counters are keyed by a hash, never by the number itself.
 	keys, _ := f.client.Redis().Keys(ctx, f.client.Key("*")).Result()
 	for _, k := range keys {
 		if strings.Contains(k, zhangsanID) || strings.Contains(k, "198503120016") {
@@ -282,22 +299,74 @@ func TestIDNumberLimitAcrossAccounts(t *testing.T) {
 	}
 }
 
-func TestWrongCodesCountAgainstIDNumber(t *testing.T) {
+// TestWrongCodesEndTheChallenge: wrong codes lock the account that made
+// them, and the 5th ends the challenge, so no account gets more than 5
+// guesses per text; the holder's account is unaffected.
+func TestWrongCodesEndTheChallenge(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
-	// Account A fails 3 codes, account B (a second phone-less attacker
-	// knowing the same name and number) fails 2: the number is locked.
-	for _, step := range []struct {
-		openid string
-		tries  int
-	}{{"o-a", 3}, {"o-b", 2}} {
-		ch, code := f.startZhangsan(t, step.openid)
-		for i := 0; i < step.tries; i++ {
-			f.svc.Confirm(ctx, step.openid, ch, wrongCode(code))
-		}
-		f.passResendInterval(t)
+	ch, code := f.startZhangsan(t, "o-a")
+	for i := 0; i < 5; i++ {
+		f.svc.Confirm(ctx, "o-a", "", ch, wrongCode(code))
 	}
-	f.wantStart(t, "after 5 wrong codes on the number", "o-c", "张三", zhangsanID, realname.ErrTooManyAttempts)
+	if ok, _ := f.client.Redis().Exists(ctx, f.client.Key("realname", "ch", hashOf(ch))).Result(); ok != 0 {
+		t.Fatal("challenge still stored after 5 wrong codes")
+	}
+	f.passResendInterval(t)
+	f.wantStart(t, "holder after another account's wrong codes", "o-zhang", "张三", zhangsanID, nil)
+}
+
+// TestDailyTextCaps: texts to one number are capped per requester (3) and
+// in all (sms_per_id_number_daily), and per account; the caps reset the
+// next day.
+func TestDailyTextCaps(t *testing.T) {
+	f := newFixture(t, nil)
+	send := func(openid, ip string) error {
+		f.passResendInterval(t)
+		f.clock.Add(2 * time.Minute)
+		return f.startFrom(openid, ip, "张三")
+	}
+	// One stranger: 3 texts to the number, then refused.
+	for i := 0; i < 3; i++ {
+		if err := send("o-s1", "203.0.113.1"); err != nil {
+			t.Fatalf("stranger text %d: %v", i+1, err)
+		}
+	}
+	if err := send("o-s1", "203.0.113.1"); !errors.Is(err, realname.ErrDailyLimit) {
+		t.Fatalf("4th text from one requester: %v, want the daily limit", err)
+	}
+	// Others fill the number's allowance of 10…
+	for i := 0; i < 7; i++ {
+		if err := send(fmt.Sprintf("o-s%d", i+2), fmt.Sprintf("203.0.113.%d", i+2)); err != nil {
+			t.Fatalf("text %d to the number: %v", i+4, err)
+		}
+	}
+	if err := send("o-zhang", "198.51.100.7"); !errors.Is(err, realname.ErrDailyLimit) {
+		t.Fatalf("11th text to the number: %v, want the daily limit", err)
+	}
+	if n := len(f.outbox.List()); n != 10 {
+		t.Fatalf("%d texts sent to the number, want 10", n)
+	}
+	// …and the next day it has its allowance again.
+	f.clock.Add(24 * time.Hour)
+	if err := send("o-zhang", "198.51.100.7"); err != nil {
+		t.Fatalf("next day: %v", err)
+	}
+	// One account: 5 texts a day whatever the numbers.
+	g := newFixture(t, nil)
+	ids := []struct{ name, id string }{{"张三", zhangsanID}, {"李四", "140522199007080021"}}
+	for i := 0; i < 6; i++ {
+		g.passResendInterval(t)
+		p := ids[i%2]
+		_, _, err := g.svc.Start(context.Background(), "o-x", "", p.name, p.id)
+		want := error(nil)
+		if i == 5 {
+			want = realname.ErrDailyLimit
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("account text %d: %v, want %v", i+1, err, want)
+		}
+	}
 }
 
 func TestAccountLimitAcrossIDNumbers(t *testing.T) {
@@ -305,7 +374,7 @@ func TestAccountLimitAcrossIDNumbers(t *testing.T) {
 	f := newFixture(t, nil)
 	for i := 0; i < 5; i++ {
 		id := residentID(t, fmt.Sprintf("1405221990010100%d", i))
-		f.svc.Start(ctx, "o-scan", "王五", id)
+		f.svc.Start(ctx, "o-scan", "", "王五", id)
 	}
 	f.wantStart(t, "account after 5 no-matches", "o-scan", "张三", zhangsanID, realname.ErrTooManyAttempts)
 }
@@ -349,7 +418,7 @@ func (failingGateway) Send(context.Context, string, string) error {
 
 func TestSMSFailureIsUnavailable(t *testing.T) {
 	f := newFixture(t, failingGateway{})
-	_, _, err := f.svc.Start(context.Background(), "o-zhang", "张三", zhangsanID)
+	_, _, err := f.svc.Start(context.Background(), "o-zhang", "", "张三", zhangsanID)
 	if !errors.Is(err, fault.ErrUnavailable) {
 		t.Fatalf("Start with the gateway down: %v, want unavailable", err)
 	}
@@ -359,8 +428,8 @@ func TestNothingSecretStoredOrLogged(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)
 	ch, code := f.startZhangsan(t, "o-zhang")
-	f.svc.Confirm(ctx, "o-zhang", ch, wrongCode(code))
-	f.svc.Start(ctx, "o-x", "李四", zhangsanID)
+	f.svc.Confirm(ctx, "o-zhang", "", ch, wrongCode(code))
+	f.svc.Start(ctx, "o-x", "", "李四", zhangsanID)
 	var stored strings.Builder
 	keys, _ := f.client.Redis().Keys(ctx, f.client.Key("*")).Result()
 	for _, k := range keys {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -25,6 +26,7 @@ type Client struct {
 	rdb      redis.UniversalClient
 	prefix   string
 	embedded *miniredis.Miniredis
+	stopTick func()
 }
 
 // Open connects to cfg.Addr, or, when cfg.Addr is "embedded", starts
@@ -41,6 +43,7 @@ func Open(ctx context.Context, cfg config.Redis) (*Client, error) {
 			return nil, fmt.Errorf("redisx: start embedded redis: %w", err)
 		}
 		c.embedded = m
+		c.stopTick = keepTime(m, time.Second)
 		addr = m.Addr()
 	}
 	c.rdb = redis.NewClient(&redis.Options{
@@ -58,6 +61,9 @@ func Open(ctx context.Context, cfg config.Redis) (*Client, error) {
 		DialerRetries: 1,
 		// No client-side identity call: miniredis and older servers refuse it.
 		DisableIdentity: true,
+		// A request's deadline bounds its Redis calls too (besides the
+		// per-call read and write timeouts above).
+		ContextTimeoutEnabled: true,
 	})
 	if err := c.Ping(ctx); err != nil {
 		_ = c.Close()
@@ -98,10 +104,43 @@ func (c *Client) Close() error {
 	if c.rdb != nil {
 		err = c.rdb.Close()
 	}
+	if c.stopTick != nil {
+		c.stopTick()
+	}
 	if c.embedded != nil {
 		c.embedded.Close()
 	}
 	return err
+}
+
+// keepTime makes the in-process Redis expire keys. miniredis keeps TTLs but
+// only counts them down when told that time has passed, so without this
+// lockouts, counters and codes would live until restart and memory would
+// grow; every tick it is told how much time passed. It returns the stop
+// function.
+func keepTime(m *miniredis.Miniredis, every time.Duration) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				m.SetTime(now)
+				m.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
 }
 
 // unavailable wraps a Redis error as a dependency failure; redis.Nil is not

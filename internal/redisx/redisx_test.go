@@ -262,3 +262,43 @@ func TestRealnameStore(t *testing.T) {
 		t.Fatal("failure counter not under the rl: prefix")
 	}
 }
+
+// TestEmbeddedExpiresKeys: the in-process Redis counts TTLs down with the
+// wall clock, so a lockout or a show code ends by itself in embedded mode
+// as it does on a real server.
+func TestEmbeddedExpiresKeys(t *testing.T) {
+	ctx := context.Background()
+	c, err := redisx.Open(ctx, config.Redis{Addr: "embedded", KeyPrefix: "elic:", DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rdb := c.Redis()
+	if err := rdb.Set(ctx, c.Key("short"), "1", 1500*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, c.Key("forever"), "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := redisx.NewCounter(c).Add(ctx, c.Key("counter"), 1500*time.Millisecond)
+	if err != nil || n != 1 {
+		t.Fatalf("counter add: %d, %v", n, err)
+	}
+	guard := time.Now().Add(30 * time.Second)
+	for {
+		left, err := rdb.Exists(ctx, c.Key("short"), c.Key("counter")).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(guard) {
+			t.Fatal("keys with a TTL never expired in embedded redis")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if rdb.Exists(ctx, c.Key("forever")).Val() != 1 {
+		t.Fatal("a key without TTL expired")
+	}
+}

@@ -151,7 +151,7 @@ func TestShowcodeStoreConcurrentConsume(t *testing.T) {
 			case errors.Is(err, showcode.ErrInvalid):
 				rejected++
 			default:
-				unexpectedErrors = append(unexpectedErrors, fmt.Errorf("replay=%v err=%v", replay, err))
+				unexpectedErrors = append(unexpectedErrors, fmt.Errorf("replay=%v err=%w", replay, err))
 			}
 		}(i)
 	}

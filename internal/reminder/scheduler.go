@@ -50,7 +50,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		s.Pass(ctx)
 		if err := s.wait(ctx, s.svc.opts.PollInterval); err != nil {
 			log.InfoContext(context.WithoutCancel(ctx), "reminder scheduler stopped")
-			return nil
+			return nil //nolint:nilerr // a cancelled context is how the scheduler is stopped, not a failure
 		}
 	}
 }

@@ -261,7 +261,7 @@ func (s *Service) handle(ctx context.Context, r Row, sum *Summary) (stop time.Ti
 		log.WarnContext(ctx, "resending row that was in flight", "previous_worker", r.PrevLeasedBy)
 	}
 	if ctx.Err() != nil {
-		return s.release(ctx, r, s.now(), sum), nil
+		return s.release(ctx, r, s.now(), sum), nil //nolint:nilerr // shutting down: the row is handed back, not failed
 	}
 	now := s.now()
 	local := now.In(s.opts.Location)

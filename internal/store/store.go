@@ -122,7 +122,11 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 		if cfg.DBName == "" {
 			return nil, errors.New("store: open: mysql DSN names no database")
 		}
-		dialector = mysql.Open(dsn)
+		conn, err := openMySQL(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		dialector = mysql.New(mysql.Config{Conn: conn, DSNConfig: cfg})
 		// A lifetime below the server's wait_timeout avoids handing out
 		// connections the server has already closed.
 		pool = Pool{MaxOpen: 20, MaxIdle: 10, MaxLifetime: 5 * time.Minute, MaxIdleTime: 2 * time.Minute}
@@ -173,6 +177,10 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 	sqlDB.SetConnMaxIdleTime(pool.MaxIdleTime)
 
 	s := &Store{db: db, driver: driver, sealer: o.sealer, log: o.log}
+	if err := registerDeadlines(db); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)

@@ -167,6 +167,12 @@ func (s *Service) History(ctx context.Context, openid string) ([]HistoryItem, er
 				types[l.TypeCode] = name
 			}
 			item.LicenceType = name
+			if r.Result == ResultRefused {
+				// The officer was not allowed to read this licence: its
+				// holder stays unknown to them here too.
+				out = append(out, item)
+				continue
+			}
 			masked, ok := holders[l.HolderID]
 			if !ok {
 				h, err := s.licences.Holder(ctx, l.HolderID)

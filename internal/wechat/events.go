@@ -44,25 +44,44 @@ type EventSink interface {
 	TemplateFinished(ctx context.Context, openid string, msgID int64, status string) error
 }
 
+// NonceStore remembers the (timestamp, nonce) of each accepted push for as
+// long as its timestamp is inside the window, shared by every instance
+// (redisx.NewEventNonces). The signature covers only token, timestamp and nonce,
+// so without this memory a signed URL seen once (in a proxy log, say) could
+// carry a forged body, e.g. a fake unsubscribe that cancels a citizen's
+// reminders, until the window closes.
+type NonceStore interface {
+	// Claim records key for ttl and reports whether it was new.
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Release forgets key, so WeChat's retry of a push that failed here
+	// is handled rather than taken for a replay.
+	Release(ctx context.Context, key string) error
+}
+
 // EventHandler serves the account's server URL (GET/POST /wechat/events):
 // GET is WeChat's URL check (echo echostr), POST carries events. It checks
 // the signature itself and answers 403, because the SDK's Serve only returns
 // an error on a bad signature and writes nothing.
 type EventHandler struct {
-	token string
-	aes   bool
-	ctx   *oacontext.Context
-	sink  EventSink
-	log   *slog.Logger
-	now   func() time.Time
+	token  string
+	aes    bool
+	ctx    *oacontext.Context
+	sink   EventSink
+	nonces NonceStore
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 // NewEventHandler returns the handler for opts.Token. When opts.EncodingAESKey
 // is set, POSTs must be in safe mode (encrypt_type=aes), whose msg_signature
-// also covers the body; plaintext pushes are then refused.
-func NewEventHandler(opts Options, sink EventSink, log *slog.Logger) (*EventHandler, error) {
+// also covers the body; plaintext pushes are then refused. Safe mode is the
+// recommended setting in production.
+func NewEventHandler(opts Options, sink EventSink, nonces NonceStore, log *slog.Logger) (*EventHandler, error) {
 	if sink == nil {
 		return nil, errors.New("wechat: event sink is nil")
+	}
+	if nonces == nil {
+		return nil, errors.New("wechat: nonce store is nil")
 	}
 	if log == nil {
 		return nil, errors.New("wechat: logger is nil")
@@ -85,9 +104,10 @@ func NewEventHandler(opts Options, sink EventSink, log *slog.Logger) (*EventHand
 			Token:          opts.Token,
 			EncodingAESKey: opts.EncodingAESKey,
 		}},
-		sink: sink,
-		log:  log,
-		now:  time.Now,
+		sink:   sink,
+		nonces: nonces,
+		log:    log,
+		now:    time.Now,
 	}, nil
 }
 
@@ -119,6 +139,20 @@ func (h *EventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxEventBody)
+	nonce := q.Get("timestamp") + ":" + q.Get("nonce")
+	fresh, err := h.nonces.Claim(r.Context(), nonce, 2*maxClockSkew)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "wechat event: nonce store failed", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if !fresh {
+		// Already handled: a replay, or WeChat's retry of a push that
+		// succeeded here. Acknowledged, not acted on again.
+		h.log.WarnContext(r.Context(), "wechat event: replayed push ignored")
+		writePlain(w, "success")
+		return
+	}
 
 	srv := server.NewServer(h.ctx)
 	srv.Request = r
@@ -134,16 +168,24 @@ func (h *EventHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err := srv.Serve(); err != nil {
+		h.release(r.Context(), nonce)
 		h.log.WarnContext(r.Context(), "wechat event: unreadable push", "err", redact(err.Error()))
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
 	if sinkErr != nil {
+		h.release(r.Context(), nonce)
 		h.log.ErrorContext(r.Context(), "wechat event: sink failed", "event", event, "err", sinkErr)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	writePlain(w, "success")
+}
+
+func (h *EventHandler) release(ctx context.Context, nonce string) {
+	if err := h.nonces.Release(ctx, nonce); err != nil {
+		h.log.WarnContext(ctx, "wechat event: release nonce", "err", err)
+	}
 }
 
 func (h *EventHandler) validSignature(sig, timestamp, nonce string) bool {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/silenceper/wechat/v2/util"
 
+	"github.com/yangcheng-county/elicence/internal/redisx"
+	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
@@ -61,11 +63,21 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 func newEventHandler(t *testing.T, opts wechat.Options, sink wechat.EventSink) http.Handler {
 	t.Helper()
-	h, err := wechat.NewEventHandler(opts, sink, discardLogger())
+	h, err := wechat.NewEventHandler(opts, sink, testNonces(t), discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// testNonces is the push nonce memory on the test Redis.
+func testNonces(t *testing.T) *redisx.EventNonces {
+	t.Helper()
+	n, err := redisx.NewEventNonces(redistest.Open(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
@@ -168,7 +180,6 @@ func TestEventHandlerEvents(t *testing.T) {
 func TestEventHandlerRejectsOddRequests(t *testing.T) {
 	sink := &recordingSink{}
 	h := newEventHandler(t, wechat.Options{Token: eventToken}, sink)
-	q := fakewx.SignedQuery(eventToken, time.Now(), "n1").Encode()
 
 	text := `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[u1]]></FromUserName>` +
 		`<CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>1</MsgId></xml>`
@@ -183,6 +194,7 @@ func TestEventHandlerRejectsOddRequests(t *testing.T) {
 		{"put", http.MethodPut, text, 405},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			q := fakewx.SignedQuery(eventToken, time.Now(), "n-"+tc.name).Encode()
 			w := serve(h, httptest.NewRequest(tc.method, "/wechat/events?"+q, strings.NewReader(tc.body)))
 			if w.Code != tc.status {
 				t.Fatalf("status %d, want %d", w.Code, tc.status)
@@ -191,6 +203,54 @@ func TestEventHandlerRejectsOddRequests(t *testing.T) {
 	}
 	if calls := sink.Calls(); len(calls) != 0 {
 		t.Fatalf("sink called: %q", calls)
+	}
+}
+
+// TestEventReplayRefused: a signed query string seen once (in a proxy log,
+// say) cannot carry a second body, such as a forged unsubscribe that would
+// cancel a citizen's reminders. A push that failed here is not remembered,
+// so WeChat's retry of it is still handled.
+func TestEventReplayRefused(t *testing.T) {
+	sink := &recordingSink{}
+	h := newEventHandler(t, wechat.Options{Token: eventToken}, sink)
+	now := time.Now()
+	req, err := fakewx.NewEventRequest(context.Background(), "http://platform.test/wechat/events", eventToken,
+		fakewx.Event{Event: "TEMPLATESENDJOBFINISH", OpenID: "demo-citizen-zhangsan", MsgID: 9, Status: "success"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := req.URL.String()
+	if w := serve(h, req); w.Code != 200 {
+		t.Fatalf("first push: %d", w.Code)
+	}
+	forged := httptest.NewRequest(http.MethodPost, signed,
+		bytes.NewReader(fakewx.EventXML(fakewx.Event{Event: "unsubscribe", OpenID: "demo-citizen-zhangsan"}, now)))
+	serve(h, forged)
+	want := []string{"finished demo-citizen-zhangsan 9 success"}
+	if got := sink.Calls(); !slices.Equal(got, want) {
+		t.Fatalf("sink calls %q, want only %q: the replayed URL was acted on", got, want)
+	}
+
+	// A push whose sink failed is released: the same push again is handled.
+	failing := &recordingSink{err: errors.New("db down")}
+	h2 := newEventHandler(t, wechat.Options{Token: eventToken}, failing)
+	req, err = fakewx.NewEventRequest(context.Background(), "http://platform.test/wechat/events", eventToken,
+		fakewx.Event{Event: "subscribe", OpenID: "demo-citizen-lisi"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retryURL := req.URL.String()
+	if w := serve(h2, req); w.Code != 500 {
+		t.Fatalf("failing push: %d, want 500", w.Code)
+	}
+	failing.err = nil
+	retry := httptest.NewRequest(http.MethodPost, retryURL,
+		bytes.NewReader(fakewx.EventXML(fakewx.Event{Event: "subscribe", OpenID: "demo-citizen-lisi"}, now)))
+	if w := serve(h2, retry); w.Code != 200 {
+		t.Fatalf("retry: %d, want 200", w.Code)
+	}
+	if got := failing.Calls(); len(got) != 2 {
+		t.Fatalf("sink calls %q, want the failed push and its retry", got)
 	}
 }
 
@@ -270,7 +330,7 @@ func TestNewEventHandlerValidates(t *testing.T) {
 		{"aes without appid", wechat.Options{Token: eventToken, EncodingAESKey: strings.Repeat("a", 43)}, sink, discardLogger()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := wechat.NewEventHandler(tc.opts, tc.sink, tc.log); err == nil {
+			if _, err := wechat.NewEventHandler(tc.opts, tc.sink, testNonces(t), tc.log); err == nil {
 				t.Fatal("accepted")
 			}
 		})

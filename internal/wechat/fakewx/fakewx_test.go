@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/yangcheng-county/elicence/internal/redisx"
+	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -502,7 +504,7 @@ func (s *sink) list() []string {
 func TestEventPushReachesHandler(t *testing.T) {
 	const token = "evtoken123"
 	sk := &sink{}
-	h, err := wechat.NewEventHandler(wechat.Options{Token: token}, sk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h, err := wechat.NewEventHandler(wechat.Options{Token: token}, sk, testNonces(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,4 +582,14 @@ func TestClientMsgIDDedupLastsTenMinutes(t *testing.T) {
 	if again := e.send(tok, okMessage("cid-window")); again["msgid"] != late["msgid"] || len(e.fake.Messages()) != 2 {
 		t.Fatalf("resend inside the new window: %v (late %v)", again, late)
 	}
+}
+
+// testNonces is the push nonce memory on the test Redis.
+func testNonces(t *testing.T) *redisx.EventNonces {
+	t.Helper()
+	n, err := redisx.NewEventNonces(redistest.Open(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
