@@ -34,6 +34,7 @@ describe('http client', () => {
   });
 
   it('should encode query parameters', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the parameter types mock.calls
     const fetchMock = vi.fn(async (_url: string) => jsonResponse(200, { app_id: 'wx' }));
     vi.stubGlobal('fetch', fetchMock);
     await http.get('/wechat/js-config', { query: { url: 'http://a/b?c=1&d=2' } });
