@@ -39,7 +39,9 @@ describe('ShowCodePage', () => {
     minted = 0;
     vi.mocked(getLicence).mockReset().mockResolvedValue(drivingDetail);
     vi.mocked(listUsage).mockReset().mockResolvedValue([]);
-    vi.mocked(mintShowCode).mockReset().mockImplementation(async (_id, scope) => code(scope));
+    vi.mocked(mintShowCode)
+      .mockReset()
+      .mockImplementation(async (_id, scope) => code(scope));
   });
   afterEach(() => {
     vi.useRealTimers();
