@@ -10,12 +10,14 @@ MINIAPP := miniapp
 run: miniapp
 	$(GO) run ./bff serve
 
-## test: every test — Go unit and integration (real MariaDB + Redis), H5 unit, browser end-to-end
+## test: every test — Go unit and integration (real MariaDB + Redis), H5 type check, lint, unit, bundle budget, browser end-to-end
 test: services go-test miniapp-test e2e
 
-## bench: benchmarks beside their floors (real MariaDB + Redis); see docs/PERFORMANCE.md
-bench: services
+## bench: benchmarks beside their floors (real MariaDB + Redis), and the H5 on a throttled phone; see docs/PERFORMANCE.md
+bench: services miniapp-deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/showcode/ ./internal/verify/ ./internal/reminder/
+	$(GO) build -o $(BIN) ./bff
+	cd $(MINIAPP) && $(NPM) run build && ELICENCE_BFF_BIN=$(CURDIR)/$(BIN) node e2e/throttled.mjs
 
 build: miniapp
 	$(GO) build -o $(BIN) ./bff
@@ -35,8 +37,9 @@ go-test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
+# Type check (vue-tsc), ESLint + Prettier, then the Vitest unit and page tests.
 miniapp-test: miniapp-deps
-	cd $(MINIAPP) && $(NPM) test
+	cd $(MINIAPP) && $(NPM) run typecheck && $(NPM) run lint && $(NPM) test
 
 # The browser tests build the H5 themselves and run the server binary built here.
 e2e: miniapp-deps
