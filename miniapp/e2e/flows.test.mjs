@@ -94,12 +94,12 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
     await shot(zhangsan, shots, '1-zhangsan-licences');
 
     // 适老化: the large-font choice applies at once and survives a reload.
-    await zhangsan.getByRole('button', { name: '长辈版（大字大按钮）' }).click();
+    await zhangsan.getByRole('button', { name: '长辈版', exact: true }).click();
     await zhangsan.reload();
     await zhangsan.locator('[data-testid="licence-card"]').first().waitFor({ timeout: T });
     assert.equal(await zhangsan.evaluate(() => document.documentElement.classList.contains('elic-large')), true);
     await shot(zhangsan, shots, '1-zhangsan-licences-large-font');
-    await zhangsan.getByRole('button', { name: '长辈版（大字大按钮）' }).click();
+    await zhangsan.getByRole('button', { name: '长辈版', exact: true }).click();
 
     await openShowPage(zhangsan, '机动车驾驶证', '1-zhangsan-detail');
     firstCode = await readQR(zhangsan);
