@@ -269,7 +269,7 @@ func TestCatalogue(t *testing.T) {
 	for _, f := range dl.Fields {
 		labels = append(labels, f.Label)
 	}
-	wantLabels := "姓名 性别 国籍 住址 出生日期 初次领证日期 准驾车型 证号 有效期限 发证机关"
+	wantLabels := "姓名 性别 国籍 住址 出生日期 初次领证日期 准驾车型 证号 有效期限 发证机关 照片"
 	if strings.Join(labels, " ") != wantLabels {
 		t.Fatalf("driving licence fields = %v", labels)
 	}
