@@ -37,9 +37,11 @@ lint:
 	@mkdir -p $(RESULTS)
 	@$(GO) tool golangci-lint run ./... ; status=$$?; echo $$status > $(RESULTS)/lint.status; exit $$status
 
-## bench: benchmarks beside their floors (real MariaDB + Redis); see docs/PERFORMANCE.md
-bench: services
+## bench: benchmarks beside their floors (real MariaDB + Redis), and the H5 on a throttled phone; see docs/PERFORMANCE.md
+bench: services miniapp-deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/showcode/ ./internal/verify/ ./internal/reminder/ ./internal/importer/
+	$(GO) build -o $(BIN) ./bff
+	cd $(MINIAPP) && $(NPM) run build && ELICENCE_BFF_BIN=$(CURDIR)/$(BIN) node e2e/throttled.mjs
 
 ## load: the load and fault harness (two servers, toxiproxy in front of MariaDB and Redis, ~3 min); see docs/PERFORMANCE.md
 load: services
@@ -64,9 +66,10 @@ go-test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -json ./... | $(GO) run ./internal/tools/testsum -go $(RESULTS)/go.counts
 
+# Type check (vue-tsc), ESLint + Prettier, then the Vitest unit and page tests.
 miniapp-test: miniapp-deps
 	@mkdir -p $(RESULTS)
-	cd $(MINIAPP) && $(NPM) test 2>&1 | tee $(RESULTS)/miniapp.log
+	cd $(MINIAPP) && $(NPM) run typecheck && $(NPM) run lint && $(NPM) test 2>&1 | tee $(RESULTS)/miniapp.log
 
 # The browser tests build the H5 themselves and run the server binary built here.
 e2e: miniapp-deps

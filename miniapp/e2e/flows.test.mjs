@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  bindRealname,
   decodeQR,
-  latestSms,
   launchBrowser,
   launchBrowserWithCamera,
   loginAs,
@@ -57,17 +57,7 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
   async function loginAndBind(page, who) {
     await page.goto(`${bff.base}/`);
     await loginAs(page, who.openid);
-    await page.waitForURL(/\/realname/, { timeout: T });
-    await page.locator('input[name="name"]').fill(who.name);
-    await page.locator('input[name="id_number"]').fill(who.id);
-    const sentAfter = Date.now() - 2_000;
-    await page.getByRole('button', { name: '获取短信验证码' }).click();
-    await page.getByText('验证码已发送至').waitFor({ timeout: T });
-    const code = await latestSms(bff.base, who.phone, sentAfter);
-    await page.locator('input[name="code"]').fill(code);
-    await shot(page, shots, `${who.openid}-sms-code`);
-    await page.getByRole('button', { name: '完成认证' }).click();
-    await page.waitForURL(/\/licences$/, { timeout: T });
+    await bindRealname(bff.base, page, who, T);
     await page.locator('[data-testid="licence-card"]').first().waitFor({ timeout: T });
   }
 
@@ -104,12 +94,12 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
     await shot(zhangsan, shots, '1-zhangsan-licences');
 
     // 适老化: the large-font choice applies at once and survives a reload.
-    await zhangsan.getByRole('button', { name: '切换为大字号' }).click();
+    await zhangsan.getByRole('button', { name: '长辈版', exact: true }).click();
     await zhangsan.reload();
     await zhangsan.locator('[data-testid="licence-card"]').first().waitFor({ timeout: T });
     assert.equal(await zhangsan.evaluate(() => document.documentElement.classList.contains('elic-large')), true);
     await shot(zhangsan, shots, '1-zhangsan-licences-large-font');
-    await zhangsan.getByRole('button', { name: '切换为标准字号' }).click();
+    await zhangsan.getByRole('button', { name: '长辈版', exact: true }).click();
 
     await openShowPage(zhangsan, '机动车驾驶证', '1-zhangsan-detail');
     firstCode = await readQR(zhangsan);
@@ -140,16 +130,16 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
     await shot(police, shots, '2-police-green');
   });
 
-  it('3. the same code opened by another officer reads "code invalid or used"', async () => {
+  it('3. the same code opened by another officer reads grey "cannot verify: already used"', async () => {
     const ctx = await newPhone(browser);
     housing = await ctx.newPage();
     await housing.goto(firstCode);
     await loginAs(housing, HOUSING);
     const block = housing.locator('[data-testid="result-block"]');
     await block.waitFor({ timeout: T });
-    assert.equal(await block.getAttribute('data-colour'), 'red');
+    assert.equal(await block.getAttribute('data-colour'), 'grey');
     assert.match(await block.innerText(), /无法核验/);
-    assert.match(await housing.locator('[data-testid="result-reason"]').innerText(), /无效或已被使用/);
+    assert.match(await housing.locator('[data-testid="result-reason"]').innerText(), /已被使用，可能是截图或转发/);
     await shot(housing, shots, '3-housing-code-used');
   });
 
@@ -206,7 +196,8 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
     await housing.goto(code);
     const block = housing.locator('[data-testid="result-block"]');
     await block.waitFor({ timeout: T });
-    assert.equal(await block.getAttribute('data-colour'), 'red');
+    assert.equal(await block.getAttribute('data-colour'), 'grey');
+    assert.match(await block.innerText(), /无法核验/);
     assert.match(await housing.locator('[data-testid="result-reason"]').innerText(), /用证清单/);
     await shot(housing, shots, '6-housing-refused');
 
@@ -246,6 +237,8 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
       assert.match(await fields.innerText(), /准驾车型/);
       const fullFieldCount = await fields.locator('.van-cell').count();
       assert.ok(fullFieldCount > basicFieldCount, `full scope discloses more (${fullFieldCount} > ${basicFieldCount})`);
+      // The full scope carries the holder's photo, shown beside the verdict.
+      assert.match(await cam.locator('[data-testid="holder-photo"]').getAttribute('src'), /^data:image\/svg\+xml;base64,/);
       await shot(cam, shots, '7-police-camera-full-scope');
     } finally {
       await camBrowser.close();

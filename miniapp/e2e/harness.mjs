@@ -2,6 +2,7 @@
 // Chromium for the browser tests. Nothing here is mocked: pages talk to the
 // server over HTTP exactly as in the WeChat browser.
 import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,7 +46,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * startBff builds the server into workDir (unless ELICENCE_BFF_BIN is set)
  * and starts `bff serve` on a free port, logging to logDir/bff.log.
  */
-export async function startBff(workDir, logDir) {
+export async function startBff(workDir, logDir, extraEnv = {}) {
   if (!existsSync(join(distDir, 'index.html'))) {
     throw new Error('miniapp/dist is missing: run `npm run build` (or `npx vite build`) first');
   }
@@ -68,6 +69,7 @@ export async function startBff(workDir, logDir) {
       ELICENCE_PUBLIC_URL: base,
       ELICENCE_WECHAT_FAKE: 'true',
       ELICENCE_HTTP_STATIC_DIR: distDir,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -116,17 +118,35 @@ export async function launchBrowser() {
 }
 
 /** A phone: 360×640 CSS pixels, touch, Android WebView-like user agent. */
-export function newPhone(browser) {
-  return browser.newContext({
-    viewport: { width: 360, height: 640 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-    userAgent:
-      'Mozilla/5.0 (Linux; Android 12; M2012K11AC) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
-  });
+export const PHONE = {
+  viewport: { width: 360, height: 640 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: 'zh-CN',
+  timezoneId: 'Asia/Shanghai',
+  userAgent: 'Mozilla/5.0 (Linux; Android 12; M2012K11AC) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
+};
+
+export function newPhone(browser, extra = {}) {
+  return browser.newContext({ ...PHONE, ...extra });
+}
+
+/**
+ * bindRealname fills the real-name form of a citizen who has just logged
+ * in, reads the SMS code from the dev outbox and confirms; it returns on
+ * the licence list.
+ */
+export async function bindRealname(base, page, who, timeout = 30_000) {
+  await page.waitForURL(/\/realname/, { timeout });
+  await page.locator('input[name="name"]').fill(who.name);
+  await page.locator('input[name="id_number"]').fill(who.id);
+  const sentAfter = Date.now() - 2_000;
+  await page.getByRole('button', { name: '获取短信验证码' }).click();
+  await page.getByText('验证码已发送至').waitFor({ timeout });
+  await page.locator('input[name="code"]').fill(await latestSms(base, who.phone, sentAfter));
+  await page.getByRole('button', { name: '完成认证' }).click();
+  await page.waitForURL(/\/licences$/, { timeout });
 }
 
 export function screenshotDir() {
@@ -172,7 +192,6 @@ export async function latestSms(base, phone, after = 0) {
   }
 }
 
-
 /**
  * writeY4M turns a PNG into a one-frame Y4M video (640×480, I420) that
  * Chromium plays as a fake camera, so the camera scan path runs for real.
@@ -215,4 +234,27 @@ export async function launchBrowserWithCamera(y4mPath) {
       `--use-file-for-fake-video-capture=${y4mPath}`,
     ],
   });
+}
+
+const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * axeViolations injects axe-core into the page and returns the critical and
+ * serious violations against WCAG 2.1 A/AA, as "rule: target" lines.
+ */
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axeSource });
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations
+      .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+      .map(
+        (v) =>
+          `${v.id} (${v.impact}): ${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 3)
+            .join(', ')}`,
+      );
+  });
+  return found;
 }

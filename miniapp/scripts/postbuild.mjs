@@ -62,7 +62,9 @@ function walk(dir) {
     if (!compressible.test(name)) continue;
     const data = readFileSync(p);
     if (data.length < 512) continue;
-    const b = brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } });
+    const b = brotliCompressSync(data, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length },
+    });
     writeFileSync(`${p}.br`, b);
     writeFileSync(`${p}.gz`, gzipSync(data, { level: 9 }));
     raw += data.length;
@@ -70,4 +72,6 @@ function walk(dir) {
   }
 }
 walk(dist);
-console.log(`postbuild: route preloads for ${table.length} routes; ${(raw / 1024).toFixed(1)} KB of text assets, ${(br / 1024).toFixed(1)} KB as brotli`);
+console.log(
+  `postbuild: route preloads for ${table.length} routes; ${(raw / 1024).toFixed(1)} KB of text assets, ${(br / 1024).toFixed(1)} KB as brotli`,
+);

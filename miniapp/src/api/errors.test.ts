@@ -13,7 +13,12 @@ describe('API error mapping', () => {
       body: { error: { code: 'forbidden', message: 'x' }, reason_code: 'type_not_in_usage_list' },
       want: /用证清单/,
     },
-    { name: 'unknown, expired or used code', status: 404, body: { error: { code: 'show_code_invalid', message: 'x' } }, want: /无效或已被使用/ },
+    {
+      name: 'unknown, expired or used code',
+      status: 404,
+      body: { error: { code: 'show_code_invalid', message: 'x' } },
+      want: /无效或已被使用/,
+    },
     { name: 'rate limited', status: 429, body: { error: { code: 'rate_limited', message: 'x' } }, want: /太频繁/ },
     { name: 'dependency down', status: 503, body: { error: { code: 'dependency_unavailable', message: 'x' } }, want: /暂时不可用/ },
     { name: 'no holder matches', status: 400, body: { error: { code: 'realname_no_match', message: 'x' } }, want: /不一致/ },

@@ -34,6 +34,7 @@ describe('http client', () => {
   });
 
   it('should encode query parameters', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the parameter types mock.calls
     const fetchMock = vi.fn(async (_url: string) => jsonResponse(200, { app_id: 'wx' }));
     vi.stubGlobal('fetch', fetchMock);
     await http.get('/wechat/js-config', { query: { url: 'http://a/b?c=1&d=2' } });
@@ -41,7 +42,10 @@ describe('http client', () => {
   });
 
   it('should turn an error body into an ApiError', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(404, { error: { code: 'show_code_invalid', message: 'm' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => jsonResponse(404, { error: { code: 'show_code_invalid', message: 'm' } })),
+    );
     const err = await http.post('/verifications', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(404);
@@ -50,7 +54,10 @@ describe('http client', () => {
   });
 
   it('should send an expired session to login and back to the same route', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(401, { error: { code: 'not_logged_in', message: 'm' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => jsonResponse(401, { error: { code: 'not_logged_in', message: 'm' } })),
+    );
     window.history.replaceState(null, '', '/licences/12/show?x=1');
     const err = (await http.get('/licences/12').catch((e: unknown) => e)) as ApiError;
     expect(err.code).toBe('not_logged_in');
@@ -59,7 +66,10 @@ describe('http client', () => {
   });
 
   it('should return to the route being opened when a 401 comes during navigation', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(401, null)));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => jsonResponse(401, null)),
+    );
     window.history.replaceState(null, '', '/licences');
     setNavigationTarget('/v/abcdefghijklmnopqrstuv');
     await http.get('/me').catch(() => undefined);
@@ -67,7 +77,10 @@ describe('http client', () => {
   });
 
   it('should stop sending the browser to login when the cookie never sticks', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(401, null)));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => jsonResponse(401, null)),
+    );
     for (let i = 0; i < 5; i++) await http.get('/me').catch(() => undefined);
     expect(assign).toHaveBeenCalledTimes(3);
     const err = (await http.get('/me').catch((e: unknown) => e)) as ApiError;
@@ -80,7 +93,10 @@ describe('http client', () => {
   });
 
   it('should report network failures as network_error', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    );
     const err = (await http.get('/licences').catch((e: unknown) => e)) as ApiError;
     expect(err.code).toBe('network_error');
     expect(err.status).toBe(0);
@@ -101,7 +117,10 @@ describe('http client', () => {
   });
 
   it('should pass the Date header to clock listeners', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse(200, {}, { Date: 'Wed, 12 Mar 2025 08:00:00 GMT' })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => jsonResponse(200, {}, { Date: 'Wed, 12 Mar 2025 08:00:00 GMT' })),
+    );
     const seen: number[] = [];
     const off = onServerDate((ms) => seen.push(ms));
     await http.get('/me');

@@ -188,8 +188,6 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
 
 export const http = {
   get: <T>(path: string, opts?: RequestOptions): Promise<T> => request<T>('GET', path, opts),
-  post: <T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> =>
-    request<T>('POST', path, { ...opts, body: body ?? {} }),
-  put: <T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> =>
-    request<T>('PUT', path, { ...opts, body: body ?? {} }),
+  post: <T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> => request<T>('POST', path, { ...opts, body: body ?? {} }),
+  put: <T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> => request<T>('PUT', path, { ...opts, body: body ?? {} }),
 };

@@ -2,14 +2,7 @@
 
 export type Colour = 'green' | 'amber' | 'red';
 
-export type LicenceStatus =
-  | 'valid'
-  | 'suspended'
-  | 'revoked'
-  | 'withdrawn'
-  | 'cancelled'
-  | 'expired'
-  | 'lost';
+export type LicenceStatus = 'valid' | 'suspended' | 'revoked' | 'withdrawn' | 'cancelled' | 'expired' | 'lost';
 
 export type Annotation = 'pledged' | 'mortgaged' | 'inspection_due' | 'under_objection';
 

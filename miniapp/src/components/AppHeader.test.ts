@@ -13,8 +13,7 @@ describe('AppHeader large-font toggle', () => {
     expect(document.documentElement.classList.contains('elic-large')).toBe(true);
     expect(localStorage.getItem('elic.largeFont')).toBe('1');
     expect(btn.attributes('aria-pressed')).toBe('true');
-    expect(btn.attributes('aria-label')).toBe('长辈版（大字大按钮）');
-    expect(btn.text()).toContain('长辈版');
+    expect(btn.text()).toBe('长辈版');
     await btn.trigger('click');
     expect(document.documentElement.classList.contains('elic-large')).toBe(false);
     expect(localStorage.getItem('elic.largeFont')).toBe('0');

@@ -36,7 +36,5 @@ export function maskPhone(phone: string): string {
  * otherwise read "star" ten times: 1405**********0016 → "1405，10 位已隐藏，0016".
  */
 export function spokenMasked(value: string): string {
-  return value
-    .replace(/[*＊]+/g, (run) => `，${run.length} 位已隐藏，`)
-    .replace(/^，|，$/g, '');
+  return value.replace(/[*＊]+/g, (run) => `，${run.length} 位已隐藏，`).replace(/^，|，$/g, '');
 }

@@ -88,10 +88,13 @@ export function createRefreshScheduler<T>(opts: RefreshSchedulerOptions<T>): Ref
 
   const scheduleRefresh = (delay: number): void => {
     clearRefresh();
-    refreshTimer = setTimeout(() => {
-      refreshTimer = null;
-      void load();
-    }, Math.max(0, delay));
+    refreshTimer = setTimeout(
+      () => {
+        refreshTimer = null;
+        void load();
+      },
+      Math.max(0, delay),
+    );
   };
 
   const load = async (): Promise<void> => {

@@ -13,9 +13,33 @@ describe('HistoryPage', () => {
 
   it("should list the officer's verifications with colour, reason and masked holder", async () => {
     vi.mocked(listOfficerVerifications).mockResolvedValue([
-      { licence_type: '机动车驾驶证', result: 'invalid', colour: 'red', reason_code: 'suspended', purpose: '交通执法检查', holder_name_masked: '李*', at: '2025-03-12T08:00:00Z' },
-      { licence_type: '居民身份证', result: 'valid', colour: 'green', reason_code: 'ok', purpose: '身份核验', holder_name_masked: '张*', at: '2025-03-12T07:00:00Z' },
-      { licence_type: '机动车驾驶证', result: 'refused', colour: null, reason_code: 'type_not_in_usage_list', purpose: '不动产登记', holder_name_masked: '', at: '2025-03-12T06:00:00Z' },
+      {
+        licence_type: '机动车驾驶证',
+        result: 'invalid',
+        colour: 'red',
+        reason_code: 'suspended',
+        purpose: '交通执法检查',
+        holder_name_masked: '李*',
+        at: '2025-03-12T08:00:00Z',
+      },
+      {
+        licence_type: '居民身份证',
+        result: 'valid',
+        colour: 'green',
+        reason_code: 'ok',
+        purpose: '身份核验',
+        holder_name_masked: '张*',
+        at: '2025-03-12T07:00:00Z',
+      },
+      {
+        licence_type: '机动车驾驶证',
+        result: 'refused',
+        colour: null,
+        reason_code: 'type_not_in_usage_list',
+        purpose: '不动产登记',
+        holder_name_masked: '',
+        at: '2025-03-12T06:00:00Z',
+      },
     ]);
     const { wrapper } = await mountPage(HistoryPage, { path: '/officer/history' });
     const rows = wrapper.findAll('[data-testid="history-record"]');

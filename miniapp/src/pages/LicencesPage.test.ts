@@ -26,7 +26,14 @@ describe('LicencesPage', () => {
   });
 
   it('should show one card per licence with masked number, issuer and status', async () => {
-    const suspended: LicenceSummary = { ...drivingLicence, id: '21', status: 'suspended', colour: 'red', days_left: 200, valid_until: '2026-01-01' };
+    const suspended: LicenceSummary = {
+      ...drivingLicence,
+      id: '21',
+      status: 'suspended',
+      colour: 'red',
+      days_left: 200,
+      valid_until: '2026-01-01',
+    };
     vi.mocked(listLicences).mockResolvedValue([idCard, drivingLicence, suspended]);
     const { wrapper } = await mountPage(LicencesPage);
     const cards = wrapper.findAll('[data-testid="licence-card"]');

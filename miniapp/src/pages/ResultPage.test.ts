@@ -46,7 +46,13 @@ describe('ResultPage', () => {
   });
 
   it('should show a refusal in grey "cannot verify", never in the red of an invalid licence', async () => {
-    officerState.last = { kind: 'refused', purpose: '不动产登记', code: 'type_not_in_usage_list', message: '这类证照不在本单位的用证清单中', at: Date.now() };
+    officerState.last = {
+      kind: 'refused',
+      purpose: '不动产登记',
+      code: 'type_not_in_usage_list',
+      message: '这类证照不在本单位的用证清单中',
+      at: Date.now(),
+    };
     const { wrapper } = await mountPage(ResultPage);
     const block = wrapper.find('[data-testid="result-block"]');
     expect(block.attributes('data-colour')).toBe('grey');
@@ -86,7 +92,10 @@ describe('ResultPage', () => {
   it('should go back to scanning with one tap', async () => {
     officerState.last = { kind: 'result', purpose: '交通执法检查', verification: greenVerification };
     const { wrapper, router } = await mountPage(ResultPage, { path: '/officer/result' });
-    await wrapper.findAll('button').find((b) => b.text().includes('扫下一个'))?.trigger('click');
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text().includes('扫下一个'))
+      ?.trigger('click');
     await flushPromises();
     expect(router.currentRoute.value.name).toBe('scan');
     expect(officerState.last).toBeNull();

@@ -157,7 +157,10 @@ describe('ScanPage', () => {
     vi.mocked(wechatScan).mockResolvedValue(LINK);
     vi.mocked(verify).mockResolvedValue(greenVerification);
     const { wrapper } = await mountPage(ScanPage);
-    await wrapper.findAll('button').find((b) => b.text().includes('微信扫一扫'))?.trigger('click');
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text().includes('微信扫一扫'))
+      ?.trigger('click');
     await flushPromises();
     expect(wechatScan).toHaveBeenCalled();
     expect(verify).toHaveBeenCalledWith(LINK, '交通执法检查');

@@ -39,7 +39,9 @@ describe('ShowCodePage', () => {
     minted = 0;
     vi.mocked(getLicence).mockReset().mockResolvedValue(drivingDetail);
     vi.mocked(listUsage).mockReset().mockResolvedValue([]);
-    vi.mocked(mintShowCode).mockReset().mockImplementation(async (_id, scope) => code(scope));
+    vi.mocked(mintShowCode)
+      .mockReset()
+      .mockImplementation(async (_id, scope) => code(scope));
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -50,7 +52,7 @@ describe('ShowCodePage', () => {
     expect(mintShowCode).toHaveBeenCalledWith('12', 'basic');
     expect(wrapper.find('[data-testid="qr"]').attributes('src')).toBe('data:image/png;base64,basic1');
     expect(wrapper.find('[role="timer"]').attributes('aria-label')).toContain('60 秒');
-    expect(wrapper.find('.watermark').text()).toContain('张*');
+    expect(wrapper.find('.watermark span').attributes('data-text')).toContain('张*');
     expect(wrapper.find('[data-testid="watermark-clock"]').text()).toContain('2025-03-12 16:00:00');
     await settle(3_000);
     expect(wrapper.find('[data-testid="watermark-clock"]').text()).toContain('2025-03-12 16:00:03');

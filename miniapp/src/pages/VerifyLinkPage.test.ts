@@ -12,11 +12,13 @@ const TOKEN = 'AbCdEfGhIjKlMnOpQrStUv';
 describe('VerifyLinkPage', () => {
   beforeEach(() => {
     vi.mocked(verify).mockReset();
-    vi.mocked(getOfficerContext).mockReset().mockResolvedValue({
-      department: { name: '阳城县公安局交通管理大队' },
-      purposes: ['交通执法检查'],
-      types: [],
-    });
+    vi.mocked(getOfficerContext)
+      .mockReset()
+      .mockResolvedValue({
+        department: { name: '阳城县公安局交通管理大队' },
+        purposes: ['交通执法检查'],
+        types: [],
+      });
   });
 
   it('should verify at once when an officer opens the link', async () => {

@@ -32,5 +32,12 @@ export async function runVerification(code: string, purpose: string): Promise<Ve
 
 /** transient: a failure of the network or the service, not an answer about the code. */
 function transient(err: unknown): boolean {
-  return !(err instanceof ApiError) || err.status === 0 || err.status >= 500 || err.status === 429 || err.code === 'network_error' || err.code === 'timeout';
+  return (
+    !(err instanceof ApiError) ||
+    err.status === 0 ||
+    err.status >= 500 ||
+    err.status === 429 ||
+    err.code === 'network_error' ||
+    err.code === 'timeout'
+  );
 }
