@@ -157,22 +157,22 @@ func TestReminderOptionsRejectMistakes(t *testing.T) {
 		t.Fatalf("defaults not filled: %+v", o)
 	}
 	for name, mod := range map[string]func(*Options){
-		"first keyword":   func(o *Options) { o.Keywords["first"] = FieldIssuer },
-		"remark keyword":  func(o *Options) { o.Keywords["remark"] = FieldIssuer },
-		"unknown field":   func(o *Options) { o.Keywords["thing9"] = "holder_id_number" },
-		"no template":     func(o *Options) { o.TemplateID = "" },
-		"relative URL":    func(o *Options) { o.PublicURL = "/x" },
-		"no attempts":     func(o *Options) { o.MaxAttempts = 0 },
-		"negative stage":  func(o *Options) { o.Stages = []int{30, -1} },
-		"no lease":        func(o *Options) { o.Lease = 0 },
-		"no keywords":     func(o *Options) { o.Keywords = nil },
-		"no time zone":    func(o *Options) { o.Location = nil },
-		"zero batch size": func(o *Options) { o.BatchSize = 0 },
-		"no change template":      func(o *Options) { o.ChangeTemplateID = "" },
-		"no change keywords":      func(o *Options) { o.ChangeKeywords = nil },
-		"change remark":           func(o *Options) { o.ChangeKeywords["remark"] = FieldChange },
-		"days left in a notice":   func(o *Options) { o.ChangeKeywords["number3"] = FieldDaysLeft },
-		"change in a reminder":    func(o *Options) { o.Keywords["phrase3"] = FieldChange },
+		"first keyword":         func(o *Options) { o.Keywords["first"] = FieldIssuer },
+		"remark keyword":        func(o *Options) { o.Keywords["remark"] = FieldIssuer },
+		"unknown field":         func(o *Options) { o.Keywords["thing9"] = "holder_id_number" },
+		"no template":           func(o *Options) { o.TemplateID = "" },
+		"relative URL":          func(o *Options) { o.PublicURL = "/x" },
+		"no attempts":           func(o *Options) { o.MaxAttempts = 0 },
+		"negative stage":        func(o *Options) { o.Stages = []int{30, -1} },
+		"no lease":              func(o *Options) { o.Lease = 0 },
+		"no keywords":           func(o *Options) { o.Keywords = nil },
+		"no time zone":          func(o *Options) { o.Location = nil },
+		"zero batch size":       func(o *Options) { o.BatchSize = 0 },
+		"no change template":    func(o *Options) { o.ChangeTemplateID = "" },
+		"no change keywords":    func(o *Options) { o.ChangeKeywords = nil },
+		"change remark":         func(o *Options) { o.ChangeKeywords["remark"] = FieldChange },
+		"days left in a notice": func(o *Options) { o.ChangeKeywords["number3"] = FieldDaysLeft },
+		"change in a reminder":  func(o *Options) { o.Keywords["phrase3"] = FieldChange },
 	} {
 		o := good()
 		mod(&o)

@@ -90,9 +90,9 @@ type Row struct {
 	Action        string
 	LicenceStatus string
 	OpenID        string
-	State      State
-	Attempts   int // including the claim that returned this row
-	LeaseUntil time.Time
+	State         State
+	Attempts      int // including the claim that returned this row
+	LeaseUntil    time.Time
 	// InFlight is set when the row was claimed from an expired lease: an
 	// earlier dispatcher may have sent it before it died.
 	InFlight bool
