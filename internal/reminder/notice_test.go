@@ -214,6 +214,24 @@ func TestNoticeRenewAndTerminalActions(t *testing.T) {
 			t.Fatalf("renew message: %+v", msgs)
 		}
 
+		// The holder's switch, set on an earlier version, holds for the
+		// renewal's notice too.
+		prefs, err := reminder.NewPreferences(f.rem, shanghai, f.clock.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quiet := e.issue("晋(2024)阳城县不动产权第0007102号")
+		if err := prefs.SetEnabled(f.ctx, quiet.HolderID, quiet.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		next, err = e.apply(quiet.ID, licence.ActionRenew)
+		if err != nil {
+			t.Fatalf("renew: %v", err)
+		}
+		if ns := e.notices("licence_id = ?", next.ID); len(ns) != 0 {
+			t.Fatalf("renewal of a licence switched off: %+v", ns)
+		}
+
 		for i, action := range []string{licence.ActionRevoke, licence.ActionCancel, licence.ActionWithdraw, licence.ActionPledge} {
 			rec := e.issue(fmt.Sprintf("晋(2024)阳城县不动产权第00072%02d号", i))
 			if _, err := e.apply(rec.ID, action); err != nil {
