@@ -298,7 +298,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 
 	// The lifecycle is the only writer of licence state; the Open API
 	// calls it for the app's department.
-	lifecycle, err := licence.NewLifecycle(a.store, a.store, a.store, nil, now)
+	lifecycle, err := licence.NewLifecycle(a.store, a.store, a.store, now)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func testOpenAPIDeps(t testing.TB, st *store.Store, rc *redisx.Client, now func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	lifecycle, err := licence.NewLifecycle(st, st, st, nil, now)
+	lifecycle, err := licence.NewLifecycle(st, st, st, now)
 	if err != nil {
 		t.Fatal(err)
 	}

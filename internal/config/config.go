@@ -180,7 +180,7 @@ type Security struct {
 	IndexKey string `yaml:"index_key"`
 }
 
-// Reminder configures expiry reminders.
+// Reminder configures expiry reminders and status notices.
 type Reminder struct {
 	Enabled      bool          `yaml:"enabled"`
 	TimeZone     string        `yaml:"time_zone"`
@@ -192,6 +192,12 @@ type Reminder struct {
 	Lease        time.Duration `yaml:"lease"`
 	RetryBase    time.Duration `yaml:"retry_base"`
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// ChangeTemplateID is the template message telling a holder that a
+	// licence was suspended, revoked, cancelled, withdrawn or renewed.
+	ChangeTemplateID string `yaml:"change_template_id"`
+	// ChangeKeywords maps its keywords to notice fields: licence_name,
+	// holder_name, issuer, expiry_date, change, status, change_date.
+	ChangeKeywords map[string]string `yaml:"change_keywords"`
 }
 
 // Log configures logging.

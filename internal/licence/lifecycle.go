@@ -122,10 +122,14 @@ type HistoryEntry struct {
 }
 
 // Change is what a write records beside the new state: a history line and
-// an audit event, committed in the same transaction.
+// an audit event, committed in the same transaction. Notify asks the store
+// to queue, in that transaction too, a template message to the holder
+// (Notifies): a change that commits is announced, one that rolls back is
+// not.
 type Change struct {
 	History HistoryEntry
 	Audit   audit.Event
+	Notify  bool
 }
 
 // Record is a licence as its issuer sees it: the version, its type's name
@@ -163,12 +167,6 @@ type IssuerPolicy interface {
 	MayIssue(ctx context.Context, departmentID int64, typeCode string) (bool, error)
 }
 
-// Notifier is told, after the commit, of a change the holder must hear
-// about. It must not fail the change: a durable outbox behind it retries.
-type Notifier interface {
-	LicenceChanged(ctx context.Context, l Licence, action string, at time.Time)
-}
-
 // Lifecycle issues licences and moves them through their lifecycle. It is
 // the only writer of licence state; every change it makes is audited in
 // the same transaction.
@@ -176,19 +174,18 @@ type Lifecycle struct {
 	repo   Repository
 	writer Writer
 	policy IssuerPolicy
-	notify Notifier
 	now    func() time.Time
 }
 
-// NewLifecycle checks its dependencies; notify may be nil (nobody is told).
-func NewLifecycle(repo Repository, writer Writer, policy IssuerPolicy, notify Notifier, now func() time.Time) (*Lifecycle, error) {
+// NewLifecycle checks its dependencies.
+func NewLifecycle(repo Repository, writer Writer, policy IssuerPolicy, now func() time.Time) (*Lifecycle, error) {
 	if repo == nil || writer == nil || policy == nil {
 		return nil, errors.New("licence: lifecycle: nil repository, writer or issuer policy")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Lifecycle{repo: repo, writer: writer, policy: policy, notify: notify, now: now}, nil
+	return &Lifecycle{repo: repo, writer: writer, policy: policy, now: now}, nil
 }
 
 // Issue validates req against its type, checks the department issues it,
@@ -320,9 +317,6 @@ func (s *Lifecycle) Apply(ctx context.Context, issuer Department, actor string, 
 	if err != nil {
 		return Record{}, err
 	}
-	if tr.notify && s.notify != nil {
-		s.notify.LicenceChanged(ctx, l, req.Action, now)
-	}
 	return s.record(ctx, l, t)
 }
 
@@ -400,6 +394,7 @@ func (s *Lifecycle) change(l Licence, action string, from, to Status, reason, ac
 			Annotations: l.Annotations, Reason: reason, Actor: actor, EffectiveAt: effective, At: at},
 		Audit: audit.Event{At: at, Actor: actor, Action: "licence." + action,
 			Detail: fmt.Sprintf("identifier=%s version=%d from=%s to=%s", l.Identifier, l.Version, from, to)},
+		Notify: Notifies(action),
 	}
 }
 

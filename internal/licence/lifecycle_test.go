@@ -30,7 +30,7 @@ func newLifecycleEnv(t *testing.T, driver string) *lifecycleEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := licence.NewLifecycle(st, st, st, nil, func() time.Time { return now })
+	svc, err := licence.NewLifecycle(st, st, st, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}

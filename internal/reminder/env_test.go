@@ -41,6 +41,7 @@ const (
 	// longer. It is generous so a loaded machine does not time out sends.
 	wxTimeout  = 3 * time.Second
 	templateID = "tpl-expiry-0001"
+	changeTpl  = "tpl-change-0001"
 	publicURL  = "https://elic.test"
 	childEnv   = "ELICENCE_REMINDER_TEST_CHILD"
 )
@@ -246,6 +247,11 @@ func defaultOptions() reminder.Options {
 		Keywords: map[string]string{
 			"thing1": reminder.FieldLicenceName, "thing2": reminder.FieldHolderName,
 			"time3": reminder.FieldExpiryDate, "number4": reminder.FieldDaysLeft, "thing5": reminder.FieldIssuer,
+		},
+		ChangeTemplateID: changeTpl,
+		ChangeKeywords: map[string]string{
+			"thing1": reminder.FieldLicenceName, "thing2": reminder.FieldHolderName, "phrase3": reminder.FieldChange,
+			"phrase4": reminder.FieldStatus, "time5": reminder.FieldChangeDate, "time6": reminder.FieldExpiryDate,
 		},
 		PublicURL: publicURL,
 	}

@@ -67,23 +67,65 @@ func daysLeft(expiry, today time.Time) int {
 	return int(asDay(expiry).Sub(asDay(today)).Hours() / 24)
 }
 
-// buildMessage renders a row as the configured template. Only keywords are
-// sent: no first, no remark, no colours (all dropped by WeChat since 2023-05).
+// Words of a notice. Unknown values (a status or action added later) are
+// shown as they are stored rather than dropped.
+var (
+	changeWords = map[string]string{
+		licence.ActionSuspend:  "暂扣",
+		licence.ActionRevoke:   "吊销",
+		licence.ActionCancel:   "注销",
+		licence.ActionWithdraw: "撤销",
+		licence.ActionRenew:    "延续有效期",
+	}
+	statusWords = map[string]string{
+		string(licence.StatusValid):      "有效",
+		string(licence.StatusSuspended):  "暂扣",
+		string(licence.StatusRevoked):    "吊销",
+		string(licence.StatusWithdrawn):  "撤销",
+		string(licence.StatusCancelled):  "注销",
+		string(licence.StatusExpired):    "过期失效",
+		string(licence.StatusLost):       "挂失",
+		string(licence.StatusSuperseded): "已换发",
+	}
+)
+
+func words(m map[string]string, key string) string {
+	if w, ok := m[key]; ok {
+		return w
+	}
+	return key
+}
+
+// buildMessage renders a row as the template of its kind. Only keywords
+// are sent: no first, no remark, no colours (all dropped by WeChat since
+// 2023-05).
 func buildMessage(o Options, r Row, t Target, today time.Time) Message {
 	values := map[string]string{
 		FieldLicenceName: t.TypeName,
 		FieldHolderName:  holderNameShown(t),
-		FieldExpiryDate:  formatDate(r.ExpiryDate),
-		FieldDaysLeft:    strconv.Itoa(daysLeft(r.ExpiryDate, today)),
 		FieldIssuer:      t.IssuerName,
 	}
-	data := make(map[string]string, len(o.Keywords))
-	for kw, field := range o.Keywords {
+	template, keywords := o.TemplateID, o.Keywords
+	if r.Kind == KindNotice {
+		template, keywords = o.ChangeTemplateID, o.ChangeKeywords
+		values[FieldChange] = words(changeWords, r.Action)
+		values[FieldStatus] = words(statusWords, r.LicenceStatus)
+		values[FieldChangeDate] = formatDate(r.ExpiryDate)
+		values[FieldExpiryDate] = "长期"
+		if t.ValidUntil != nil {
+			values[FieldExpiryDate] = formatDate(*t.ValidUntil)
+		}
+	} else {
+		values[FieldExpiryDate] = formatDate(r.ExpiryDate)
+		values[FieldDaysLeft] = strconv.Itoa(daysLeft(r.ExpiryDate, today))
+	}
+	data := make(map[string]string, len(keywords))
+	for kw, field := range keywords {
 		data[kw] = cleanValue(values[field])
 	}
 	return Message{
 		ToUser:      r.OpenID,
-		TemplateID:  o.TemplateID,
+		TemplateID:  template,
 		URL:         o.PublicURL + "/licences/" + strconv.FormatInt(r.LicenceID, 10),
 		Data:        data,
 		ClientMsgID: strconv.FormatInt(r.ID, 10),

@@ -25,6 +25,17 @@ const (
 
 var knownFields = []string{FieldLicenceName, FieldHolderName, FieldExpiryDate, FieldDaysLeft, FieldIssuer}
 
+// Message fields of a status notice (reminder.change_keywords), besides
+// licence_name, holder_name, issuer and expiry_date (for a notice: the
+// licence's last valid day after the change, or 长期).
+const (
+	FieldChange     = "change"      // what happened, in words: 暂扣, 吊销, 注销, 撤销, 延续有效期
+	FieldStatus     = "status"      // the status the change left, in words: 暂扣, 有效, …
+	FieldChangeDate = "change_date" // the day the change took effect, 2006年1月2日
+)
+
+var noticeFields = []string{FieldLicenceName, FieldHolderName, FieldIssuer, FieldExpiryDate, FieldChange, FieldStatus, FieldChangeDate}
+
 // Options are the reminder settings, read once from the configuration.
 type Options struct {
 	Location *time.Location
@@ -44,6 +55,10 @@ type Options struct {
 	TemplateID string
 	// Keywords maps template keywords (thing1, time3, …) to message fields.
 	Keywords map[string]string
+	// ChangeTemplateID and ChangeKeywords are the template of status
+	// notices, mapped the same way.
+	ChangeTemplateID string
+	ChangeKeywords   map[string]string
 	// PublicURL is the H5's base URL; a message links to
 	// {PublicURL}/licences/{id}.
 	PublicURL string
@@ -82,6 +97,9 @@ func OptionsFromConfig(c config.Config) (Options, error) {
 		TemplateID:   c.WeChat.ExpiryTemplateID,
 		Keywords:     c.WeChat.ExpiryKeywords,
 		PublicURL:    c.PublicURL,
+
+		ChangeTemplateID: c.Reminder.ChangeTemplateID,
+		ChangeKeywords:   c.Reminder.ChangeKeywords,
 	}
 	return o, o.normalise()
 }
@@ -112,22 +130,8 @@ func (o *Options) normalise() error {
 	if o.RetryMax <= 0 {
 		o.RetryMax = 6 * time.Hour
 	}
-	if o.TemplateID == "" {
-		errs = append(errs, errors.New("reminder: wechat.expiry_template_id is empty"))
-	}
-	if len(o.Keywords) == 0 {
-		errs = append(errs, errors.New("reminder: wechat.expiry_keywords is empty"))
-	}
-	for kw, field := range o.Keywords {
-		// first and remark were removed from template messages in 2023-05;
-		// WeChat ignores them, so configuring them is a mistake.
-		if kw == "" || kw == "first" || kw == "remark" {
-			errs = append(errs, fmt.Errorf("reminder: wechat.expiry_keywords: keyword %q is not allowed", kw))
-		}
-		if !slices.Contains(knownFields, field) {
-			errs = append(errs, fmt.Errorf("reminder: wechat.expiry_keywords.%s: unknown field %q (want one of %s)", kw, field, strings.Join(knownFields, ", ")))
-		}
-	}
+	errs = append(errs, checkTemplate("wechat.expiry_template_id", o.TemplateID, "wechat.expiry_keywords", o.Keywords, knownFields)...)
+	errs = append(errs, checkTemplate("reminder.change_template_id", o.ChangeTemplateID, "reminder.change_keywords", o.ChangeKeywords, noticeFields)...)
 	if u, err := url.Parse(o.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("reminder: public URL %q is not an absolute http(s) URL", o.PublicURL))
 	}
@@ -136,6 +140,29 @@ func (o *Options) normalise() error {
 		o.Worker = defaultWorker()
 	}
 	return errors.Join(errs...)
+}
+
+// checkTemplate rejects a template setting that would make every send of
+// its messages fail or show nothing.
+func checkTemplate(idKey, id, kwKey string, keywords map[string]string, fields []string) []error {
+	var errs []error
+	if id == "" {
+		errs = append(errs, fmt.Errorf("reminder: %s is empty", idKey))
+	}
+	if len(keywords) == 0 {
+		errs = append(errs, fmt.Errorf("reminder: %s is empty", kwKey))
+	}
+	for kw, field := range keywords {
+		// first and remark were removed from template messages in 2023-05;
+		// WeChat ignores them, so configuring them is a mistake.
+		if kw == "" || kw == "first" || kw == "remark" {
+			errs = append(errs, fmt.Errorf("reminder: %s: keyword %q is not allowed", kwKey, kw))
+		}
+		if !slices.Contains(fields, field) {
+			errs = append(errs, fmt.Errorf("reminder: %s.%s: unknown field %q (want one of %s)", kwKey, kw, field, strings.Join(fields, ", ")))
+		}
+	}
+	return errs
 }
 
 // defaultWorker names a dispatcher uniquely enough for leased_by: the host

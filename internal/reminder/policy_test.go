@@ -146,7 +146,8 @@ func TestReminderOptionsRejectMistakes(t *testing.T) {
 	good := func() Options {
 		return Options{Location: sh, MaxAttempts: 3, BatchSize: 10, Lease: time.Minute, RetryBase: time.Second,
 			PollInterval: time.Second, TemplateID: "tpl", PublicURL: "https://elic.test/",
-			Keywords: map[string]string{"thing1": FieldLicenceName}}
+			Keywords: map[string]string{"thing1": FieldLicenceName}, ChangeTemplateID: "tpl-change",
+			ChangeKeywords: map[string]string{"thing1": FieldLicenceName, "phrase2": FieldChange}}
 	}
 	o := good()
 	if err := o.normalise(); err != nil {
@@ -156,17 +157,22 @@ func TestReminderOptionsRejectMistakes(t *testing.T) {
 		t.Fatalf("defaults not filled: %+v", o)
 	}
 	for name, mod := range map[string]func(*Options){
-		"first keyword":   func(o *Options) { o.Keywords["first"] = FieldIssuer },
-		"remark keyword":  func(o *Options) { o.Keywords["remark"] = FieldIssuer },
-		"unknown field":   func(o *Options) { o.Keywords["thing9"] = "holder_id_number" },
-		"no template":     func(o *Options) { o.TemplateID = "" },
-		"relative URL":    func(o *Options) { o.PublicURL = "/x" },
-		"no attempts":     func(o *Options) { o.MaxAttempts = 0 },
-		"negative stage":  func(o *Options) { o.Stages = []int{30, -1} },
-		"no lease":        func(o *Options) { o.Lease = 0 },
-		"no keywords":     func(o *Options) { o.Keywords = nil },
-		"no time zone":    func(o *Options) { o.Location = nil },
-		"zero batch size": func(o *Options) { o.BatchSize = 0 },
+		"first keyword":         func(o *Options) { o.Keywords["first"] = FieldIssuer },
+		"remark keyword":        func(o *Options) { o.Keywords["remark"] = FieldIssuer },
+		"unknown field":         func(o *Options) { o.Keywords["thing9"] = "holder_id_number" },
+		"no template":           func(o *Options) { o.TemplateID = "" },
+		"relative URL":          func(o *Options) { o.PublicURL = "/x" },
+		"no attempts":           func(o *Options) { o.MaxAttempts = 0 },
+		"negative stage":        func(o *Options) { o.Stages = []int{30, -1} },
+		"no lease":              func(o *Options) { o.Lease = 0 },
+		"no keywords":           func(o *Options) { o.Keywords = nil },
+		"no time zone":          func(o *Options) { o.Location = nil },
+		"zero batch size":       func(o *Options) { o.BatchSize = 0 },
+		"no change template":    func(o *Options) { o.ChangeTemplateID = "" },
+		"no change keywords":    func(o *Options) { o.ChangeKeywords = nil },
+		"change remark":         func(o *Options) { o.ChangeKeywords["remark"] = FieldChange },
+		"days left in a notice": func(o *Options) { o.ChangeKeywords["number3"] = FieldDaysLeft },
+		"change in a reminder":  func(o *Options) { o.Keywords["phrase3"] = FieldChange },
 	} {
 		o := good()
 		mod(&o)
@@ -196,5 +202,46 @@ func TestReminderPlanWindowsGroupsTypesByStages(t *testing.T) {
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("windows:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestNoticeBuildMessage(t *testing.T) {
+	o := Options{TemplateID: "tpl-expiry", ChangeTemplateID: "tpl-change", PublicURL: "https://elic.test",
+		Keywords: map[string]string{"thing1": FieldLicenceName},
+		ChangeKeywords: map[string]string{
+			"thing1": FieldLicenceName, "thing2": FieldHolderName, "phrase3": FieldChange, "phrase4": FieldStatus,
+			"time5": FieldChangeDate, "time6": FieldExpiryDate, "thing7": FieldIssuer,
+		}}
+	changed := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	until := time.Date(2031, 4, 1, 0, 0, 0, 0, time.UTC)
+	tg := Target{HolderKind: "person", HolderName: "欧阳娜娜", TypeName: "机动车驾驶证", IssuerName: "晋城市公安局交通警察支队", ValidUntil: &until}
+	cases := []struct {
+		action, status string
+		until          *time.Time
+		want           map[string]string
+	}{
+		{"renew", "valid", &until, map[string]string{"phrase3": "延续有效期", "phrase4": "有效", "time6": "2031年4月1日"}},
+		{"suspend", "suspended", nil, map[string]string{"phrase3": "暂扣", "phrase4": "暂扣", "time6": "长期"}},
+		{"revoke", "revoked", nil, map[string]string{"phrase3": "吊销", "phrase4": "吊销"}},
+		{"cancel", "cancelled", nil, map[string]string{"phrase3": "注销", "phrase4": "注销"}},
+		{"withdraw", "withdrawn", nil, map[string]string{"phrase3": "撤销", "phrase4": "撤销"}},
+		// A later action or status is shown as stored, not dropped.
+		{"seize", "seized", nil, map[string]string{"phrase3": "seize", "phrase4": "seized"}},
+	}
+	for _, c := range cases {
+		tg.ValidUntil = c.until
+		r := Row{ID: 9, Kind: KindNotice, LicenceID: 3, ExpiryDate: changed, Action: c.action, LicenceStatus: c.status, OpenID: "o-2"}
+		m := buildMessage(o, r, tg, changed)
+		if m.TemplateID != "tpl-change" || m.ClientMsgID != "9" || m.URL != "https://elic.test/licences/3" || len(m.Data) != 7 {
+			t.Fatalf("%s: message %+v", c.action, m)
+		}
+		if m.Data["thing1"] != "机动车驾驶证" || m.Data["thing2"] != "欧***" || m.Data["time5"] != "2025年3月10日" || m.Data["thing7"] != "晋城市公安局交通警察支队" {
+			t.Errorf("%s: data %v", c.action, m.Data)
+		}
+		for k, v := range c.want {
+			if m.Data[k] != v {
+				t.Errorf("%s: %s = %q, want %q", c.action, k, m.Data[k], v)
+			}
+		}
 	}
 }

@@ -63,16 +63,36 @@ var (
 	ErrNotFound = errors.New("reminder: not found")
 )
 
+// Kind tells the two messages of the outbox apart.
+type Kind string
+
+const (
+	// KindExpiry is an expiry reminder, made by the sweep.
+	KindExpiry Kind = "expiry"
+	// KindNotice is a status notice (证照变更通知): the licence was
+	// suspended, revoked, cancelled, withdrawn or renewed. The store inserts
+	// it in the transaction of the change, one per subscribed account bound
+	// to the holder; it then travels exactly like a reminder.
+	KindNotice Kind = "notice"
+)
+
 // Row is one outbox row as the dispatcher sees it.
 type Row struct {
-	ID         int64
-	LicenceID  int64
-	Stage      int       // days before expiry
-	ExpiryDate time.Time // the licence's last valid day when the row was made
-	OpenID     string
-	State      State
-	Attempts   int // including the claim that returned this row
-	LeaseUntil time.Time
+	ID        int64
+	Kind      Kind
+	LicenceID int64
+	Stage     int // days before expiry; 0 on a notice
+	// ExpiryDate is the licence's last valid day when the row was made; on
+	// a notice, the day the change took effect.
+	ExpiryDate time.Time
+	// Action and LicenceStatus are a notice's lifecycle action and the
+	// status it left the licence in (licence.Action*, licence.Status).
+	Action        string
+	LicenceStatus string
+	OpenID        string
+	State         State
+	Attempts      int // including the claim that returned this row
+	LeaseUntil    time.Time
 	// InFlight is set when the row was claimed from an expired lease: an
 	// earlier dispatcher may have sent it before it died.
 	InFlight bool

@@ -255,7 +255,7 @@ func (s *Service) DispatchBatch(ctx context.Context, sum *Summary) (int, error) 
 // non-zero stop tells the caller to hand back the rest of the batch, due
 // again at stop.
 func (s *Service) handle(ctx context.Context, r Row, sum *Summary) (stop time.Time, err error) {
-	log := s.log.With("row_id", r.ID, "licence_id", r.LicenceID, "stage", r.Stage, "attempt", r.Attempts)
+	log := s.log.With("row_id", r.ID, "kind", r.Kind, "licence_id", r.LicenceID, "stage", r.Stage, "attempt", r.Attempts)
 	if r.InFlight {
 		sum.Resent++
 		log.WarnContext(ctx, "resending row that was in flight", "previous_worker", r.PrevLeasedBy)
@@ -374,11 +374,17 @@ func (s *Service) sendFailed(ctx context.Context, r Row, sendErr error, sum *Sum
 
 // stillApplies re-checks a row against the licence and account as they are
 // now. It returns "" when the row should be sent, else the state and reason
-// to record instead.
+// to record instead. A notice announces that the licence is no longer
+// valid (or has a new version), so only the account and the holder's
+// switch can stop it.
 func (s *Service) stillApplies(r Row, t Target, today time.Time) (State, string) {
-	switch {
-	case !t.LicenceFound:
+	if !t.LicenceFound {
 		return StateCancelled, ReasonLicenceGone
+	}
+	if r.Kind == KindNotice {
+		return accountApplies(t)
+	}
+	switch {
 	case t.Status != "valid":
 		return StateCancelled, ReasonNotValid + t.Status
 	case t.ValidUntil == nil || !sameDay(*t.ValidUntil, r.ExpiryDate):
@@ -388,14 +394,27 @@ func (s *Service) stillApplies(r Row, t Target, today time.Time) (State, string)
 		return StateCancelled, ReasonRenewed
 	case asDay(r.ExpiryDate).Before(today):
 		return StateCancelled, ReasonExpired
+	}
+	if state, reason := accountApplies(t); state != "" {
+		return state, reason
+	}
+	if t.NearerStage || s.nearerStageDue(r, t, today) {
+		return StateSkipped, ReasonSuperseded
+	}
+	return "", ""
+}
+
+// accountApplies checks that the row's account is still the holder's,
+// still follows the public account, and that the holder has not switched
+// this licence's messages off.
+func accountApplies(t Target) (State, string) {
+	switch {
 	case !t.AccountFound || t.AccountHolderID != t.HolderID:
 		return StateCancelled, ReasonUnbound
 	case !t.Subscribed:
 		return StateCancelled, ReasonUnsubscribed
 	case t.OptedOut:
 		return StateCancelled, ReasonOptedOut
-	case t.NearerStage, s.nearerStageDue(r, t, today):
-		return StateSkipped, ReasonSuperseded
 	}
 	return "", ""
 }

@@ -123,7 +123,8 @@ func (s *Store) lockLicence(ctx context.Context, id int64) (licence.Licence, err
 	return s.licenceFromRow(r)
 }
 
-// record writes a change's history line and audit event for licence l.
+// record writes a change's history line, its notices to the holder and
+// its audit event for licence l.
 func (s *Store) record(ctx context.Context, l licence.Licence, ch licence.Change) error {
 	h := ch.History
 	aj, err := json.Marshal(nonNil(h.Annotations))
@@ -141,6 +142,11 @@ func (s *Store) record(ctx context.Context, l licence.Licence, ch licence.Change
 	}
 	if err := s.q(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: licence %d history: %w", l.ID, err)
+	}
+	if ch.Notify {
+		if err := s.enqueueNotices(ctx, l, lineage, row.ID, h); err != nil {
+			return err
+		}
 	}
 	ev := ch.Audit
 	ev.Object = "licence:" + strconv.FormatInt(l.ID, 10)

@@ -56,14 +56,17 @@ func (reminderSweepRow) TableName() string { return "reminder_sweeps" }
 
 // reminderClaimRow is what a claim reads of a row.
 type reminderClaimRow struct {
-	ID         int64     `gorm:"column:id"`
-	LicenceID  int64     `gorm:"column:licence_id"`
-	Stage      int       `gorm:"column:stage"`
-	ExpiryDate civilDate `gorm:"column:expiry_date"`
-	OpenID     string    `gorm:"column:openid"`
-	State      string    `gorm:"column:state"`
-	Attempts   int       `gorm:"column:attempts"`
-	LeasedBy   *string   `gorm:"column:leased_by"`
+	ID            int64     `gorm:"column:id"`
+	Kind          string    `gorm:"column:kind"`
+	LicenceID     int64     `gorm:"column:licence_id"`
+	Stage         int       `gorm:"column:stage"`
+	ExpiryDate    civilDate `gorm:"column:expiry_date"`
+	Action        string    `gorm:"column:action"`
+	LicenceStatus *string   `gorm:"column:licence_status"`
+	OpenID        string    `gorm:"column:openid"`
+	State         string    `gorm:"column:state"`
+	Attempts      int       `gorm:"column:attempts"`
+	LeasedBy      *string   `gorm:"column:leased_by"`
 }
 
 type reminderTargetRow struct {
@@ -133,6 +136,10 @@ func (r *Reminders) TypeStages(ctx context.Context) (map[string][]int, error) {
 	return out, nil
 }
 
+// reminderConflict is SQLite's spelling of INSERT IGNORE for the outbox's
+// unique key (migration 0007).
+const reminderConflict = " ON CONFLICT (licence_id, stage, expiry_date, event_id, notice_to) DO NOTHING"
+
 // sweepSQL is the INSERT … SELECT of one stage window. The SELECT walks
 // ix_licences_valid_until over the window's expiry range; duplicates of an
 // existing (licence, stage, expiry) are ignored, not errors.
@@ -141,7 +148,7 @@ func (r *Reminders) sweepSQL(cond string) string {
 	conflict := ""
 	if r.s.driver == DriverSQLite {
 		insert = "INSERT INTO"
-		conflict = " ON CONFLICT (licence_id, stage, expiry_date) DO NOTHING"
+		conflict = reminderConflict
 	}
 	return insert + ` reminders (licence_id, stage, expiry_date, licence_version, openid, state, attempts, next_attempt_at, created_at, updated_at, reason)
 SELECT l.id, ?, l.valid_until, l.version, a.openid, ?, 0, ?, ?, ?, ?
@@ -205,13 +212,13 @@ func (r *Reminders) Sweep(ctx context.Context, plan reminder.SweepPlan) (reminde
 	}
 
 	supersede := `UPDATE reminders r JOIN reminders n
-  ON n.licence_id = r.licence_id AND n.expiry_date = r.expiry_date AND n.stage < r.stage
+  ON n.licence_id = r.licence_id AND n.expiry_date = r.expiry_date AND n.stage < r.stage AND n.kind = 'expiry'
 SET r.state = ?, r.reason = ?, r.updated_at = ?
 WHERE r.state = ?`
 	if r.s.driver == DriverSQLite {
 		supersede = `UPDATE reminders SET state = ?, reason = ?, updated_at = ?
 WHERE state = ? AND EXISTS (SELECT 1 FROM reminders n
-  WHERE n.licence_id = reminders.licence_id AND n.expiry_date = reminders.expiry_date AND n.stage < reminders.stage)`
+  WHERE n.licence_id = reminders.licence_id AND n.expiry_date = reminders.expiry_date AND n.stage < reminders.stage AND n.kind = 'expiry')`
 	}
 	n, err := exec(supersede, string(reminder.StateSkipped), reminder.ReasonSuperseded, now, string(reminder.StatePending))
 	if err != nil {
@@ -278,7 +285,7 @@ func (r *Reminders) Claim(ctx context.Context, req reminder.ClaimRequest) ([]rem
 	if r.s.driver == DriverMySQL {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	const cols = "SELECT id, licence_id, stage, expiry_date, openid, state, attempts, leased_by FROM reminders"
+	const cols = "SELECT id, kind, licence_id, stage, expiry_date, action, licence_status, openid, state, attempts, leased_by FROM reminders"
 	var claimed []reminderClaimRow
 	err := r.retry(ctx, func() error {
 		claimed = claimed[:0]
@@ -312,9 +319,12 @@ func (r *Reminders) Claim(ctx context.Context, req reminder.ClaimRequest) ([]rem
 	out := make([]reminder.Row, len(claimed))
 	for i, c := range claimed {
 		row := reminder.Row{
-			ID: c.ID, LicenceID: c.LicenceID, Stage: c.Stage, ExpiryDate: c.ExpiryDate.Time,
-			OpenID: c.OpenID, State: reminder.StateSending,
+			ID: c.ID, Kind: reminder.Kind(c.Kind), LicenceID: c.LicenceID, Stage: c.Stage, ExpiryDate: c.ExpiryDate.Time,
+			Action: c.Action, OpenID: c.OpenID, State: reminder.StateSending,
 			Attempts: c.Attempts + 1, LeaseUntil: until,
+		}
+		if c.LicenceStatus != nil {
+			row.LicenceStatus = *c.LicenceStatus
 		}
 		if c.State == string(reminder.StateSending) {
 			row.InFlight = true
@@ -439,7 +449,7 @@ func (r *Reminders) Target(ctx context.Context, row reminder.Row) (reminder.Targ
   h.kind AS holder_kind, h.name AS holder_name, t.name AS type_name, t.reminder_stages AS type_stages, d.name AS issuer_name,
   a.openid AS account_openid, a.holder_id AS account_holder, a.subscribed,
   EXISTS (SELECT 1 FROM reminder_optouts o WHERE o.licence_id = l.id AND o.holder_id = l.holder_id) AS opted_out,
-  EXISTS (SELECT 1 FROM reminders n WHERE n.licence_id = l.id AND n.expiry_date = ? AND n.stage < ?) AS nearer
+  EXISTS (SELECT 1 FROM reminders n WHERE n.licence_id = l.id AND n.expiry_date = ? AND n.stage < ? AND n.kind = 'expiry') AS nearer
 FROM licences l
 JOIN holders h ON h.id = l.holder_id
 JOIN licence_types t ON t.code = l.type_code
@@ -544,10 +554,13 @@ func (r *Reminders) CancelPending(ctx context.Context, openid string, licenceID 
 	return n, nil
 }
 
-// Revive turns rows cancelled for reason back to pending, due at once,
-// when their expiry date is on or after day.
+// Revive turns expiry rows cancelled for reason back to pending, due at
+// once, when their expiry date is on or after day. A cancelled notice
+// stays cancelled: the holder who followed again sees the licence's state
+// on its page, and a notice of a change days old would read as news.
 func (r *Reminders) Revive(ctx context.Context, openid string, licenceID int64, reason string, day, at time.Time) (int64, error) {
-	q := r.s.q(ctx).Table("reminders").Where("state = ? AND reason = ? AND expiry_date >= ?", string(reminder.StateCancelled), reason, dayParam(day))
+	q := r.s.q(ctx).Table("reminders").Where("state = ? AND reason = ? AND expiry_date >= ? AND kind = ?",
+		string(reminder.StateCancelled), reason, dayParam(day), string(reminder.KindExpiry))
 	switch {
 	case openid != "":
 		q = q.Where("openid = ?", openid)

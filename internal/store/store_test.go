@@ -120,9 +120,11 @@ func TestMigrationSetsMatchAcrossDrivers(t *testing.T) {
 	if !reflect.DeepEqual(names(my), names(lite)) {
 		t.Fatalf("mysql migrations %v differ from sqlite %v", names(my), names(lite))
 	}
+	// Versions rise in both drivers alike. A gap is allowed: each line of
+	// work owns its number, and a step may land before a lower one.
 	for i := range my {
-		if my[i].version != lite[i].version || my[i].version != i+1 {
-			t.Fatalf("migration versions must run 1, 2, 3… in both drivers: %d vs %d at %d", my[i].version, lite[i].version, i)
+		if my[i].version != lite[i].version || (i > 0 && my[i].version <= my[i-1].version) {
+			t.Fatalf("migration versions must rise alike in both drivers: %d vs %d at %d", my[i].version, lite[i].version, i)
 		}
 	}
 }
