@@ -14,6 +14,7 @@ import (
 	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/reminder"
@@ -77,12 +78,7 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 		return nil, fmt.Errorf("%w: at version %d, this build needs %d; run `bff migrate` first", store.ErrSchemaOutdated, current, latest)
 	}
 	if cfg.SeedDemo {
-		now := time.Now()
-		if err := st.SeedCatalogue(ctx); err != nil {
-			st.Close()
-			return nil, err
-		}
-		if err := st.SeedDemo(ctx, now); err != nil {
+		if err := demo.Seed(ctx, store.TxAs[demo.Repository](st), time.Now()); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -121,11 +117,11 @@ type app struct {
 
 // demoUsers are the accounts offered on the fake WeChat's login page.
 var demoUsers = []fakewx.DemoUser{
-	{OpenID: store.DemoCitizenZhangsan, Label: "张三 · 市民(驾驶证 20 天后到期)"},
-	{OpenID: store.DemoCitizenLisi, Label: "李四 · 市民(驾驶证暂扣)"},
-	{OpenID: store.DemoCitizenWangwu, Label: "王五 · 市民(无持证记录)"},
-	{OpenID: store.DemoOfficerPolice, Label: "交警 · 阳城县公安局交通管理大队"},
-	{OpenID: store.DemoOfficerHousing, Label: "不动产登记中心 · 核验人员"},
+	{OpenID: demo.CitizenZhangsan, Label: "张三 · 市民(驾驶证 20 天后到期)"},
+	{OpenID: demo.CitizenLisi, Label: "李四 · 市民(驾驶证暂扣)"},
+	{OpenID: demo.CitizenWangwu, Label: "王五 · 市民(无持证记录)"},
+	{OpenID: demo.OfficerPolice, Label: "交警 · 阳城县公安局交通管理大队"},
+	{OpenID: demo.OfficerHousing, Label: "不动产登记中心 · 核验人员"},
 	{OpenID: "demo-snapshot-user", Label: "快照页用户(应被拒绝)", Snapshot: true},
 }
 

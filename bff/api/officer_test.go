@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 func TestOfficerContext(t *testing.T) {
@@ -19,11 +19,11 @@ func TestOfficerContext(t *testing.T) {
 		types    []officerType
 	}{
 		{"police", w.police, "阳城县公安局交通管理大队",
-			[]string{store.PurposeTrafficEnforcement, store.PurposeAccidentHandling, store.PurposeIdentityCheck},
-			[]officerType{{store.TypeResidentID, "居民身份证"}, {store.TypeDrivingLicence, "机动车驾驶证"}}},
+			[]string{demo.PurposeTrafficEnforcement, demo.PurposeAccidentHandling, demo.PurposeIdentityCheck},
+			[]officerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeDrivingLicence, "机动车驾驶证"}}},
 		{"housing", w.housing, "阳城县不动产登记中心",
-			[]string{store.PurposeRealEstateRegister, store.PurposeMortgageRegister},
-			[]officerType{{store.TypeResidentID, "居民身份证"}, {store.TypeRealEstateTitle, "不动产权证书"}}},
+			[]string{demo.PurposeRealEstateRegister, demo.PurposeMortgageRegister},
+			[]officerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeRealEstateTitle, "不动产权证书"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,9 +67,9 @@ func TestOfficerContext(t *testing.T) {
 
 func TestOfficerVerifications(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
-	w.verifyAs(w.police, w.mint(w.zhangsan, w.zsDriving, "basic").Token, store.PurposeTrafficEnforcement)
+	w.verifyAs(w.police, w.mint(w.zhangsan, w.zsDriving, "basic").Token, demo.PurposeTrafficEnforcement)
 	w.verifyAs(w.police, w.mint(w.lisi, w.lsDriving, "basic").Token, "临时检查")
-	w.verifyAs(w.housing, w.mint(w.zhangsan, w.zsDriving, "basic").Token, store.PurposeRealEstateRegister)
+	w.verifyAs(w.housing, w.mint(w.zhangsan, w.zsDriving, "basic").Token, demo.PurposeRealEstateRegister)
 
 	rec := w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
 	var body struct{ Items []officerVerification }
@@ -84,7 +84,7 @@ func TestOfficerVerifications(t *testing.T) {
 	// later one is first by insertion order.
 	want := []struct{ typ, result, colour, reason, purpose, holder string }{
 		{"机动车驾驶证", "invalid", "red", "suspended", "临时检查", "李*"},
-		{"机动车驾驶证", "valid", "green", "ok", store.PurposeTrafficEnforcement, "张*"},
+		{"机动车驾驶证", "valid", "green", "ok", demo.PurposeTrafficEnforcement, "张*"},
 	}
 	for i, x := range want {
 		it := body.Items[i]

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -17,7 +18,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
-const purpose = store.PurposeTrafficEnforcement
+const purpose = demo.PurposeTrafficEnforcement
 
 func TestVerificationFlow(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
@@ -35,7 +36,7 @@ func TestVerificationFlow(t *testing.T) {
 		decodeJSON(t, rec, &res)
 		until := w.zsDriving.ValidUntil.Format(dateFormat)
 		if res.Result != "valid" || res.Colour != "green" || res.ReasonCode != "ok" || res.Status != "valid" ||
-			res.Licence.TypeCode != store.TypeDrivingLicence || res.Licence.TypeName != "机动车驾驶证" ||
+			res.Licence.TypeCode != demo.TypeDrivingLicence || res.Licence.TypeName != "机动车驾驶证" ||
 			res.Licence.Issuer != "晋城市公安局交通警察支队" || res.Licence.ValidUntil == nil || *res.Licence.ValidUntil != until ||
 			res.Licence.Number != "1405**********0016" || res.Holder != (verifiedHolder{Name: "张*", IDNumber: "1405**********0016"}) ||
 			res.VerifiedAt != w.clock.Now().UTC().Format(instantFormat) {
@@ -51,7 +52,7 @@ func TestVerificationFlow(t *testing.T) {
 		if got := strings.Join(keys, ","); got != "name,sex,vehicle_class,licence_no,valid_period" {
 			t.Fatalf("basic scope disclosed %s", got)
 		}
-		for _, s := range []string{store.DemoZhangsanIDNumber, "张三", "凤栖路"} {
+		for _, s := range []string{demo.ZhangsanIDNumber, "张三", "凤栖路"} {
 			if strings.Contains(rec.Body.String(), s) {
 				t.Fatalf("verification discloses %q: %s", s, rec.Body)
 			}
@@ -77,7 +78,7 @@ func TestVerificationFlow(t *testing.T) {
 		full := w.mint(w.zhangsan, w.zsDriving, "full")
 		rec = w.verifyAs(w.police, full.Token, purpose)
 		decodeJSON(t, rec, &res)
-		if rec.Code != http.StatusOK || len(res.Licence.Fields) != 10 || strings.Contains(rec.Body.String(), store.DemoZhangsanIDNumber) {
+		if rec.Code != http.StatusOK || len(res.Licence.Fields) != 10 || strings.Contains(rec.Body.String(), demo.ZhangsanIDNumber) {
 			t.Fatalf("full scope: %d %s", rec.Code, rec.Body)
 		}
 	})
@@ -124,7 +125,7 @@ func TestVerificationRefusals(t *testing.T) {
 
 	// The housing officer may not verify driving licences: 403 with a
 	// reason, and the code stays usable.
-	rec := w.verifyAs(w.housing, code.Content, store.PurposeRealEstateRegister)
+	rec := w.verifyAs(w.housing, code.Content, demo.PurposeRealEstateRegister)
 	if rec.Code != http.StatusForbidden || errorCode(rec) != "type_not_in_usage_list" ||
 		!strings.Contains(rec.Body.String(), `"reason_code":"type_not_in_usage_list"`) {
 		t.Fatalf("housing officer: %d %s", rec.Code, rec.Body)
@@ -195,7 +196,7 @@ func TestVerificationReplayAndInvalidCodes(t *testing.T) {
 
 	expiring := w.mint(w.zhangsan, w.zsDriving, "basic")
 	w.clock.Add(61 * time.Second)
-	used := w.verifyAs(w.housing, code.Token, store.PurposeRealEstateRegister) // may verify ID cards, but the code is spent
+	used := w.verifyAs(w.housing, code.Token, demo.PurposeRealEstateRegister) // may verify ID cards, but the code is spent
 	expired := w.verifyAs(w.police, expiring.Token, purpose)
 	unknown := w.verifyAs(w.police, "AAAAAAAAAAAAAAAAAAAAAA", purpose)
 	garbage := w.verifyAs(w.police, "https://example.com/pay?order=1", purpose)
@@ -383,7 +384,7 @@ func TestVerificationLogsClean(t *testing.T) {
 	w.do(http.MethodGet, licencePath(w.zsDriving, ""), nil, w.zhangsan)
 	w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
 	w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
-	w.assertNoSecrets(append(secrets, store.DemoZhangsanIDNumber, store.DemoLisiIDNumber, w.zhangsan, w.police)...)
+	w.assertNoSecrets(append(secrets, demo.ZhangsanIDNumber, demo.LisiIDNumber, w.zhangsan, w.police)...)
 }
 
 // TestVerificationExpiredCodeStaysInvalid pins that a code past its expiry

@@ -65,6 +65,7 @@ type Field struct {
 	Key       string
 	Label     string
 	Type      string // text, date, id_number, phone, address, photo
+	Required  bool   // every licence of the type must carry a value
 	Sensitive bool   // masked unless the holder looks at it unmasked
 	Mask      MaskRule
 	Basic     bool // disclosed under the "basic" show scope
@@ -102,8 +103,9 @@ type Type struct {
 	Name           string
 	HolderKind     HolderKind
 	Fields         []Field
-	ValidityYears  int   // 0 = long-term unless the licence says otherwise
-	ReminderStages []int // days before expiry, e.g. 90, 30, 7
+	ValidityYears  int    // 0 = long-term unless the licence says otherwise
+	ReminderStages []int  // days before expiry, e.g. 90, 30, 7
+	FaceTemplate   string // name of the face layout the licence is drawn with; "" = generic
 }
 
 // Holder is the subject a licence is issued to (持证主体).

@@ -120,9 +120,12 @@ func TestMigrationSetsMatchAcrossDrivers(t *testing.T) {
 	if !reflect.DeepEqual(names(my), names(lite)) {
 		t.Fatalf("mysql migrations %v differ from sqlite %v", names(my), names(lite))
 	}
+	// Versions are reserved per change being built, so a build may carry
+	// 0004 before 0003 lands: they must match and increase, gaps allowed
+	// (Migrate applies whatever has not been applied, in order).
 	for i := range my {
-		if my[i].version != lite[i].version || my[i].version != i+1 {
-			t.Fatalf("migration versions must run 1, 2, 3… in both drivers: %d vs %d at %d", my[i].version, lite[i].version, i)
+		if my[i].version != lite[i].version || i > 0 && my[i].version <= my[i-1].version {
+			t.Fatalf("migration versions must increase and match in both drivers: %d vs %d at %d", my[i].version, lite[i].version, i)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	_ "github.com/go-sql-driver/mysql" // the floor's bare driver
 	"github.com/redis/go-redis/v9"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -131,7 +132,7 @@ func BenchmarkVerify(b *testing.B) {
 			return err
 		}
 		_, err = db.ExecContext(ctx, `INSERT INTO usage_records (licence_id, officer_openid, department_id, purpose, scope, result, reason_code, client_ip, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.LicenceID, police, e.police, store.PurposeTrafficEnforcement, "basic", "valid", "ok", "192.0.2.10", time.Now().UTC())
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.LicenceID, police, e.police, demo.PurposeTrafficEnforcement, "basic", "valid", "ok", "192.0.2.10", time.Now().UTC())
 		return err
 	}
 
