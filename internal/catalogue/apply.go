@@ -148,8 +148,9 @@ func Apply(ctx context.Context, tx TxFunc, c Catalogue, opts Options) (Plan, err
 		if err := write(ctx, r, snap, c, plan); err != nil {
 			return err
 		}
-		return r.AppendAudit(ctx, audit.Event{At: opts.Now(), Actor: opts.Actor, Action: "catalogue.apply",
+		_, err = r.AppendAudit(ctx, audit.Event{At: opts.Now(), Actor: opts.Actor, Action: "catalogue.apply",
 			Object: "catalogue", Detail: plan.Summary()})
+		return err
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return Plan{}, err

@@ -149,8 +149,9 @@ func Seed(ctx context.Context, tx TxFunc, now time.Time) error {
 		if err != nil || n == 0 {
 			return err
 		}
-		return r.AppendAudit(ctx, audit.Event{Actor: Actor, Action: "demo.seed", Object: "demo",
+		_, err = r.AppendAudit(ctx, audit.Event{Actor: Actor, Action: "demo.seed", Object: "demo",
 			Detail: fmt.Sprintf("created %d demo rows", n)})
+		return err
 	})
 }
 

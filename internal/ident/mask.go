@@ -1,10 +1,6 @@
 package ident
 
-import (
-	"strings"
-
-	"github.com/yangcheng-county/elicence/internal/licence"
-)
+import "strings"
 
 // maskAll is what a fully hidden value looks like. It has a fixed length so
 // that it does not even reveal how long the value is.
@@ -44,27 +40,16 @@ func MaskName(s string) string {
 	return keepEnds(r, 1, 0)
 }
 
-// Mask applies a catalogue field's mask rule to v. An unknown rule hides
-// the value completely: a typo in the catalogue must fail closed, never
-// disclose. MaskNone returns v unchanged when it is valid UTF-8; invalid
-// bytes are replaced so that no rule ever produces invalid text.
-func Mask(rule licence.MaskRule, v string) string {
-	switch rule {
-	case licence.MaskNone:
-		return strings.ToValidUTF8(v, "\uFFFD")
-	case licence.MaskName:
-		return MaskName(v)
-	case licence.MaskID:
-		return MaskIDNumber(v)
-	case licence.MaskPhone:
-		return MaskPhone(v)
-	case licence.MaskMiddle:
-		r := []rune(v)
-		return maskEnds(r, len(r), len(r))
-	default: // licence.MaskAll and anything unknown
-		return maskAll
-	}
+// MaskMiddle keeps a third of the value at each end and stars the middle
+// (山西省阳****镇东关村): enough to recognise an address, not to find it.
+func MaskMiddle(s string) string {
+	r := []rune(s)
+	return maskEnds(r, len(r), len(r))
 }
+
+// MaskAll hides a value completely behind a fixed-length mask, so that not
+// even its length shows.
+func MaskAll(string) string { return maskAll }
 
 // maskEnds keeps up to head runes at the start and tail runes at the end,
 // each capped at a third of the value (rounded down), and stars the rest.

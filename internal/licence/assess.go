@@ -32,6 +32,7 @@ const (
 	ReasonMortgaged      = "mortgaged"
 	ReasonInspectionDue  = "inspection_due"
 	ReasonUnderObjection = "under_objection"
+	ReasonSuperseded     = "superseded"
 )
 
 // Assess maps status, validity dates and annotations to a result. A status
@@ -50,6 +51,10 @@ func Assess(l Licence, now time.Time) Assessment {
 		return Assessment{Colour: Red, ReasonCode: ReasonCancelled}
 	case StatusLost:
 		return Assessment{Colour: Red, ReasonCode: ReasonLost}
+	case StatusSuperseded:
+		// A newer version replaced this one: whatever it said is no longer
+		// what the issuer stands behind.
+		return Assessment{Colour: Red, ReasonCode: ReasonSuperseded}
 	default: // expired, or anything unknown: never read as valid
 		return Assessment{Colour: Red, ReasonCode: ReasonExpired}
 	}

@@ -65,7 +65,7 @@ type Field struct {
 	Key       string
 	Label     string
 	Type      string // text, date, id_number, phone, address, photo
-	Required  bool   // every licence of the type must carry a value
+	Required  bool   // an issue request without it is refused (ValidateIssue)
 	Sensitive bool   // masked unless the holder looks at it unmasked
 	Mask      MaskRule
 	Basic     bool // disclosed under the "basic" show scope
@@ -157,6 +157,9 @@ type Licence struct {
 	Version     int
 	Face        map[string]string // field key → value
 	Seal        string            // issuer's seal signature over the canonical licence
+	// LineageID is the id of the licence's first version, shared by all
+	// its versions (equal to ID on version 1).
+	LineageID int64
 }
 
 // Officer is a WeChat account bound to a relying department (核验人员).

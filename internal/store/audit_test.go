@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/yangcheng-county/elicence/internal/audit"
+
 	"errors"
 	"fmt"
 	"sync"
@@ -28,7 +30,7 @@ func TestInTxRollsBackEverything(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if _, err := tx.AppendAudit(ctx, AuditEvent{Actor: "admin:test", Action: "holder.create", Object: fmt.Sprintf("holder:%d", h.ID)}); err != nil {
+				if _, err := tx.AppendAudit(ctx, audit.Event{Actor: "admin:test", Action: "holder.create", Object: fmt.Sprintf("holder:%d", h.ID)}); err != nil {
 					return err
 				}
 				// Inside the transaction the new rows are visible.
@@ -39,7 +41,7 @@ func TestInTxRollsBackEverything(t *testing.T) {
 			}},
 			{"nested error", func(tx *Store) error {
 				return tx.InTx(ctx, func(inner *Store) error {
-					if _, err := inner.AppendAudit(ctx, AuditEvent{Actor: "admin:test", Action: "x"}); err != nil {
+					if _, err := inner.AppendAudit(ctx, audit.Event{Actor: "admin:test", Action: "x"}); err != nil {
 						return err
 					}
 					if err := inner.SetSubscribed(ctx, demo.CitizenZhangsan, false); err != nil {
@@ -67,7 +69,7 @@ func TestInTxRollsBackEverything(t *testing.T) {
 					}
 				}()
 				_ = s.InTx(ctx, func(tx *Store) error {
-					if _, err := tx.AppendAudit(ctx, AuditEvent{Actor: "admin:test", Action: "x"}); err != nil {
+					if _, err := tx.AppendAudit(ctx, audit.Event{Actor: "admin:test", Action: "x"}); err != nil {
 						return err
 					}
 					panic("boom")
@@ -89,7 +91,7 @@ func TestInTxRollsBackEverything(t *testing.T) {
 			if err := tx.SetSubscribed(ctx, demo.CitizenZhangsan, false); err != nil {
 				return err
 			}
-			_, err := tx.AppendAudit(ctx, AuditEvent{Actor: "wechat", Action: "account.unsubscribe", Object: "account:" + demo.CitizenZhangsan})
+			_, err := tx.AppendAudit(ctx, audit.Event{Actor: "wechat", Action: "account.unsubscribe", Object: "account:" + demo.CitizenZhangsan})
 			return err
 		})
 		if err != nil {
@@ -121,12 +123,12 @@ func TestAuditChainVerifiesAndDetectsTampering(t *testing.T) {
 			}
 			at := time.Date(2025, 7, 1, 8, 0, 0, 987654321, time.UTC)
 			for i := 1; i <= 5; i++ {
-				ev, err := s.AppendAudit(ctx, AuditEvent{At: at.Add(time.Duration(i) * time.Minute), Actor: "officer:" + demo.OfficerPolice,
+				ev, err := s.AppendAudit(ctx, audit.Event{At: at.Add(time.Duration(i) * time.Minute), Actor: "officer:" + demo.OfficerPolice,
 					Action: "licence.verify", Object: fmt.Sprintf("licence:%d", i), Detail: `{"result":"valid"}`})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ev.ID != int64(i) || len(ev.Hash) != 64 || ev.PrevHash == ev.Hash {
+				if ev.Seq != int64(i) || len(ev.Hash) != 64 || ev.PrevHash == ev.Hash {
 					t.Fatalf("appended %+v", ev)
 				}
 			}
@@ -191,7 +193,7 @@ func TestAuditConcurrentAppendsKeepOneChain(t *testing.T) {
 				defer wg.Done()
 				for i := 0; i < each; i++ {
 					err := s.InTx(ctx, func(tx *Store) error {
-						_, err := tx.AppendAudit(ctx, AuditEvent{Actor: fmt.Sprintf("worker:%d", w), Action: "test.append", Object: fmt.Sprint(i)})
+						_, err := tx.AppendAudit(ctx, audit.Event{Actor: fmt.Sprintf("worker:%d", w), Action: "test.append", Object: fmt.Sprint(i)})
 						return err
 					})
 					if err != nil {

@@ -15,7 +15,7 @@ import (
 // internal/catalogue (a YAML file applied by `bff catalogue apply`); these
 // are plain reads and writes.
 
-var _ licence.Catalogue = (*Store)(nil)
+var _ licence.IssuerPolicy = (*Store)(nil)
 
 // UpdateDepartment rewrites the name, kind and area code of the department
 // with d's USCC.
@@ -95,8 +95,9 @@ func (s *Store) SetTypeIssuers(ctx context.Context, typeCode string, departmentI
 	return nil
 }
 
-// MayIssue implements licence.Catalogue: whether the type's issuer list
-// names the department.
+// MayIssue implements licence.IssuerPolicy: whether the type's issuer list
+// in the catalogue names the department. The list starts as the type's
+// defining department (migration 0004, catalogue files without issuers).
 func (s *Store) MayIssue(ctx context.Context, departmentID int64, typeCode string) (bool, error) {
 	var n int64
 	if err := s.q(ctx).Model(&licenceTypeIssuerRow{}).Where("type_code = ? AND department_id = ?", typeCode, departmentID).

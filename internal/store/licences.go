@@ -292,8 +292,13 @@ func (s *Store) licenceToRow(l licence.Licence) (licenceRow, error) {
 		return licenceRow{}, err
 	}
 	now := utc(time.Now())
+	var lineage *int64
+	if l.LineageID != 0 && l.LineageID != l.ID {
+		lineage = &l.LineageID
+	}
 	return licenceRow{
-		ID: l.ID, Identifier: l.Identifier, NumberEnc: numEnc, NumberIdx: s.licenceNumberIndex(l.TypeCode, l.Number),
+		LineageID: lineage,
+		ID:        l.ID, Identifier: l.Identifier, NumberEnc: numEnc, NumberIdx: s.licenceNumberIndex(l.TypeCode, l.Number),
 		TypeCode: l.TypeCode, HolderID: l.HolderID, IssuerID: l.IssuerID,
 		IssuedOn: dateOf(l.IssuedOn), ValidFrom: dateOf(l.ValidFrom), ValidUntil: datePtr(l.ValidUntil),
 		Status: string(l.Status), Annotations: string(aj), Version: l.Version, FaceEnc: faceEnc, Seal: l.Seal,
@@ -322,10 +327,14 @@ func (s *Store) licenceFromRow(r licenceRow) (licence.Licence, error) {
 	if err := json.Unmarshal([]byte(r.Annotations), &ann); err != nil {
 		return licence.Licence{}, fmt.Errorf("store: licence %d annotations: %w", r.ID, err)
 	}
+	lineage := r.ID
+	if r.LineageID != nil {
+		lineage = *r.LineageID
+	}
 	return licence.Licence{
 		ID: r.ID, Identifier: r.Identifier, Number: num, TypeCode: r.TypeCode, HolderID: r.HolderID, IssuerID: r.IssuerID,
 		IssuedOn: r.IssuedOn.Time, ValidFrom: r.ValidFrom.Time, ValidUntil: r.ValidUntil.ptr(),
-		Status: licence.Status(r.Status), Annotations: ann, Version: r.Version, Face: face, Seal: r.Seal,
+		Status: licence.Status(r.Status), Annotations: ann, Version: r.Version, Face: face, Seal: r.Seal, LineageID: lineage,
 	}, nil
 }
 
@@ -390,7 +399,7 @@ func (s *Store) LicencesByNumber(ctx context.Context, typeCode, number string) (
 // issue order (by id). A holder without licences gets an empty list.
 func (s *Store) LicencesByHolder(ctx context.Context, holderID int64) ([]licence.Licence, error) {
 	var rows []licenceRow
-	if err := s.q(ctx).Where("holder_id = ?", holderID).Order("id").Find(&rows).Error; err != nil {
+	if err := s.q(ctx).Where("holder_id = ? AND superseded_by IS NULL", holderID).Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: licences of holder %d: %w", holderID, err)
 	}
 	return s.licencesFromRows(rows)

@@ -191,7 +191,7 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 	run := func(tx *Store) error {
 		for i, st := range splitStatements(m.sql) {
 			if err := tx.q(ctx).Exec(st).Error; err != nil {
-				if indexAlreadyThere(tx.driver, st, err) {
+				if alreadyApplied(tx.driver, st, err) {
 					continue
 				}
 				return fmt.Errorf("store: migration %04d_%s statement %d: %w", m.version, m.name, i+1, err)
@@ -209,13 +209,23 @@ func (s *Store) apply(ctx context.Context, m migration) error {
 	return run(s)
 }
 
-// indexAlreadyThere reports a CREATE INDEX re-run on MySQL, which has no
-// IF NOT EXISTS for indexes (MariaDB has): the index exists, so the
-// statement's work is done and a re-run after a failure can go on.
-func indexAlreadyThere(driver, stmt string, err error) bool {
+// alreadyApplied reports a re-run of a statement whose work is done: a
+// CREATE INDEX on MySQL, which has no IF NOT EXISTS for indexes (MariaDB
+// has), or an ALTER TABLE … ADD COLUMN, which neither MySQL nor SQLite can
+// make conditional. The index or column exists, so a re-run after a
+// failure can go on. (DDL is atomic per statement on both, so a statement
+// is either wholly there or not at all.)
+func alreadyApplied(driver, stmt string, err error) bool {
+	up := strings.ToUpper(strings.TrimSpace(stmt))
+	addColumn := strings.HasPrefix(up, "ALTER TABLE") && strings.Contains(up, "ADD COLUMN")
 	var me *mysqldriver.MySQLError
-	return driver == DriverMySQL && errors.As(err, &me) && me.Number == 1061 &&
-		strings.HasPrefix(strings.ToUpper(strings.TrimSpace(stmt)), "CREATE INDEX")
+	switch {
+	case driver == DriverMySQL && errors.As(err, &me):
+		return me.Number == 1061 && strings.HasPrefix(up, "CREATE INDEX") || me.Number == 1060 && addColumn
+	case driver == DriverSQLite && err != nil:
+		return addColumn && strings.Contains(err.Error(), "duplicate column name")
+	}
+	return false
 }
 
 // lockMigrations takes a server-wide named lock on its own connection and

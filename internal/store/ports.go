@@ -6,19 +6,7 @@ import (
 	"fmt"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
-
-	"github.com/yangcheng-county/elicence/internal/audit"
 )
-
-// portTx is a transaction's Store as domain ports see it: every repository
-// method, with audit.Appender's AppendAudit over the hash chain.
-type portTx struct{ *Store }
-
-// AppendAudit implements audit.Appender.
-func (p portTx) AppendAudit(ctx context.Context, ev audit.Event) error {
-	_, err := p.Store.AppendAudit(ctx, AuditEvent{At: ev.At, Actor: ev.Actor, Action: ev.Action, Object: ev.Object, Detail: ev.Detail})
-	return err
-}
 
 // TxAs adapts InTx to a domain package's transaction port, which names its
 // own repository interface R (catalogue.TxFunc, demo.TxFunc): fn gets the
@@ -30,7 +18,7 @@ func (p portTx) AppendAudit(ctx context.Context, ev audit.Event) error {
 func TxAs[R any](s *Store) func(ctx context.Context, fn func(tx R) error) error {
 	return func(ctx context.Context, fn func(tx R) error) error {
 		run := func(tx *Store) error {
-			r, ok := any(portTx{tx}).(R)
+			r, ok := any(tx).(R)
 			if !ok {
 				var zero R
 				return fmt.Errorf("store: %T does not implement %T", tx, &zero)

@@ -70,11 +70,30 @@ type licenceRow struct {
 	Version     int       `gorm:"column:version"`
 	FaceEnc     string    `gorm:"column:face_enc"` // sealed JSON object
 	Seal        string    `gorm:"column:seal"`
+	LineageID   *int64    `gorm:"column:lineage_id"`    // nil on version 1
+	Superseded  *int64    `gorm:"column:superseded_by"` // the version that replaced this one
 	CreatedAt   time.Time `gorm:"column:created_at"`
 	UpdatedAt   time.Time `gorm:"column:updated_at"`
 }
 
 func (licenceRow) TableName() string { return "licences" }
+
+type licenceEventRow struct {
+	ID          int64     `gorm:"column:id;primaryKey"`
+	LineageID   int64     `gorm:"column:lineage_id"`
+	LicenceID   int64     `gorm:"column:licence_id"`
+	Version     int       `gorm:"column:version"`
+	Action      string    `gorm:"column:action"`
+	FromStatus  string    `gorm:"column:from_status"`
+	ToStatus    string    `gorm:"column:to_status"`
+	Annotations string    `gorm:"column:annotations"` // JSON array, after the event
+	Reason      string    `gorm:"column:reason"`
+	Actor       string    `gorm:"column:actor"`
+	EffectiveAt time.Time `gorm:"column:effective_at"`
+	At          time.Time `gorm:"column:at"`
+}
+
+func (licenceEventRow) TableName() string { return "licence_events" }
 
 type accountRow struct {
 	OpenID     string     `gorm:"column:openid;primaryKey"`

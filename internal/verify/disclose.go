@@ -39,7 +39,7 @@ func Disclose(t licence.Type, l licence.Licence, scope showcode.Scope) []Field {
 			continue
 		}
 		rule := f.EffectiveMask()
-		out = append(out, Field{Key: f.Key, Label: f.Label, Value: ident.Mask(rule, v), Masked: rule != licence.MaskNone})
+		out = append(out, Field{Key: f.Key, Label: f.Label, Value: licence.Mask(rule, v), Masked: rule != licence.MaskNone})
 	}
 	return out
 }
