@@ -5,6 +5,8 @@
 //	bff migrate [-config FILE]                 apply database migrations
 //	bff remind  [-config FILE] --once|--status sweep and send expiry reminders / print the queue
 //	bff officer add --openid ID --department USCC [-config FILE]
+//	bff officer remove --openid ID [-config FILE]
+//	bff catalogue apply -f FILE [--dry-run] [-config FILE]
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -35,6 +37,8 @@ const usage = `usage:
   bff migrate [-config FILE]
   bff remind  [-config FILE] --once | --status
   bff officer add --openid ID --department USCC [-config FILE]
+  bff officer remove --openid ID [-config FILE]
+  bff catalogue apply -f FILE [--dry-run] [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.
@@ -56,6 +60,8 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 		return cmdRemind(ctx, rest, lookupEnv, stdout, stderr)
 	case "officer":
 		return cmdOfficer(ctx, rest, lookupEnv, stdout, stderr)
+	case "catalogue":
+		return cmdCatalogue(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, lookupEnv)
 	case "help", "-h", "--help":

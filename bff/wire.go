@@ -86,21 +86,6 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 	return st, nil
 }
 
-// addOfficer binds openid to the department with the given USCC.
-func addOfficer(ctx context.Context, st *store.Store, openid, uscc string) (string, error) {
-	dept, err := st.DepartmentByUSCC(ctx, uscc)
-	if err != nil {
-		return "", fmt.Errorf("department %s: %w", uscc, err)
-	}
-	if _, err := st.Ensure(ctx, openid); err != nil {
-		return "", err
-	}
-	if err := st.AddOfficer(ctx, openid, dept.ID); err != nil {
-		return "", err
-	}
-	return dept.Name, nil
-}
-
 // app holds every long-lived part of a running process, built in one place.
 type app struct {
 	cfg      config.Config

@@ -68,7 +68,7 @@ func TestOfficerContext(t *testing.T) {
 func TestOfficerVerifications(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
 	w.verifyAs(w.police, w.mint(w.zhangsan, w.zsDriving, "basic").Token, demo.PurposeTrafficEnforcement)
-	w.verifyAs(w.police, w.mint(w.lisi, w.lsDriving, "basic").Token, "临时检查")
+	w.verifyAs(w.police, w.mint(w.lisi, w.lsDriving, "basic").Token, demo.PurposeAccidentHandling)
 	w.verifyAs(w.housing, w.mint(w.zhangsan, w.zsDriving, "basic").Token, demo.PurposeRealEstateRegister)
 
 	rec := w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
@@ -83,7 +83,7 @@ func TestOfficerVerifications(t *testing.T) {
 	// Newest first; both verifications share the frozen clock, so the
 	// later one is first by insertion order.
 	want := []struct{ typ, result, colour, reason, purpose, holder string }{
-		{"机动车驾驶证", "invalid", "red", "suspended", "临时检查", "李*"},
+		{"机动车驾驶证", "invalid", "red", "suspended", demo.PurposeAccidentHandling, "李*"},
 		{"机动车驾驶证", "valid", "green", "ok", demo.PurposeTrafficEnforcement, "张*"},
 	}
 	for i, x := range want {

@@ -87,19 +87,19 @@ func TestVerificationFlow(t *testing.T) {
 func TestVerificationColours(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
 	cases := []struct {
-		name                          string
-		cookie                        string
-		lic                           func() showCodeResponse
-		result, colour, reason, state string
+		name                                   string
+		cookie                                 string
+		lic                                    func() showCodeResponse
+		purpose, result, colour, reason, state string
 	}{
-		{"张三's driving licence, 20 days left", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, "valid", "green", "ok", "valid"},
-		{"张三's ID card", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsIDCard, "basic") }, "valid", "green", "ok", "valid"},
-		{"李四's suspended driving licence", w.police, func() showCodeResponse { return w.mint(w.lisi, w.lsDriving, "basic") }, "invalid", "red", "suspended", "suspended"},
-		{"张三's real-estate title, housing officer", w.housing, func() showCodeResponse { return w.mint(w.zhangsan, w.zsRealEstate, "basic") }, "valid", "green", "ok", "valid"},
+		{"张三's driving licence, 20 days left", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, purpose, "valid", "green", "ok", "valid"},
+		{"张三's ID card", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsIDCard, "basic") }, purpose, "valid", "green", "ok", "valid"},
+		{"李四's suspended driving licence", w.police, func() showCodeResponse { return w.mint(w.lisi, w.lsDriving, "basic") }, purpose, "invalid", "red", "suspended", "suspended"},
+		{"张三's real-estate title, housing officer", w.housing, func() showCodeResponse { return w.mint(w.zhangsan, w.zsRealEstate, "basic") }, demo.PurposeMortgageRegister, "valid", "green", "ok", "valid"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := w.verifyAs(tc.cookie, tc.lic().Token, purpose)
+			rec := w.verifyAs(tc.cookie, tc.lic().Token, tc.purpose)
 			var res verificationResponse
 			decodeJSON(t, rec, &res)
 			if rec.Code != http.StatusOK || res.Result != tc.result || res.Colour != tc.colour || res.ReasonCode != tc.reason || res.Status != tc.state {
@@ -413,20 +413,31 @@ func TestVerificationExpiredCodeStaysInvalid(t *testing.T) {
 	})
 }
 
-// TestVerificationPurposeWithFullWidthSpace pins that a free-text purpose
-// typed with a Chinese input method's full-width space verifies (stored
-// with a plain space) instead of failing as malformed.
-func TestVerificationPurposeWithFullWidthSpace(t *testing.T) {
+// TestVerificationPurposeFromTheUsageList: a purpose is accepted only when
+// the department's usage list gives it for the licence type. One typed with
+// a Chinese input method's full-width spaces around it is still the listed
+// purpose; free text, or a purpose listed only for another type, is refused
+// with its own reason code, recorded as refused, and leaves the code usable.
+func TestVerificationPurposeFromTheUsageList(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
 		w := newWorld(t, testServerOpts{Driver: driver})
 		code := w.mint(w.zhangsan, w.zsDriving, "basic")
-		if rec := w.verifyAs(w.police, code.Token, "道路交通\u3000执法检查"); rec.Code != http.StatusOK {
-			t.Fatalf("verify: %d %s", rec.Code, rec.Body)
+		for _, p := range []string{"道路交通\u3000执法检查", demo.PurposeIdentityCheck} { // the latter is listed for ID cards only
+			rec := w.verifyAs(w.police, code.Token, p)
+			if rec.Code != http.StatusForbidden || errorCode(rec) != "purpose_not_in_usage_list" ||
+				!strings.Contains(rec.Body.String(), `"reason_code":"purpose_not_in_usage_list"`) {
+				t.Fatalf("purpose %q: %d %s", p, rec.Code, rec.Body)
+			}
+		}
+		if rec := w.verifyAs(w.police, code.Token, "\u3000"+demo.PurposeAccidentHandling+"\u3000"); rec.Code != http.StatusOK {
+			t.Fatalf("listed purpose after the refusals: %d %s", rec.Code, rec.Body)
 		}
 		rec := w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
 		var usage struct{ Items []usageItem }
 		decodeJSON(t, rec, &usage)
-		if len(usage.Items) != 1 || usage.Items[0].Purpose != "道路交通 执法检查" {
+		if len(usage.Items) != 3 || usage.Items[0].Purpose != demo.PurposeAccidentHandling || usage.Items[0].Result != "valid" ||
+			usage.Items[1].Result != "refused" || usage.Items[1].ReasonCode != "purpose_not_in_usage_list" || usage.Items[1].Purpose != demo.PurposeIdentityCheck ||
+			usage.Items[2].Result != "refused" || usage.Items[2].Purpose != "道路交通 执法检查" {
 			t.Fatalf("usage: %s", rec.Body)
 		}
 	})

@@ -136,6 +136,36 @@ func TestVerifyRefusalLeavesCodeUsable(t *testing.T) {
 	})
 }
 
+// TestVerifyPurposeNotInUsageList: the traffic brigade may verify a
+// driving licence, but only for the purposes its usage list gives for it.
+// Another purpose is refused with its own reason, recorded, counted as a
+// failure, and leaves the code usable.
+func TestVerifyPurposeNotInUsageList(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, driver string) {
+		e := newEnv(t, driver, envOptions{})
+		ctx := context.Background()
+		code := e.mint(t, e.zsDriving, showcode.ScopeBasic)
+
+		req := e.req(police, e.police, code.Content)
+		req.Purpose = "查看一下"
+		if _, err := e.verifier.Verify(ctx, req); !errors.Is(err, verify.ErrPurposeNotInUsageList) {
+			t.Fatalf("free-text purpose: err = %v, want ErrPurposeNotInUsageList", err)
+		}
+		res, err := e.verifier.Verify(ctx, e.req(police, e.police, code.Content))
+		if err != nil || !res.Valid || res.Replay {
+			t.Fatalf("listed purpose after the refusal: %+v, %v; want a fresh valid result", res, err)
+		}
+		recs, err := e.store.UsageByLicence(ctx, e.zsDriving.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[1].Result != verify.ResultRefused || recs[1].ReasonCode != verify.ReasonPurposeNotInUsageList ||
+			recs[1].Purpose != "查看一下" || recs[0].Result != verify.ResultValid {
+			t.Fatalf("usage records %+v; want refused then valid", recs)
+		}
+	})
+}
+
 func TestVerifyReplay(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, driver string) {
 		e := newEnv(t, driver, envOptions{})
