@@ -244,7 +244,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		Log: log, Metrics: a.metrics, Gatherer: a.registry, TrustedProxies: cfg.HTTP.TrustedProxies,
 		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
-		Licences: a.store, ShowCodes: codes, Verifier: verifier,
+		Licences: a.store, ShowCodes: codes, Verifier: verifier, UsageLists: a.store,
 		Reminders: prefs, WeChatEvents: events,
 	}
 	if a.fake != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -105,4 +106,36 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// TestOfficerRemovedLosesRightsAtOnce: the session middleware reads the
+// officer binding on every request, so an officer removed while logged in
+// is refused on the very next request, with the same session cookie.
+func TestOfficerRemovedLosesRightsAtOnce(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		w := newWorld(t, testServerOpts{Driver: driver})
+		if rec := w.verifyAs(w.police, w.mint(w.zhangsan, w.zsIDCard, "basic").Token, purpose); rec.Code != http.StatusOK {
+			t.Fatalf("before removal: %d %s", rec.Code, rec.Body)
+		}
+		if err := w.store.RemoveOfficer(context.Background(), demo.OfficerPolice); err != nil {
+			t.Fatal(err)
+		}
+		code := w.mint(w.zhangsan, w.zsIDCard, "basic")
+		rec := w.verifyAs(w.police, code.Token, purpose)
+		if rec.Code != http.StatusForbidden || errorCode(rec) != "not_officer" {
+			t.Fatalf("after removal: %d %s", rec.Code, rec.Body)
+		}
+		if rec := w.do(http.MethodGet, "/api/v1/officer/context", nil, w.police); rec.Code != http.StatusForbidden {
+			t.Fatalf("officer context after removal: %d %s", rec.Code, rec.Body)
+		}
+		var me struct{ Roles []string }
+		decodeJSON(t, w.do(http.MethodGet, "/api/v1/me", nil, w.police), &me)
+		if slices.Contains(me.Roles, "officer") {
+			t.Fatalf("roles after removal: %v", me.Roles)
+		}
+		// The refused attempt did not spend the code.
+		if _, err := w.deps.ShowCodes.Peek(context.Background(), code.Token); err != nil {
+			t.Fatalf("code spent by a refused verification: %v", err)
+		}
+	})
 }

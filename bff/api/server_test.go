@@ -227,7 +227,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		Now:       ts.clock.Now,
 		PublicURL: ts.publicURL, Auth: authSvc, Realname: rnSvc,
 		Accounts: st, Holders: st, WeChatJS: wx,
-		Licences: st, ShowCodes: showCodes, Verifier: verifier,
+		Licences: st, ShowCodes: showCodes, Verifier: verifier, UsageLists: st,
 		Reminders: prefs, WeChatEvents: eventHandler,
 	}
 	if !opts.NoDevMode {
