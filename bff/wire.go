@@ -24,6 +24,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
+	"github.com/yangcheng-county/elicence/internal/wallet"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
@@ -208,6 +209,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
+	walletSvc, err := wallet.New(a.store, a.store, now)
+	if err != nil {
+		return nil, err
+	}
+
 	remOpts, err := reminder.OptionsFromConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -244,7 +250,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		Log: log, Metrics: a.metrics, Gatherer: a.registry, TrustedProxies: cfg.HTTP.TrustedProxies,
 		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
-		Licences: a.store, ShowCodes: codes, Verifier: verifier, UsageLists: a.store,
+		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier, UsageLists: a.store,
 		Reminders: prefs, WeChatEvents: events,
 	}
 	if a.fake != nil {

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,10 +9,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/verify"
+	"github.com/yangcheng-county/elicence/internal/wallet"
 )
 
 // Formats of dates and instants in JSON. Licence dates are calendar days;
@@ -25,13 +23,12 @@ const (
 )
 
 // licenceHandlers serve the holder's wallet: their licences, show codes and
-// usage records. Every route runs behind requireHolder and checks that the
-// licence is the caller's; someone else's licence is 404, like a missing one.
+// usage records. Every route runs behind requireHolder; the wallet service
+// answers someone else's licence with not found, like a missing one.
 type licenceHandlers struct {
-	licences licence.Repository
+	wallet   *wallet.Service
 	codes    *showcode.Service
 	verifier *verify.Service
-	now      func() time.Time
 }
 
 type licenceItem struct {
@@ -50,10 +47,23 @@ type licenceItem struct {
 
 type licenceDetail struct {
 	licenceItem
-	Fields           []faceField `json:"fields"`
-	Identifier       string      `json:"identifier"`
-	IssuedOn         string      `json:"issued_on"`
-	HolderNameMasked string      `json:"holder_name_masked"`
+	Fields           []faceField    `json:"fields"`
+	Identifier       string         `json:"identifier"`
+	Version          int            `json:"version"`
+	IssuedOn         string         `json:"issued_on"`
+	HolderNameMasked string         `json:"holder_name_masked"`
+	History          []historyEntry `json:"history"`
+}
+
+// historyEntry is one lifecycle event as the holder reads it.
+type historyEntry struct {
+	Version     int      `json:"version"`
+	Action      string   `json:"action"`
+	FromStatus  string   `json:"from_status"`
+	ToStatus    string   `json:"to_status"`
+	Annotations []string `json:"annotations"`
+	Reason      string   `json:"reason"`
+	EffectiveAt string   `json:"effective_at"`
 }
 
 type faceField struct {
@@ -66,57 +76,43 @@ type faceField struct {
 // list answers GET /api/v1/licences: the caller's licences.
 func (h *licenceHandlers) list(c *gin.Context) {
 	p, _ := principalFrom(c)
-	ctx := c.Request.Context()
-	ls, err := h.licences.LicencesByHolder(ctx, p.HolderID)
+	cards, err := h.wallet.List(c.Request.Context(), p.HolderID)
 	if err != nil {
 		respondError(c, dependencyFailure("database", err))
 		return
 	}
-	names := newNameCache(h.licences)
-	items := make([]licenceItem, 0, len(ls))
-	now := h.now()
-	for _, l := range ls {
-		item, err := h.item(ctx, names, l, now)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		items = append(items, item)
+	items := make([]licenceItem, 0, len(cards))
+	for _, card := range cards {
+		items = append(items, itemOf(card))
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 }
 
-// detail answers GET /api/v1/licences/:id with the face fields masked by
-// verify.Disclose under the full scope: each field through its
-// licence.Field.EffectiveMask, the same rule an officer's verification uses.
+// detail answers GET /api/v1/licences/:id: the face fields masked under
+// the full scope, each through its licence.Field.EffectiveMask (the same
+// rule an officer's verification uses), and the lifecycle history.
 func (h *licenceHandlers) detail(c *gin.Context) {
-	l, ok := h.own(c)
+	holderID, id, ok := licenceParam(c)
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	names := newNameCache(h.licences)
-	item, err := h.item(ctx, names, l, h.now())
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	t, err := names.typ(ctx, l.TypeCode)
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	holder, err := h.licences.Holder(ctx, l.HolderID)
+	d, err := h.wallet.Detail(c.Request.Context(), holderID, id)
 	if err != nil {
 		respondError(c, dependencyFailure("database", err))
 		return
 	}
-	d := licenceDetail{licenceItem: item, Identifier: l.Identifier, IssuedOn: formatDate(l.IssuedOn),
-		HolderNameMasked: verify.MaskHolder(holder).Name, Fields: []faceField{}}
-	for _, f := range verify.Disclose(t, l, showcode.ScopeFull) {
-		d.Fields = append(d.Fields, faceField{Key: f.Key, Label: f.Label, Value: f.Value, Masked: f.Masked})
+	out := licenceDetail{licenceItem: itemOf(d.Card), Identifier: d.Identifier, Version: d.Version,
+		IssuedOn: formatDate(d.IssuedOn), HolderNameMasked: d.HolderNameMasked,
+		Fields: make([]faceField, 0, len(d.Fields)), History: make([]historyEntry, 0, len(d.History))}
+	for _, f := range d.Fields {
+		out.Fields = append(out.Fields, faceField{Key: f.Key, Label: f.Label, Value: f.Value, Masked: f.Masked})
 	}
-	c.JSON(http.StatusOK, d)
+	for _, e := range d.History {
+		out.History = append(out.History, historyEntry{Version: e.Version, Action: e.Action, FromStatus: string(e.FromStatus),
+			ToStatus: string(e.ToStatus), Annotations: annotationStrings(e.Annotations), Reason: e.Reason,
+			EffectiveAt: e.EffectiveAt.UTC().Format(instantFormat)})
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 type showCodeRequest struct {
@@ -143,8 +139,13 @@ func (h *licenceHandlers) mintShowCode(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	l, ok := h.own(c)
+	holderID, id, ok := licenceParam(c)
 	if !ok {
+		return
+	}
+	l, err := h.wallet.Own(c.Request.Context(), holderID, id)
+	if err != nil {
+		respondError(c, dependencyFailure("database", err))
 		return
 	}
 	code, err := h.codes.Mint(c.Request.Context(), l.HolderID, l.ID, scope)
@@ -185,61 +186,27 @@ func (h *licenceHandlers) usage(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": items})
 }
 
-// own loads the licence named in the path if the caller holds it, and
-// answers 404 otherwise.
-func (h *licenceHandlers) own(c *gin.Context) (licence.Licence, bool) {
-	holderID, id, ok := licenceParam(c)
-	if !ok {
-		return licence.Licence{}, false
-	}
-	l, err := h.licences.Licence(c.Request.Context(), id)
-	if err != nil {
-		respondError(c, dependencyFailure("database", err))
-		return licence.Licence{}, false
-	}
-	if holderID == 0 || l.HolderID != holderID {
-		respondError(c, errNotFound)
-		return licence.Licence{}, false
-	}
-	return l, true
-}
-
-func (h *licenceHandlers) item(ctx context.Context, names *nameCache, l licence.Licence, now time.Time) (licenceItem, error) {
-	t, err := names.typ(ctx, l.TypeCode)
-	if err != nil {
-		return licenceItem{}, err
-	}
-	issuer, err := names.department(ctx, l.IssuerID)
-	if err != nil {
-		return licenceItem{}, err
-	}
+// itemOf maps a wallet card to its JSON list item.
+func itemOf(c wallet.Card) licenceItem {
 	item := licenceItem{
-		ID: strconv.FormatInt(l.ID, 10), TypeCode: l.TypeCode, TypeName: t.Name,
-		NumberMasked: ident.MaskIDNumber(l.Number), Issuer: issuer,
-		Status:      string(licence.EffectiveStatus(l, now)),
-		Annotations: make([]string, 0, len(l.Annotations)),
-		Colour:      string(licence.Assess(l, now).Colour),
-		ValidFrom:   formatDate(l.ValidFrom),
+		ID: strconv.FormatInt(c.ID, 10), TypeCode: c.TypeCode, TypeName: c.Type.Name,
+		NumberMasked: c.NumberMasked, Issuer: c.Issuer.Name, Status: string(c.Status),
+		Annotations: annotationStrings(c.Annotations), Colour: string(c.Colour),
+		ValidFrom: formatDate(c.ValidFrom), DaysLeft: c.DaysLeft,
 	}
-	for _, a := range l.Annotations {
-		item.Annotations = append(item.Annotations, string(a))
+	if c.ValidUntil != nil {
+		s := formatDate(*c.ValidUntil)
+		item.ValidUntil = &s
 	}
-	if l.ValidUntil != nil {
-		s := formatDate(*l.ValidUntil)
-		days := daysLeft(*l.ValidUntil, now)
-		item.ValidUntil, item.DaysLeft = &s, &days
-	}
-	return item, nil
+	return item
 }
 
-// daysLeft counts calendar days from today to the last valid day in the
-// licence date's zone (Asia/Shanghai): 0 on the last day, negative after.
-func daysLeft(until, now time.Time) int {
-	y, m, d := now.In(until.Location()).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	uy, um, ud := until.Date()
-	last := time.Date(uy, um, ud, 0, 0, 0, 0, time.UTC)
-	return int(last.Sub(today).Hours() / 24)
+func annotationStrings(as []licence.Annotation) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		out = append(out, string(a))
+	}
+	return out
 }
 
 // formatDate writes a calendar day as it was recorded, without shifting
@@ -283,46 +250,4 @@ func parseID(s string) (int64, bool) {
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	return id, err == nil && id > 0
-}
-
-// nameCache looks up type and department names once per request.
-type nameCache struct {
-	repo  licence.Repository
-	types map[string]licence.Type
-	depts map[int64]string
-}
-
-func newNameCache(repo licence.Repository) *nameCache {
-	return &nameCache{repo: repo, types: map[string]licence.Type{}, depts: map[int64]string{}}
-}
-
-func (n *nameCache) typ(ctx context.Context, code string) (licence.Type, error) {
-	if t, ok := n.types[code]; ok {
-		return t, nil
-	}
-	t, err := n.repo.Type(ctx, code)
-	if errors.Is(err, licence.ErrNotFound) {
-		// A licence whose type is missing is broken data, not a 404.
-		return licence.Type{}, fmt.Errorf("api: licence type %s is not in the catalogue", code)
-	}
-	if err != nil {
-		return licence.Type{}, dependencyFailure("database", err)
-	}
-	n.types[code] = t
-	return t, nil
-}
-
-func (n *nameCache) department(ctx context.Context, id int64) (string, error) {
-	if name, ok := n.depts[id]; ok {
-		return name, nil
-	}
-	d, err := n.repo.Department(ctx, id)
-	if errors.Is(err, licence.ErrNotFound) {
-		return "", fmt.Errorf("api: issuer %d is not a department", id)
-	}
-	if err != nil {
-		return "", dependencyFailure("database", err)
-	}
-	n.depts[id] = d.Name
-	return d.Name, nil
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/yangcheng-county/elicence/internal/wallet"
+
 	"context"
 	"encoding/json"
 	"net/http"
@@ -97,7 +99,7 @@ func TestLicenceDetail(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("detail: %d %s", rec.Code, rec.Body)
 		}
-		const detailKeys = "annotations,colour,days_left,fields,holder_name_masked,id,identifier,issued_on,issuer,number_masked,status,type_code,type_name,valid_from,valid_until"
+		const detailKeys = "annotations,colour,days_left,fields,history,holder_name_masked,id,identifier,issued_on,issuer,number_masked,status,type_code,type_name,valid_from,valid_until,version"
 		if got := jsonKeys(t, rec.Body.Bytes()); got != detailKeys {
 			t.Fatalf("detail keys %s, want %s", got, detailKeys)
 		}
@@ -143,8 +145,10 @@ func TestLicenceDetail(t *testing.T) {
 // sensitive, by the same rule an officer's verification uses.
 func TestLicenceDetailMasksUnmarkedIDNumber(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
-	w.deps.Licences = storetest.UnmarkedIDs{Store: w.store}
 	var err error
+	if w.deps.Wallet, err = wallet.New(storetest.UnmarkedIDs{Store: w.store}, w.store, w.clock.Now); err != nil {
+		t.Fatal(err)
+	}
 	if w.router, err = NewRouter(w.deps); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/verify"
+	"github.com/yangcheng-county/elicence/internal/wallet"
 )
 
 // Deps are everything the HTTP layer calls, built in one place (bff/wire.go).
@@ -60,9 +61,9 @@ type Deps struct {
 	// dev mode only: when nil the route does not exist.
 	SMSOutbox *sms.DevOutbox
 
-	// Licences reads the holder's licences with their types, issuers and
-	// holders (the store).
-	Licences licence.Repository
+	// Wallet reads the holder's licences (wallet.New over the store's
+	// licence views and history).
+	Wallet *wallet.Service
 	// ShowCodes mints show codes (showcode.NewService over
 	// redisx.NewShowCodeStore, TTL from showcode.ttl).
 	ShowCodes *showcode.Service
@@ -105,8 +106,8 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.Accounts or Deps.Holders is nil")
 	case d.WeChatJS == nil:
 		return errors.New("api: Deps.WeChatJS is nil")
-	case d.Licences == nil || d.ShowCodes == nil || d.Verifier == nil:
-		return errors.New("api: Deps.Licences, Deps.ShowCodes or Deps.Verifier is nil")
+	case d.Wallet == nil || d.ShowCodes == nil || d.Verifier == nil:
+		return errors.New("api: Deps.Wallet, Deps.ShowCodes or Deps.Verifier is nil")
 	case d.UsageLists == nil:
 		return errors.New("api: Deps.UsageLists is nil")
 	case d.Reminders == nil || d.WeChatEvents == nil:
@@ -167,7 +168,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 
 	// Licence wallet, show codes and verification (DESIGN §5). Ownership is
 	// checked in the handlers: someone else's licence is 404.
-	lic := &licenceHandlers{licences: d.Licences, codes: d.ShowCodes, verifier: d.Verifier, now: d.Now}
+	lic := &licenceHandlers{wallet: d.Wallet, codes: d.ShowCodes, verifier: d.Verifier}
 	v1.GET("/licences", requireHolder, lic.list)
 	v1.GET("/licences/:id", requireHolder, lic.detail)
 	v1.POST("/licences/:id/show-codes", requireHolder, lic.mintShowCode)

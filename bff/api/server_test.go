@@ -1,6 +1,8 @@
 package api
 
 import (
+	"github.com/yangcheng-county/elicence/internal/wallet"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -205,6 +207,10 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	walletSvc, err := wallet.New(st, st, ts.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts.reminders, err = store.NewReminders(st)
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +233,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		Now:       ts.clock.Now,
 		PublicURL: ts.publicURL, Auth: authSvc, Realname: rnSvc,
 		Accounts: st, Holders: st, WeChatJS: wx,
-		Licences: st, ShowCodes: showCodes, Verifier: verifier, UsageLists: st,
+		Wallet: walletSvc, ShowCodes: showCodes, Verifier: verifier, UsageLists: st,
 		Reminders: prefs, WeChatEvents: eventHandler,
 	}
 	if !opts.NoDevMode {

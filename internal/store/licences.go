@@ -416,28 +416,3 @@ func (s *Store) licencesFromRows(rows []licenceRow) ([]licence.Licence, error) {
 	}
 	return out, nil
 }
-
-// SetLicenceStatus records a lifecycle change (suspension, revocation,
-// annotations such as a mortgage). Call it inside InTx together with
-// AppendAudit.
-func (s *Store) SetLicenceStatus(ctx context.Context, id int64, status licence.Status, annotations []licence.Annotation) error {
-	if annotations == nil {
-		annotations = []licence.Annotation{}
-	}
-	aj, err := json.Marshal(annotations)
-	if err != nil {
-		return fmt.Errorf("store: set licence %d status: %w", id, err)
-	}
-	res := s.q(ctx).Model(&licenceRow{}).Where("id = ?", id).Updates(map[string]any{
-		"status": string(status), "annotations": string(aj), "updated_at": utc(time.Now()),
-	})
-	if res.Error != nil {
-		return fmt.Errorf("store: set licence %d status: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if err := s.mustExist(ctx, &licenceRow{}, "id = ?", id); err != nil {
-			return fmt.Errorf("store: set licence %d status: %w", id, mapErr(err, licence.ErrNotFound))
-		}
-	}
-	return nil
-}

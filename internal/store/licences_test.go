@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/yangcheng-county/elicence/internal/audit"
+
 	"bytes"
 	"errors"
 	"reflect"
@@ -203,19 +205,26 @@ func TestLicencesOwnershipAndLookups(t *testing.T) {
 	}))
 }
 
-func TestLicenceStatusChange(t *testing.T) {
+func TestUpdateLicence(t *testing.T) {
 	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
 		ctx := testCtx(t)
 		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
 		ls, _ := s.LicencesByHolder(ctx, zs.ID)
 		re := ls[2]
-		if err := s.SetLicenceStatus(ctx, re.ID, licence.StatusValid, []licence.Annotation{licence.AnnotMortgaged}); err != nil {
+		mortgage := func(l *licence.Licence) (licence.Change, error) {
+			l.Annotations = []licence.Annotation{licence.AnnotMortgaged}
+			return licence.Change{
+				History: licence.HistoryEntry{Action: "pledge", FromStatus: l.Status, ToStatus: l.Status, Actor: "cli:test", At: demoNow, EffectiveAt: demoNow},
+				Audit:   audit.Event{Actor: "cli:test", Action: "licence.pledge"},
+			}, nil
+		}
+		if _, err := s.UpdateLicence(ctx, re.ID, mortgage); err != nil {
 			t.Fatal(err)
 		}
 		// The same change twice: MySQL reports no changed rows, which
 		// must not read as "not found".
-		if err := s.SetLicenceStatus(ctx, re.ID, licence.StatusValid, []licence.Annotation{licence.AnnotMortgaged}); err != nil {
-			t.Fatalf("repeated status change: %v", err)
+		if _, err := s.UpdateLicence(ctx, re.ID, mortgage); err != nil {
+			t.Fatalf("repeated change: %v", err)
 		}
 		got, err := s.Licence(ctx, re.ID)
 		if err != nil {
@@ -224,7 +233,10 @@ func TestLicenceStatusChange(t *testing.T) {
 		if a := licence.Assess(got, demoNow); a.Colour != licence.Amber || a.ReasonCode != licence.ReasonMortgaged {
 			t.Fatalf("mortgaged title assesses as %+v", a)
 		}
-		if err := s.SetLicenceStatus(ctx, 987654, licence.StatusRevoked, nil); !errors.Is(err, licence.ErrNotFound) {
+		if h, err := s.History(ctx, re.ID); err != nil || len(h) != 2 || h[1].Action != "pledge" || h[1].Actor != "cli:test" {
+			t.Fatalf("History = %+v, %v", h, err)
+		}
+		if _, err := s.UpdateLicence(ctx, 987654, mortgage); !errors.Is(err, licence.ErrNotFound) {
 			t.Fatalf("unknown licence: %v", err)
 		}
 	}))

@@ -16,6 +16,33 @@ type UnmarkedIDs struct{ *store.Store }
 // Type returns the catalogue entry with its id_number fields unmarked.
 func (u UnmarkedIDs) Type(ctx context.Context, code string) (licence.Type, error) {
 	t, err := u.Store.Type(ctx, code)
+	return unmark(t), err
+}
+
+// View returns the licence view with its type's id_number fields unmarked.
+func (u UnmarkedIDs) View(ctx context.Context, id int64) (licence.View, error) {
+	v, err := u.Store.View(ctx, id)
+	v.Type = unmark(v.Type)
+	return v, err
+}
+
+// ViewsByHolder returns the views with their types' id_number fields unmarked.
+func (u UnmarkedIDs) ViewsByHolder(ctx context.Context, holderID int64) ([]licence.View, error) {
+	vs, err := u.Store.ViewsByHolder(ctx, holderID)
+	for i := range vs {
+		vs[i].Type = unmark(vs[i].Type)
+	}
+	return vs, err
+}
+
+// VerificationView returns the view with its type's id_number fields unmarked.
+func (u UnmarkedIDs) VerificationView(ctx context.Context, id, departmentID int64) (licence.View, []string, bool, error) {
+	v, purposes, listed, err := u.Store.VerificationView(ctx, id, departmentID)
+	v.Type = unmark(v.Type)
+	return v, purposes, listed, err
+}
+
+func unmark(t licence.Type) licence.Type {
 	fields := make([]licence.Field, len(t.Fields))
 	for i, f := range t.Fields {
 		if f.Type == licence.FieldTypeIDNumber {
@@ -24,5 +51,5 @@ func (u UnmarkedIDs) Type(ctx context.Context, code string) (licence.Type, error
 		fields[i] = f
 	}
 	t.Fields = fields
-	return t, err
+	return t
 }
