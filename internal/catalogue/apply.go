@@ -216,11 +216,11 @@ func makePlan(s snapshot, c Catalogue) (Plan, error) {
 		inFile[d.USCC] = d
 		ch := Change{Kind: KindDepartment, Key: d.USCC, Name: d.Name, Action: Created}
 		if old, ok := s.depts[d.USCC]; ok {
-			ch.What = diff(
-				"name", old.Name != d.Name,
-				"kind", old.Kind != d.Kind,
-				"area_code", old.AreaCode != d.AreaCode)
-			ch.Action = updatedIf(ch.What)
+			var w what
+			w.note("name", old.Name != d.Name)
+			w.note("kind", old.Kind != d.Kind)
+			w.note("area_code", old.AreaCode != d.AreaCode)
+			ch.What, ch.Action = w, w.action()
 		}
 		plan.Changes = append(plan.Changes, ch)
 	}
@@ -245,15 +245,15 @@ func makePlan(s snapshot, c Catalogue) (Plan, error) {
 		}
 		ch := Change{Kind: KindType, Key: t.Code, Name: t.Name, Action: Created}
 		if old, ok := s.types[t.Code]; ok {
-			ch.What = diff(
-				"name", old.Name != t.Name,
-				"holder_kind", old.HolderKind != t.HolderKind,
-				"validity_years", old.ValidityYears != t.ValidityYears,
-				"reminder_stages", !slices.Equal(old.ReminderStages, t.ReminderStages),
-				"face_template", old.FaceTemplate != t.FaceTemplate,
-				"fields", !slices.Equal(old.Fields, t.Fields),
-				"issuers", !slices.Equal(s.issuers[t.Code], t.Issuers))
-			ch.Action = updatedIf(ch.What)
+			var w what
+			w.note("name", old.Name != t.Name)
+			w.note("holder_kind", old.HolderKind != t.HolderKind)
+			w.note("validity_years", old.ValidityYears != t.ValidityYears)
+			w.note("reminder_stages", !slices.Equal(old.ReminderStages, t.ReminderStages))
+			w.note("face_template", old.FaceTemplate != t.FaceTemplate)
+			w.note("fields", !slices.Equal(old.Fields, t.Fields))
+			w.note("issuers", !slices.Equal(s.issuers[t.Code], t.Issuers))
+			ch.What, ch.Action = w, w.action()
 			if n := s.counts[t.Code]; n > 0 {
 				checkSchema(v, entry, n, old, t.Type)
 			}
@@ -284,8 +284,9 @@ func makePlan(s snapshot, c Catalogue) (Plan, error) {
 			listed[e.TypeCode] = true
 			ch := Change{Kind: KindUsageList, Key: u.DepartmentUSCC + "/" + e.TypeCode, Name: deptName + " / " + typeName, Action: Created}
 			if old, ok := current[e.TypeCode]; ok {
-				ch.What = diff("purposes", !slices.Equal(old, e.Purposes))
-				ch.Action = updatedIf(ch.What)
+				var w what
+				w.note("purposes", !slices.Equal(old, e.Purposes))
+				ch.What, ch.Action = w, w.action()
 			}
 			plan.Changes = append(plan.Changes, ch)
 		}
@@ -400,19 +401,18 @@ func write(ctx context.Context, r Repository, s snapshot, c Catalogue, plan Plan
 	return nil
 }
 
-// diff lists the names whose flag is set; pairs are name, changed.
-func diff(pairs ...any) []string {
-	var out []string
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1].(bool) {
-			out = append(out, pairs[i].(string))
-		}
+// what collects the attributes an update changes.
+type what []string
+
+func (w *what) note(attr string, changed bool) {
+	if changed {
+		*w = append(*w, attr)
 	}
-	return out
 }
 
-func updatedIf(what []string) Action {
-	if len(what) > 0 {
+// action is Updated when anything changes, Unchanged otherwise.
+func (w what) action() Action {
+	if len(w) > 0 {
 		return Updated
 	}
 	return Unchanged

@@ -170,36 +170,49 @@ func (v *validator) add(entry, field, format string, args ...any) {
 	v.problems = append(v.problems, Problem{Entry: entry, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+// oneOf reports value when it is not one of allowed.
+func (v *validator) oneOf(entry, field, value string, allowed []string) {
+	if !slices.Contains(allowed, value) {
+		v.add(entry, field, "%q is not one of %s", value, strings.Join(allowed, ", "))
+	}
+}
+
+// repeated records key in seen and reports whether it was there already.
+func repeated(seen map[string]bool, key string) bool {
+	if seen[key] {
+		return true
+	}
+	seen[key] = true
+	return false
+}
+
 func (v *validator) catalogue(doc fileDoc) Catalogue {
 	var c Catalogue
 	seenDept := map[string]bool{}
 	for i, d := range doc.Departments {
 		entry := fmt.Sprintf("departments[%d] %s (%s)", i, d.Name, d.USCC)
-		if seenDept[d.USCC] {
+		if repeated(seenDept, d.USCC) {
 			v.add(entry, "uscc", "department listed twice")
 		}
-		seenDept[d.USCC] = true
 		c.Departments = append(c.Departments, v.department(entry, d))
 	}
 	seenType, seenName := map[string]bool{}, map[string]bool{}
 	for i, t := range doc.Types {
 		entry := fmt.Sprintf("types[%d] %s (%s)", i, t.Name, t.Code)
-		if seenType[t.Code] {
+		if repeated(seenType, t.Code) {
 			v.add(entry, "code", "licence type listed twice")
 		}
-		if seenName[t.Name] {
+		if repeated(seenName, t.Name) {
 			v.add(entry, "name", "another type in the file has this name")
 		}
-		seenType[t.Code], seenName[t.Name] = true, true
 		c.Types = append(c.Types, v.licenceType(entry, t))
 	}
 	seenList := map[string]bool{}
 	for i, u := range doc.UsageLists {
 		entry := fmt.Sprintf("usage_lists[%d] (department %s)", i, u.Department)
-		if seenList[u.Department] {
+		if repeated(seenList, u.Department) {
 			v.add(entry, "department", "department has two usage lists; merge them")
 		}
-		seenList[u.Department] = true
 		c.UsageLists = append(c.UsageLists, v.usageList(entry, u))
 	}
 	return c
@@ -212,9 +225,7 @@ func (v *validator) department(entry string, d departmentDoc) licence.Department
 	if !ident.ValidUSCC(d.USCC) {
 		v.add(entry, "uscc", "%q is not a valid unified social credit code (GB 32100 check failed)", d.USCC)
 	}
-	if !slices.Contains(departmentKinds, d.Kind) {
-		v.add(entry, "kind", "%q is not one of %s", d.Kind, strings.Join(departmentKinds, ", "))
-	}
+	v.oneOf(entry, "kind", d.Kind, departmentKinds)
 	if !areaCodeRe.MatchString(d.AreaCode) {
 		v.add(entry, "area_code", "%q is not a 6-digit area code (GB/T 2260)", d.AreaCode)
 	}
@@ -228,9 +239,7 @@ func (v *validator) licenceType(entry string, t typeDoc) TypeEntry {
 	if strings.TrimSpace(t.Name) == "" || utf8.RuneCountInString(t.Name) > maxNameLen {
 		v.add(entry, "name", "required, at most %d characters", maxNameLen)
 	}
-	if !slices.Contains(holderKinds, t.HolderKind) {
-		v.add(entry, "holder_kind", "%q is not one of %s", t.HolderKind, strings.Join(holderKinds, ", "))
-	}
+	v.oneOf(entry, "holder_kind", t.HolderKind, holderKinds)
 	if t.ValidityYears < 0 || t.ValidityYears > maxValidityYears {
 		v.add(entry, "validity_years", "must be 0 (long-term) to %d", maxValidityYears)
 	}
@@ -270,18 +279,15 @@ func (v *validator) licenceType(entry string, t typeDoc) TypeEntry {
 		if !fieldKeyRe.MatchString(f.Key) {
 			v.add(entry, at+".key", "%q is not a field key (lower-case letter, then letters, digits or _)", f.Key)
 		}
-		if seen[f.Key] {
+		if repeated(seen, f.Key) {
 			v.add(entry, at+".key", "%q listed twice", f.Key)
 		}
-		seen[f.Key] = true
 		if strings.TrimSpace(f.Label) == "" {
 			v.add(entry, at+".label", "required")
 		}
-		if !slices.Contains(fieldTypes, f.Type) {
-			v.add(entry, at+".type", "%q is not one of %s", f.Type, strings.Join(fieldTypes, ", "))
-		}
-		if f.Mask != "" && !slices.Contains(maskRules, f.Mask) {
-			v.add(entry, at+".mask", "%q is not one of %s", f.Mask, strings.Join(maskRules, ", "))
+		v.oneOf(entry, at+".type", f.Type, fieldTypes)
+		if f.Mask != "" {
+			v.oneOf(entry, at+".mask", f.Mask, maskRules)
 		}
 		if f.Mask != "" && !f.Sensitive {
 			v.add(entry, at+".mask", "a mask rule only applies to a sensitive field; add sensitive: true")
@@ -310,10 +316,9 @@ func (v *validator) usageList(entry string, u usageListDoc) UsageList {
 		if !ident.ValidTypeCode(e.Type) {
 			v.add(entry, at+".type", "%q is not a licence type code", e.Type)
 		}
-		if seen[e.Type] {
+		if repeated(seen, e.Type) {
 			v.add(entry, at+".type", "%s listed twice", e.Type)
 		}
-		seen[e.Type] = true
 		if len(e.Purposes) == 0 {
 			v.add(entry, at+".purposes", "at least one purpose is required: verification refuses any purpose not listed")
 		}
