@@ -7,6 +7,7 @@
 //	bff officer add --openid ID --department USCC [-config FILE]
 //	bff officer remove --openid ID [-config FILE]
 //	bff catalogue apply -f FILE [--dry-run] [-config FILE]
+//	bff audit verify [-config FILE]            check the audit chain
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -39,6 +40,7 @@ const usage = `usage:
   bff officer add --openid ID --department USCC [-config FILE]
   bff officer remove --openid ID [-config FILE]
   bff catalogue apply -f FILE [--dry-run] [-config FILE]
+  bff audit verify [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 		return cmdOfficer(ctx, rest, lookupEnv, stdout, stderr)
 	case "catalogue":
 		return cmdCatalogue(ctx, rest, lookupEnv, stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, lookupEnv)
 	case "help", "-h", "--help":

@@ -143,7 +143,7 @@ func (w *world) doFrom(ip, method, path string, body any, cookie string) *httpte
 // ones on the given Redis, store and limits, and rebuilds the router, so a
 // test can fail one dependency of verification alone.
 func (w *world) rebuild(rc *redisx.Client, repo interface {
-	licence.Repository
+	verify.Licences
 	licence.UsageRepository
 }, limits verify.Limits) {
 	w.t.Helper()

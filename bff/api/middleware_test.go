@@ -68,7 +68,7 @@ func TestAPIBodyIsBounded(t *testing.T) {
 }
 
 // /readyz answers 503 while a dependency is down, and its body is the
-// error shape every other failure has (DESIGN §5), keeping "status".
+// error shape every other failure has (docs/API.md), keeping "status".
 func TestReadyz(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{MiniRedis: true})
 	if w := ts.do(http.MethodGet, "/readyz", nil, ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"status":"ready"`) {

@@ -150,7 +150,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1 := r.Group("/api/v1")
 	v1.GET("/time", sys.time)
 
-	// Login, session, real-name binding, JS-SDK (DESIGN §4).
+	// Login, session, real-name binding, JS-SDK (docs/SECURITY.md).
 	authH := &authHandlers{auth: d.Auth, sessions: sess}
 	v1.GET("/auth/wechat/login", authH.login)
 	v1.GET("/auth/wechat/callback", authH.callback) // = CallbackPath
@@ -166,7 +166,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 		v1.GET("/dev/sms", dev.sms)
 	}
 
-	// Licence wallet, show codes and verification (DESIGN §5). Ownership is
+	// Licence wallet, show codes and verification (docs/API.md). Ownership is
 	// checked in the handlers: someone else's licence is 404.
 	lic := &licenceHandlers{wallet: d.Wallet, codes: d.ShowCodes, verifier: d.Verifier}
 	v1.GET("/licences", requireHolder, lic.list)

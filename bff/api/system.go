@@ -29,7 +29,7 @@ func (h *systemHandlers) readyz(c *gin.Context) {
 	defer cancel()
 	if err := h.ready(ctx); err != nil {
 		_ = c.Error(err)
-		// The usual error body (DESIGN §5), plus the status probes read.
+		// The usual error body (docs/API.md), plus the status probes read.
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable",
 			"error": gin.H{"code": errUnavailable.Code, "message": errUnavailable.Message}})
 		return

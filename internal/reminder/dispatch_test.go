@@ -73,7 +73,7 @@ func inject(t *testing.T, f fakewx.Fault) {
 	}
 }
 
-// TestReminderErrorCodes drives every errcode path of DESIGN §6 through the
+// TestReminderErrorCodes drives every errcode path of docs/REMINDERS.md through the
 // real WeChat adapter against the fake over HTTP.
 func TestReminderErrorCodes(t *testing.T) {
 	type want struct {

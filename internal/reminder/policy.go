@@ -68,7 +68,7 @@ func backoff(attempts int, base, max time.Duration) time.Duration {
 	return d
 }
 
-// WeChat errcodes the dispatcher reacts to (DESIGN §6).
+// WeChat errcodes the dispatcher reacts to (docs/REMINDERS.md, "Retry policy").
 const (
 	codeSystemBusy        = -1
 	codeInvalidCredential = 40001
@@ -94,7 +94,7 @@ const (
 	verdictShutdown                  // our own context ended: release the row
 )
 
-// classify applies DESIGN §6. Token errors (40001/42001/40014) reach here
+// classify applies the retry policy of docs/REMINDERS.md. Token errors (40001/42001/40014) reach here
 // only when the adapter's one refresh-and-retry also failed: back off.
 // Anything not known to be permanent is retried, because giving up on a
 // reminder is worse than retrying one that cannot succeed.

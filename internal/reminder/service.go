@@ -309,7 +309,7 @@ func (s *Service) handle(ctx context.Context, r Row, sum *Summary) (stop time.Ti
 	return time.Time{}, nil
 }
 
-// sendFailed applies the retry policy (DESIGN §6) to a failed send.
+// sendFailed applies the retry policy (docs/REMINDERS.md) to a failed send.
 func (s *Service) sendFailed(ctx context.Context, r Row, sendErr error, sum *Summary, log *slog.Logger) (stop time.Time, err error) {
 	now := s.now()
 	v, code := classify(ctx, sendErr)

@@ -1,6 +1,10 @@
 package store
 
 import (
+	"strconv"
+
+	"github.com/yangcheng-county/elicence/internal/audit"
+
 	"context"
 	"errors"
 	"fmt"
@@ -48,20 +52,25 @@ func (s *Store) Get(ctx context.Context, openid string) (account.Account, error)
 	return accountFromRow(r), nil
 }
 
-// BindHolder implements account.Repository.
+// BindHolder implements account.Repository. The binding and its audit
+// event (realname.bind) commit together.
 func (s *Store) BindHolder(ctx context.Context, openid string, holderID int64, at time.Time) error {
 	bound := utc(at)
-	res := s.q(ctx).Model(&accountRow{}).Where("openid = ?", openid).
-		Updates(map[string]any{"holder_id": holderID, "bound_at": bound})
-	if res.Error != nil {
-		return fmt.Errorf("store: bind holder: %w", mapErr(res.Error, account.ErrNotFound))
-	}
-	if res.RowsAffected == 0 {
-		if err := s.mustExist(ctx, &accountRow{}, "openid = ?", openid); err != nil {
-			return fmt.Errorf("store: bind holder: %w", mapErr(err, account.ErrNotFound))
+	return s.InTx(ctx, func(tx *Store) error {
+		res := tx.q(ctx).Model(&accountRow{}).Where("openid = ?", openid).
+			Updates(map[string]any{"holder_id": holderID, "bound_at": bound})
+		if res.Error != nil {
+			return fmt.Errorf("store: bind holder: %w", mapErr(res.Error, account.ErrNotFound))
 		}
-	}
-	return nil
+		if res.RowsAffected == 0 {
+			if err := tx.mustExist(ctx, &accountRow{}, "openid = ?", openid); err != nil {
+				return fmt.Errorf("store: bind holder: %w", mapErr(err, account.ErrNotFound))
+			}
+		}
+		_, err := tx.AppendAudit(ctx, audit.Event{At: bound, Actor: audit.ActorAccount(openid), Action: "realname.bind",
+			Object: "holder:" + strconv.FormatInt(holderID, 10)})
+		return err
+	})
 }
 
 // UnbindHolder clears a real-name binding (the user unbinds, or an

@@ -1,6 +1,10 @@
 package store
 
 import (
+	"strconv"
+
+	"github.com/yangcheng-county/elicence/internal/audit"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,8 +78,10 @@ func (s *Store) UsageTypes(ctx context.Context, departmentID int64) ([]string, e
 	return codes, nil
 }
 
-// RecordUsage implements licence.UsageRepository. A zero At is stamped
-// with the current time.
+// RecordUsage implements licence.UsageRepository: the usage record and its
+// audit event (verification.<result>, by the officer, on the licence)
+// commit together, so the chain holds every verification that reached a
+// licence. A zero At is stamped with the current time.
 func (s *Store) RecordUsage(ctx context.Context, u licence.UsageRecord) error {
 	at := u.At
 	if at.IsZero() {
@@ -86,10 +92,17 @@ func (s *Store) RecordUsage(ctx context.Context, u licence.UsageRecord) error {
 		Purpose: u.Purpose, Scope: u.Scope, Result: u.Result, ReasonCode: u.ReasonCode, ClientIP: u.ClientIP,
 		At: utc(at),
 	}
-	if err := s.q(ctx).Create(&r).Error; err != nil {
-		return fmt.Errorf("store: record usage of licence %d: %w", u.LicenceID, mapErr(err, licence.ErrNotFound))
-	}
-	return nil
+	return s.InTx(ctx, func(tx *Store) error {
+		if err := tx.q(ctx).Create(&r).Error; err != nil {
+			return fmt.Errorf("store: record usage of licence %d: %w", u.LicenceID, mapErr(err, licence.ErrNotFound))
+		}
+		_, err := tx.AppendAudit(ctx, audit.Event{
+			At: r.At, Actor: audit.ActorOfficer(u.OfficerOpenID), Action: "verification." + u.Result,
+			Object: "licence:" + strconv.FormatInt(u.LicenceID, 10),
+			Detail: fmt.Sprintf("department=%d purpose=%s scope=%s reason=%s usage=%d", u.DepartmentID, u.Purpose, u.Scope, u.ReasonCode, r.ID),
+		})
+		return err
+	})
 }
 
 // UsageByLicence implements licence.UsageRepository: newest first.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/yangcheng-county/elicence/internal/demo"
@@ -34,6 +36,41 @@ func TestViews(t *testing.T) {
 		}
 		if _, err := s.View(ctx, 987654); !errors.Is(err, licence.ErrNotFound) {
 			t.Fatalf("View of a missing licence: %v", err)
+		}
+	}))
+}
+
+// TestChangesAreAudited: a binding and a verification each leave their
+// audit entry, and the chain still verifies.
+func TestChangesAreAudited(t *testing.T) {
+	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
+		ctx := testCtx(t)
+		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
+		if err := s.BindHolder(ctx, demo.CitizenZhangsan, zs.ID, demoNow); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := s.LicencesByHolder(ctx, zs.ID)
+		police, _ := s.DepartmentByUSCC(ctx, demo.USCCTrafficBrigade)
+		if err := s.RecordUsage(ctx, licence.UsageRecord{LicenceID: ls[1].ID, OfficerOpenID: demo.OfficerPolice, DepartmentID: police.ID,
+			Purpose: demo.PurposeTrafficEnforcement, Scope: "basic", Result: "valid", ReasonCode: "ok", At: demoNow}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.VerifyAudit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := s.AuditEvents(ctx, n-2, 10)
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("last entries: %v, %v", evs, err)
+		}
+		if evs[0].Action != "realname.bind" || evs[0].Actor != "account:"+demo.CitizenZhangsan ||
+			evs[1].Action != "verification.valid" || evs[1].Actor != "officer:"+demo.OfficerPolice || evs[1].Object != fmt.Sprintf("licence:%d", ls[1].ID) {
+			t.Fatalf("audit entries = %+v", evs)
+		}
+		for _, e := range evs {
+			if strings.Contains(e.Detail, demo.ZhangsanIDNumber) {
+				t.Fatalf("audit detail holds an ID number: %s", e.Detail)
+			}
 		}
 	}))
 }

@@ -117,17 +117,24 @@ type Result struct {
 	Replay bool
 }
 
+// Licences is what verification reads of licences: a verification loads
+// its licence as one view (licence.Views), the listings read records.
+type Licences interface {
+	licence.Repository
+	licence.Views
+}
+
 // Service verifies show codes.
 type Service struct {
 	codes    Codes
-	licences licence.Repository
+	licences Licences
 	usage    licence.UsageRepository
 	counter  Counter
 	opts     Options
 }
 
 // NewService checks its dependencies so that a wiring mistake fails at boot.
-func NewService(codes Codes, licences licence.Repository, usage licence.UsageRepository, counter Counter, opts Options) (*Service, error) {
+func NewService(codes Codes, licences Licences, usage licence.UsageRepository, counter Counter, opts Options) (*Service, error) {
 	switch {
 	case codes == nil:
 		return nil, errors.New("verify: nil show-code service")
@@ -194,32 +201,22 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		return Result{}, s.fail(ctx, req, err)
 	}
 
-	l, err := s.licences.Licence(ctx, rec.LicenceID)
-	if errors.Is(err, licence.ErrNotFound) || err == nil && l.HolderID != rec.HolderID {
+	// One query: the licence with its type, issuer and holder, and the
+	// department's usage-list entry for its type.
+	v, purposes, listed, err := s.licences.VerificationView(ctx, rec.LicenceID, req.DepartmentID)
+	if errors.Is(err, licence.ErrNotFound) || err == nil && v.HolderID != rec.HolderID {
 		// The licence went away (or changed hands) after the code was minted.
 		return Result{}, s.fail(ctx, req, showcode.ErrInvalid)
 	}
 	if err != nil {
 		return Result{}, dbErr("licence", err)
 	}
-	typ, err := s.licences.Type(ctx, l.TypeCode)
-	if err != nil {
-		return Result{}, dbErr("licence type", err)
-	}
-	if purposes, ok, err := s.usage.UsagePurposes(ctx, req.DepartmentID, l.TypeCode); err != nil {
-		return Result{}, dbErr("usage list", err)
-	} else if !ok {
+	l := v.Licence
+	if !listed {
 		return Result{}, s.refuse(ctx, req, l, rec, ReasonNotInUsageList, ErrNotInUsageList)
-	} else if !purposeAllowed(purposes, req.Purpose) {
+	}
+	if !purposeAllowed(purposes, req.Purpose) {
 		return Result{}, s.refuse(ctx, req, l, rec, ReasonPurposeNotInUsageList, ErrPurposeNotInUsageList)
-	}
-	holder, err := s.licences.Holder(ctx, l.HolderID)
-	if err != nil {
-		return Result{}, dbErr("holder", err)
-	}
-	issuer, err := s.licences.Department(ctx, l.IssuerID)
-	if err != nil {
-		return Result{}, dbErr("issuer", err)
 	}
 
 	// Everything that can be read has been read: only now is the code
@@ -239,14 +236,14 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		Status:     licence.EffectiveStatus(l, now),
 		Scope:      rec.Scope,
 		Licence: Licence{
-			TypeCode:   typ.Code,
-			TypeName:   typ.Name,
-			Number:     LicenceNumber(l, holder, rec.Scope),
-			Fields:     Disclose(typ, l, rec.Scope),
-			Issuer:     issuer.Name,
+			TypeCode:   v.Type.Code,
+			TypeName:   v.Type.Name,
+			Number:     LicenceNumber(l, v.Holder, rec.Scope),
+			Fields:     Disclose(v.Type, l, rec.Scope),
+			Issuer:     v.Issuer.Name,
 			ValidUntil: l.ValidUntil,
 		},
-		Holder:     MaskHolder(holder),
+		Holder:     MaskHolder(v.Holder),
 		VerifiedAt: now,
 		Replay:     replay,
 	}

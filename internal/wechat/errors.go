@@ -8,7 +8,7 @@ import (
 )
 
 // WeChat errcodes the platform reacts to. WeChat documents hundreds; these are
-// the ones a caller's retry policy (DESIGN §6) or the login flow switch on.
+// the ones a caller's retry policy (docs/REMINDERS.md) or the login flow switch on.
 const (
 	CodeSystemBusy          = -1    // back off and retry
 	CodeInvalidCredential   = 40001 // access_token invalid: refresh, retry once
@@ -38,7 +38,7 @@ const (
 var (
 	// ErrSnapshotUser is returned by ExchangeCode for a snapshot-page virtual
 	// account (is_snapshotuser=1). Such an openid is not a real person and must
-	// never be logged in or bound (DESIGN §4).
+	// never be logged in or bound (docs/SECURITY.md).
 	ErrSnapshotUser = errors.New("wechat: snapshot-page virtual user")
 
 	// ErrUnavailable marks failures to talk to WeChat at all: network errors,

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/store"
+)
+
+// cmdAudit checks the audit chain: `bff audit verify` walks every entry and
+// exits 0 with "audit chain intact: N entries", or 1 naming the sequence
+// number of the first entry that does not verify.
+func cmdAudit(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("audit: want the subcommand verify\n%w", errUsage)
+	}
+	cfg, err := commonFlags("audit verify", args[1:], lookupEnv, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	sealer, _, err := sealerFor(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, log, sealer)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.VerifyAudit(ctx)
+	var te *store.TamperError
+	if errors.As(err, &te) {
+		return fmt.Errorf("audit chain broken at entry %d: %s (the %d entries before it verify)", te.Seq, te.Why, te.Seq-1)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d entries\n", n)
+	return nil
+}
