@@ -95,6 +95,16 @@ func (s *Store) SetTypeIssuers(ctx context.Context, typeCode string, departmentI
 	return nil
 }
 
+// addDefiningIssuer lets the department whose USCC opens the type code
+// issue the type, when that department is on record.
+func (s *Store) addDefiningIssuer(ctx context.Context, typeCode string) error {
+	var depts []departmentRow
+	if err := s.q(ctx).Where("uscc = ?", typeCode[:18]).Limit(1).Find(&depts).Error; err != nil || len(depts) == 0 {
+		return err
+	}
+	return s.q(ctx).Create(&licenceTypeIssuerRow{TypeCode: typeCode, DepartmentID: depts[0].ID}).Error
+}
+
 // MayIssue implements licence.IssuerPolicy: whether the type's issuer list
 // in the catalogue names the department. The list starts as the type's
 // defining department (migration 0004, catalogue files without issuers).

@@ -155,7 +155,9 @@ func typeFromRow(r licenceTypeRow) (licence.Type, error) {
 }
 
 // CreateType adds a catalogue entry. The code must be 21 characters: a
-// valid USCC of the defining body followed by 3 digits.
+// valid USCC of the defining body followed by 3 digits. The defining
+// department, when on record, starts as the type's only issuer
+// (SetTypeIssuers changes that).
 func (s *Store) CreateType(ctx context.Context, t licence.Type) error {
 	if !ident.ValidTypeCode(t.Code) || t.Name == "" {
 		return fmt.Errorf("store: create type %q: bad code or empty name", t.Code)
@@ -164,7 +166,13 @@ func (s *Store) CreateType(ctx context.Context, t licence.Type) error {
 	if err != nil {
 		return fmt.Errorf("store: create type %s: %w", t.Code, err)
 	}
-	if err := s.q(ctx).Create(&r).Error; err != nil {
+	err = s.InTx(ctx, func(tx *Store) error {
+		if err := tx.q(ctx).Create(&r).Error; err != nil {
+			return err
+		}
+		return tx.addDefiningIssuer(ctx, t.Code)
+	})
+	if err != nil {
 		return fmt.Errorf("store: create type %s: %w", t.Code, mapErr(err, licence.ErrNotFound))
 	}
 	return nil
