@@ -109,6 +109,10 @@ type Options struct {
 	Actor string
 	// DryRun computes and returns the plan and writes nothing.
 	DryRun bool
+	// CreateOnly adds what is missing and leaves every entry already on
+	// record as it is, nothing removed: demo seeding at start-up, so an
+	// administrator's later edits survive a restart.
+	CreateOnly bool
 	// Now stamps the audit event; nil means time.Now.
 	Now func() time.Time
 }
@@ -136,7 +140,7 @@ func Apply(ctx context.Context, tx TxFunc, c Catalogue, opts Options) (Plan, err
 		if err != nil {
 			return err
 		}
-		if plan, err = makePlan(snap, c); err != nil {
+		if plan, err = makePlan(snap, c, opts.CreateOnly); err != nil {
 			return err
 		}
 		if opts.DryRun {
@@ -208,14 +212,16 @@ func loadSnapshot(ctx context.Context, r Repository) (snapshot, error) {
 // makePlan decides the action of every entry and checks what the file
 // alone could not: references to storage, names taken by other types, and
 // schema changes against licences on file.
-func makePlan(s snapshot, c Catalogue) (Plan, error) {
+func makePlan(s snapshot, c Catalogue, createOnly bool) (Plan, error) {
 	v := &validator{}
 	var plan Plan
 	inFile := map[string]licence.Department{}
 	for _, d := range c.Departments {
 		inFile[d.USCC] = d
 		ch := Change{Kind: KindDepartment, Key: d.USCC, Name: d.Name, Action: Created}
-		if old, ok := s.depts[d.USCC]; ok {
+		if old, ok := s.depts[d.USCC]; ok && createOnly {
+			ch.Action = Unchanged
+		} else if ok {
 			var w what
 			w.note("name", old.Name != d.Name)
 			w.note("kind", old.Kind != d.Kind)
@@ -244,7 +250,9 @@ func makePlan(s snapshot, c Catalogue) (Plan, error) {
 			v.add(entry, "name", "%q is already the name of licence type %s", t.Name, other)
 		}
 		ch := Change{Kind: KindType, Key: t.Code, Name: t.Name, Action: Created}
-		if old, ok := s.types[t.Code]; ok {
+		if old, ok := s.types[t.Code]; ok && createOnly {
+			ch.Action = Unchanged
+		} else if ok {
 			var w what
 			w.note("name", old.Name != t.Name)
 			w.note("holder_kind", old.HolderKind != t.HolderKind)
@@ -283,7 +291,9 @@ func makePlan(s snapshot, c Catalogue) (Plan, error) {
 			}
 			listed[e.TypeCode] = true
 			ch := Change{Kind: KindUsageList, Key: u.DepartmentUSCC + "/" + e.TypeCode, Name: deptName + " / " + typeName, Action: Created}
-			if old, ok := current[e.TypeCode]; ok {
+			if old, ok := current[e.TypeCode]; ok && createOnly {
+				ch.Action = Unchanged
+			} else if ok {
 				var w what
 				w.note("purposes", !slices.Equal(old, e.Purposes))
 				ch.What, ch.Action = w, w.action()
@@ -291,7 +301,7 @@ func makePlan(s snapshot, c Catalogue) (Plan, error) {
 			plan.Changes = append(plan.Changes, ch)
 		}
 		for _, code := range sortedKeys(current) {
-			if !listed[code] {
+			if !listed[code] && !createOnly {
 				plan.Changes = append(plan.Changes, Change{Kind: KindUsageList, Key: u.DepartmentUSCC + "/" + code,
 					Name: deptName + " / " + s.types[code].Name, Action: Removed})
 			}

@@ -117,18 +117,21 @@ func Catalogue() (catalogue.Catalogue, error) {
 	return c, nil
 }
 
-// ApplyCatalogue applies the demo catalogue alone, as `bff catalogue apply
-// -f configs/catalogue.demo.yaml` would.
+// catalogueOptions: the demo catalogue only adds what is missing, so
+// whatever an administrator changed since survives a restart.
+var catalogueOptions = catalogue.Options{Actor: Actor, CreateOnly: true}
+
+// ApplyCatalogue adds what is missing of the demo catalogue alone.
 func ApplyCatalogue(ctx context.Context, tx catalogue.TxFunc) error {
 	c, err := Catalogue()
 	if err != nil {
 		return err
 	}
-	_, err = catalogue.Apply(ctx, tx, c, catalogue.Options{Actor: Actor})
+	_, err = catalogue.Apply(ctx, tx, c, catalogueOptions)
 	return err
 }
 
-// Seed applies the demo catalogue and adds the demo people of
+// Seed adds what is missing of the demo catalogue and the demo people of
 // the README: 张三 and 李四 with their licences, five WeChat accounts
 // (citizens unbound, all subscribed) and two officers, in one transaction.
 // Licence dates are counted from now's calendar day in Asia/Shanghai
@@ -142,7 +145,7 @@ func Seed(ctx context.Context, tx TxFunc, now time.Time) error {
 	}
 	return tx(ctx, func(r Repository) error {
 		inTx := func(ctx context.Context, fn func(catalogue.Repository) error) error { return fn(r) }
-		if _, err := catalogue.Apply(ctx, inTx, c, catalogue.Options{Actor: Actor}); err != nil {
+		if _, err := catalogue.Apply(ctx, inTx, c, catalogueOptions); err != nil {
 			return err
 		}
 		n, err := seedPeople(ctx, r, now)

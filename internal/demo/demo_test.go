@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/configs"
 	"github.com/yangcheng-county/elicence/internal/account"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/demo"
@@ -73,6 +74,40 @@ func TestSeedsAreIdempotent(t *testing.T) {
 			}
 			if _, err := s.VerifyAudit(ctx); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestSeedKeepsAdministratorsEdits: seeding at start-up only adds what is
+// missing, so a catalogue an administrator applied since (here: a renamed
+// department, and the ID card's headline field no longer required while ID
+// cards are on file) survives the next start, which does not fail on it.
+func TestSeedKeepsAdministratorsEdits(t *testing.T) {
+	for _, driver := range storetest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			ctx := t.Context()
+			s := storetest.Seeded(t, driver, storetest.DSN(t, driver), demoNow)
+			edited := strings.Replace(string(configs.DemoCatalogue), "name: 阳城县公安局交通管理大队", "name: 阳城县公安局交通警察大队", 1)
+			edited = strings.Replace(edited, "{key: name, label: 姓名, type: text, required: true,", "{key: name, label: 姓名, type: text,", 1)
+			c, err := catalogue.Parse(strings.NewReader(edited))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := catalogue.Apply(ctx, store.TxAs[catalogue.Repository](s), c, catalogue.Options{Actor: "cli:catalogue"})
+			if err != nil || plan.Count("", catalogue.Updated) != 2 {
+				t.Fatalf("administrator's apply: %s, %v", plan.Summary(), err)
+			}
+			if err := demo.Seed(ctx, store.TxAs[demo.Repository](s), demoNow.AddDate(0, 0, 1)); err != nil {
+				t.Fatalf("Seed after the edit: %v", err)
+			}
+			d, err := s.DepartmentByUSCC(ctx, demo.USCCTrafficBrigade)
+			if err != nil || d.Name != "阳城县公安局交通警察大队" {
+				t.Fatalf("the edit did not survive: %+v, %v", d, err)
+			}
+			ty, err := s.Type(ctx, demo.TypeResidentID)
+			if err != nil || ty.Fields[0].Required {
+				t.Fatalf("the schema edit did not survive: %+v, %v", ty.Fields[0], err)
 			}
 		})
 	}
