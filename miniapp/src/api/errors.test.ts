@@ -13,6 +13,12 @@ describe('API error mapping', () => {
       body: { error: { code: 'forbidden', message: 'x' }, reason_code: 'type_not_in_usage_list' },
       want: /用证清单/,
     },
+    {
+      name: 'purpose outside the usage list',
+      status: 403,
+      body: { error: { code: 'purpose_not_in_usage_list', message: 'x' }, reason_code: 'purpose_not_in_usage_list' },
+      want: /用证事由.*重新核验/,
+    },
     { name: 'unknown, expired or used code', status: 404, body: { error: { code: 'show_code_invalid', message: 'x' } }, want: /无效或已被使用/ },
     { name: 'rate limited', status: 429, body: { error: { code: 'rate_limited', message: 'x' } }, want: /太频繁/ },
     { name: 'dependency down', status: 503, body: { error: { code: 'dependency_unavailable', message: 'x' } }, want: /暂时不可用/ },

@@ -9,6 +9,7 @@ const byCode: Record<string, string> = {
   [BAD_RESPONSE]: '服务器返回了无法识别的内容，请稍后重试。',
   not_officer: '您的微信号还没有登记为核验人员，不能核验证照。如需开通，请联系本单位管理员。',
   type_not_in_usage_list: '这类证照不在本单位的用证清单中，您无权核验。请让持证人到有权核验的窗口办理。',
+  purpose_not_in_usage_list: '所选用证事由不在本单位对这类证照的用证清单中。请改选清单中的事由后重新核验，亮证码仍然有效。',
   show_code_invalid: '亮证码无效或已被使用。请持证人刷新亮证页面后重新出示。',
   rate_limited: '操作太频繁了，请稍等一分钟再试。',
   dependency_unavailable: '系统暂时不可用，请稍后再试。核验结果不会在系统故障时显示为有效。',
