@@ -13,6 +13,7 @@ import (
 
 	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/realname"
@@ -86,6 +87,13 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 	}
 	return st, nil
 }
+
+// The store is the repository of the catalogue and of the demo data;
+// store.TxAs checks it only at run time, so the compiler checks it here.
+var (
+	_ catalogue.Repository = (*store.Store)(nil)
+	_ demo.Repository      = (*store.Store)(nil)
+)
 
 // app holds every long-lived part of a running process, built in one place.
 type app struct {
