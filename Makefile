@@ -15,7 +15,7 @@ test: services go-test miniapp-test e2e
 
 ## bench: benchmarks beside their floors (real MariaDB + Redis); see docs/PERFORMANCE.md
 bench: services
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/showcode/ ./internal/verify/ ./internal/reminder/
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/showcode/ ./internal/verify/ ./internal/reminder/ ./internal/importer/
 
 build: miniapp
 	$(GO) build -o $(BIN) ./bff

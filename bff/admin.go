@@ -18,16 +18,6 @@ import (
 // The administration commands: the catalogue and the officers. Each change
 // is written with its audit event in one transaction.
 
-// adminStore opens the migrated store for an administration command.
-func adminStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	sealer, _, err := sealerFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return openMigratedStore(ctx, cfg, log, sealer)
-}
-
 // cmdCatalogue applies a catalogue file: `catalogue apply -f FILE [--dry-run]`.
 func cmdCatalogue(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "apply" {
@@ -57,7 +47,7 @@ func cmdCatalogue(ctx context.Context, args []string, lookupEnv config.LookupEnv
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	st, err := adminStore(ctx, cfg, stderr)
+	st, err := commandStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -94,7 +84,7 @@ func cmdOfficer(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 	if openid == "" || sub == "add" && uscc == "" {
 		return fmt.Errorf("officer %s: --openid and (for add) --department are required\n%w", sub, errUsage)
 	}
-	st, err := adminStore(ctx, cfg, stderr)
+	st, err := commandStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@
 //	bff officer remove --openid ID [-config FILE]
 //	bff catalogue apply -f FILE [--dry-run] [-config FILE]
 //	bff audit verify [-config FILE]            check the audit chain
+//	bff import licences --department USCC FILE [--dry-run] [-config FILE]
+//	bff app add --department USCC --name NAME [-config FILE]   prints {"app_id","app_secret"}
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -29,6 +31,10 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bff:", err)
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			os.Exit(coded.ExitCode())
+		}
 		os.Exit(1)
 	}
 }
@@ -41,6 +47,8 @@ const usage = `usage:
   bff officer remove --openid ID [-config FILE]
   bff catalogue apply -f FILE [--dry-run] [-config FILE]
   bff audit verify [-config FILE]
+  bff import licences --department USCC FILE [--dry-run] [-config FILE]
+  bff app add --department USCC --name NAME [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.
@@ -66,6 +74,10 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 		return cmdCatalogue(ctx, rest, lookupEnv, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, rest, lookupEnv, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, rest, lookupEnv, stdout, stderr)
+	case "app":
+		return cmdApp(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, lookupEnv)
 	case "help", "-h", "--help":
@@ -78,17 +90,33 @@ func run(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout,
 
 // commonFlags parses -config plus the command's own flags.
 func commonFlags(name string, args []string, lookupEnv config.LookupEnv, extra func(*flag.FlagSet)) (config.Config, error) {
+	cfg, rest, err := flagsAndArgs(name, args, lookupEnv, extra)
+	if err == nil && len(rest) > 0 {
+		return config.Config{}, fmt.Errorf("%s: unexpected argument %q\n%w", name, rest[0], errUsage)
+	}
+	return cfg, err
+}
+
+// flagsAndArgs is commonFlags for a command that also takes arguments:
+// flags may come before or after them (bff import licences FILE --dry-run).
+func flagsAndArgs(name string, args []string, lookupEnv config.LookupEnv, extra func(*flag.FlagSet)) (config.Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	path := fs.String("config", "configs/default.yaml", "configuration file")
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return config.Config{}, fmt.Errorf("%s: %w\n%w", name, err, errUsage)
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return config.Config{}, nil, fmt.Errorf("%s: %w\n%w", name, err, errUsage)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return config.Config{}, fmt.Errorf("%s: unexpected argument %q\n%w", name, fs.Arg(0), errUsage)
-	}
-	return config.Load(*path, lookupEnv)
+	cfg, err := config.Load(*path, lookupEnv)
+	return cfg, rest, err
 }

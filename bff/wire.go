@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -12,10 +13,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/yangcheng-county/elicence/bff/api"
+	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/reminder"
@@ -94,6 +98,17 @@ var (
 	_ catalogue.Repository = (*store.Store)(nil)
 	_ demo.Repository      = (*store.Store)(nil)
 )
+
+// commandStore opens the migrated store for a one-shot operator command,
+// logging to stderr.
+func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
+	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	sealer, _, err := sealerFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openMigratedStore(ctx, cfg, log, sealer)
+}
 
 // app holds every long-lived part of a running process, built in one place.
 type app struct {
@@ -254,12 +269,23 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
+	// The lifecycle is the only writer of licence state; the Open API
+	// calls it for the app's department.
+	lifecycle, err := licence.NewLifecycle(a.store, a.store, a.store, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	oa, err := openAPIDeps(cfg, a.store, a.redis, lifecycle, now)
+	if err != nil {
+		return nil, err
+	}
+
 	a.deps = api.Deps{
 		Log: log, Metrics: a.metrics, Gatherer: a.registry, TrustedProxies: cfg.HTTP.TrustedProxies,
 		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
 		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier, UsageLists: a.store,
-		Reminders: prefs, WeChatEvents: events,
+		Reminders: prefs, WeChatEvents: events, OpenAPI: oa,
 	}
 	if a.fake != nil {
 		a.deps.FakeWeChat = a.fake
@@ -268,6 +294,29 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		a.deps.SMSOutbox = outbox
 	}
 	return a, nil
+}
+
+// openAPIDeps builds the Open API's signature check and idempotency over
+// the store (apps) and Redis (nonces, rate limit, idempotency records).
+func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing api.Issuing, now func() time.Time) (api.OpenAPIDeps, error) {
+	nonces, err := redisx.NewNonces(rc)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	auth, err := openapi.NewAuthenticator(st, nonces, redisx.NewCounter(rc),
+		openapi.Limit{PerWindow: cfg.OpenAPI.RateLimit, Window: cfg.OpenAPI.RateWindow}, rc.Key, now)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	records, err := redisx.NewIdempotency(rc)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	idem, err := openapi.NewIdempotency(records, rc.Key)
+	if err != nil {
+		return api.OpenAPIDeps{}, err
+	}
+	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
 }
 
 // ready is /readyz: both stores must answer.

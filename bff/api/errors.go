@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -10,6 +11,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -25,6 +27,15 @@ type publicError struct {
 	Code       string
 	Message    string
 	ReasonCode string // set on refusals an officer must read (403)
+	// Details lists every field a request was refused for (422).
+	Details []fieldDetail
+}
+
+// fieldDetail is one entry of an error's "details".
+type fieldDetail struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 func (e *publicError) Error() string { return e.Code }
@@ -72,6 +83,17 @@ var domainErrors = []errorMapping{
 	{verify.ErrBadPurpose, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "请填写用证事由(不超过50个字)"}},
 	// Expiry reminders.
 	{reminder.ErrNotFound, errNotFound},
+	// Open API for department systems (docs/OPENAPI.md).
+	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
+	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},
+	{openapi.ErrNonceReused, &publicError{Status: http.StatusUnauthorized, Code: "nonce_reused", Message: "随机串已使用过"}},
+	{openapi.ErrRateLimited, &publicError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "请求过于频繁,请稍后再试"}},
+	{openapi.ErrIdempotencyKeyInvalid, &publicError{Status: http.StatusBadRequest, Code: "idempotency_key_invalid", Message: "Idempotency-Key 须为 1 到 128 个可打印 ASCII 字符"}},
+	{openapi.ErrIdempotencyConflict, &publicError{Status: http.StatusConflict, Code: "idempotency_conflict", Message: "该 Idempotency-Key 已用于内容不同的请求"}},
+	{licence.ErrTypeNotIssued, &publicError{Status: http.StatusForbidden, Code: "type_not_issued_by_department", Message: "本单位不是该证照类型的制发单位"}},
+	{licence.ErrReasonRequired, &publicError{Status: http.StatusUnprocessableEntity, Code: "reason_required", Message: "此操作须填写原因(reason)"}},
+	{licence.ErrDuplicate, &publicError{Status: http.StatusConflict, Code: "licence_exists", Message: "该类型下已有相同证照编号的有效证照"}},
+	{openapi.ErrIdempotencyInProgress, &publicError{Status: http.StatusConflict, Code: "idempotency_in_progress", Message: "同一 Idempotency-Key 的请求正在处理,请稍后重试"}},
 }
 
 // mapError finds the public face of err. Unknown errors are internal errors.
@@ -79,6 +101,9 @@ func mapError(err error) *publicError {
 	var pe *publicError
 	if errors.As(err, &pe) {
 		return pe
+	}
+	if pub := requestError(err); pub != nil {
+		return pub
 	}
 	for _, m := range domainErrors {
 		if errors.Is(err, m.err) {
@@ -98,11 +123,38 @@ func respondError(c *gin.Context, err error) {
 	if pub.Status >= 500 {
 		_ = c.Error(err)
 	}
-	body := gin.H{"error": gin.H{"code": pub.Code, "message": pub.Message}}
+	errBody := gin.H{"code": pub.Code, "message": pub.Message}
+	if pub.Details != nil {
+		errBody["details"] = pub.Details
+	}
+	body := gin.H{"error": errBody}
 	if pub.ReasonCode != "" {
 		body["reason_code"] = pub.ReasonCode
 	}
 	c.AbortWithStatusJSON(pub.Status, body)
+}
+
+// requestError is the public face of the domain's refusals that carry
+// their own particulars: the fields of a request (422 with details) and
+// the from and to of a refused lifecycle transition (409).
+func requestError(err error) *publicError {
+	var ve *licence.ValidationError
+	if errors.As(err, &ve) {
+		pub := &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "请求内容未通过校验,见 details", Details: []fieldDetail{}}
+		for _, d := range ve.Details {
+			pub.Details = append(pub.Details, fieldDetail{Field: d.Field, Code: d.Code, Message: d.Message})
+		}
+		return pub
+	}
+	var te *licence.TransitionError
+	if errors.As(err, &te) {
+		msg := fmt.Sprintf("证照状态为 %s,不能执行 %s(%s → %s)", te.From, te.Action, te.From, te.To)
+		if te.Why != "" {
+			msg = fmt.Sprintf("不能执行 %s:%s", te.Action, te.Why)
+		}
+		return &publicError{Status: http.StatusConflict, Code: "illegal_transition", Message: msg}
+	}
+	return nil
 }
 
 func isUnavailable(err error) bool {

@@ -141,7 +141,7 @@ func securityHeaders() gin.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		if c.Request.Method != http.MethodGet || len(c.Request.URL.Path) > 4 && c.Request.URL.Path[:5] == "/api/" {
+		if p := c.Request.URL.Path; c.Request.Method != http.MethodGet || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/openapi/") {
 			h.Set("Cache-Control", "no-store")
 		}
 		c.Next()

@@ -83,6 +83,9 @@ type Deps struct {
 	// (wechat.NewEventHandler with reminder.NewEvents as its sink): URL
 	// check, subscribe, unsubscribe and template delivery reports.
 	WeChatEvents http.Handler
+
+	// OpenAPI is the signed API for department systems (/openapi/v1).
+	OpenAPI OpenAPIDeps
 }
 
 // HolderReader reads one holder record; licence.Repository implements it.
@@ -112,6 +115,9 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.UsageLists is nil")
 	case d.Reminders == nil || d.WeChatEvents == nil:
 		return errors.New("api: Deps.Reminders or Deps.WeChatEvents is nil")
+	}
+	if err := d.OpenAPI.validate(); err != nil {
+		return err
 	}
 	if u, err := url.Parse(d.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("api: Deps.PublicURL must be an absolute http(s) URL")
@@ -192,6 +198,19 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	v1.PUT("/licences/:id/reminders", requireHolder, rem.put)
 	r.GET("/wechat/events", gin.WrapH(d.WeChatEvents))
 	r.POST("/wechat/events", gin.WrapH(d.WeChatEvents))
+
+	// Open API for department systems (docs/OPENAPI.md): signed by an app
+	// of the department instead of a session; the cookie session and the
+	// browser CSRF guard look at /api/ only and never see these requests.
+	oa := &openAPIMiddleware{auth: d.OpenAPI.Auth, idem: d.OpenAPI.Idempotency}
+	r.GET("/openapi/v1/openapi.yaml", openAPIDocument(d.OpenAPI.Document))
+	ov1 := r.Group("/openapi/v1", oa.signed)
+	ol := &openAPILicenceHandlers{issuing: d.OpenAPI.Licences, now: d.Now}
+	ov1.POST("/licences", oa.idempotent(true), ol.issue)
+	ov1.GET("/licences", ol.find)
+	ov1.GET("/licences/:id", ol.get)
+	ov1.POST("/licences/:id/events", oa.idempotent(false), ol.event)
+	ov1.GET("/licences/:id/signature", ol.signature)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

@@ -239,6 +239,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if !opts.NoDevMode {
 		ts.deps.SMSOutbox = ts.outbox
 	}
+	ts.deps.OpenAPI = testOpenAPIDeps(t, st, ts.redis, ts.clock.Now, testRateLimit)
 	ts.router, err = NewRouter(ts.deps)
 	if err != nil {
 		t.Fatal(err)

@@ -49,10 +49,10 @@ func (h *systemHandlers) showCodePage(c *gin.Context) {
 }
 
 // spa serves the built H5: a file when one exists, index.html for any other
-// GET outside /api/ so that history-mode routes survive a reload.
+// GET outside /api/ and /openapi/ so that history-mode routes survive a reload.
 func (h *systemHandlers) spa(c *gin.Context) {
 	p := c.Request.URL.Path
-	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead || strings.HasPrefix(p, "/api/") {
+	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/openapi/") {
 		respondError(c, errNotFound)
 		return
 	}

@@ -41,6 +41,7 @@ type Config struct {
 	Session  Session  `yaml:"session"`
 	Realname Realname `yaml:"realname"`
 	Verify   Verify   `yaml:"verify"`
+	OpenAPI  OpenAPI  `yaml:"openapi"`
 	SMS      SMS      `yaml:"sms"`
 	Security Security `yaml:"security"`
 	Reminder Reminder `yaml:"reminder"`
@@ -125,6 +126,13 @@ type Verify struct {
 	FailuresPerOfficer int           `yaml:"failures_per_officer"`
 	FailuresPerIP      int           `yaml:"failures_per_ip"`
 	FailureWindow      time.Duration `yaml:"failure_window"`
+}
+
+// OpenAPI configures the Open API for department systems (/openapi/v1).
+type OpenAPI struct {
+	// RateLimit bounds each app's requests within RateWindow (429 beyond).
+	RateLimit  int           `yaml:"rate_limit"`
+	RateWindow time.Duration `yaml:"rate_window"`
 }
 
 // SMS selects the gateway for confirmation codes.
@@ -240,6 +248,7 @@ func (c Config) Validate() error {
 		"session.idle": c.Session.Idle, "session.absolute": c.Session.Absolute,
 		"realname.code_ttl": c.Realname.CodeTTL, "realname.failure_window": c.Realname.FailureWindow,
 		"verify.failure_window": c.Verify.FailureWindow, "sms.timeout": c.SMS.Timeout,
+		"openapi.rate_window": c.OpenAPI.RateWindow,
 	} {
 		if d <= 0 {
 			bad(key, "must be a positive duration, got %s", d)
@@ -280,6 +289,9 @@ func (c Config) Validate() error {
 	}
 	if c.Verify.FailuresPerIP < 1 {
 		bad("verify.failures_per_ip", "must be at least 1")
+	}
+	if c.OpenAPI.RateLimit < 1 {
+		bad("openapi.rate_limit", "must be at least 1")
 	}
 	switch c.SMS.Driver {
 	case "dev":

@@ -3,10 +3,13 @@ package verify_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,9 +40,10 @@ return false
 
 // BenchmarkVerify runs one successful verification per operation against
 // the real MariaDB and Redis, beside a floor that makes the same calls with
-// the bare drivers: two counter GETs, the code GET, the consume script,
-// SELECTs of the licence, its type, the usage list, the holder and the
-// issuer, and the INSERT of the usage record. "paired" interleaves the two
+// the bare drivers: two counter GETs, the code GET, the one joined SELECT of
+// the licence with its type, issuer, holder and usage-list entry, the
+// consume script, and the transaction that inserts the usage record and
+// appends its audit entry to the chain. "paired" interleaves the two
 // and reports both and their ratio (x-floor): run one after the other, the
 // two would each meet whatever else the machine and the database server
 // were doing at the time. "floor" and "service" run each alone, for their
@@ -96,44 +100,66 @@ func BenchmarkVerify(b *testing.B) {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
 		}
-		var (
-			typeCode         string
-			holderID, issuer int64
-		)
-		lrow := make([]any, 17)
-		for i := range lrow {
-			lrow[i] = new(any)
-		}
-		lrow[4], lrow[5], lrow[6] = &typeCode, &holderID, &issuer
-		if err := db.QueryRowContext(ctx, `SELECT id, identifier, number_enc, number_idx, type_code, holder_id, issuer_id, issued_on, valid_from, valid_until,
-			status, annotations, version, face_enc, seal, created_at, updated_at FROM licences WHERE id = ?`, rec.LicenceID).Scan(lrow...); err != nil {
+		// The service's one read: licence, type, issuer, holder and the
+		// department's usage-list entry, joined.
+		rows, err := db.QueryContext(ctx, `SELECT l.*, t.name, t.holder_kind, t.fields, t.validity_years, t.reminder_stages,
+  d.name, d.uscc, d.kind, d.area_code, h.kind, h.name, h.id_type, h.id_number_enc, h.phone_enc, u.purposes
+FROM licences l JOIN licence_types t ON t.code = l.type_code JOIN departments d ON d.id = l.issuer_id
+JOIN holders h ON h.id = l.holder_id LEFT JOIN usage_lists u ON u.department_id = ? AND u.type_code = l.type_code
+WHERE l.id = ?`, e.police, rec.LicenceID)
+		if err != nil {
 			return err
 		}
-		queries := []struct {
-			q    string
-			args []any
-			cols int
-		}{
-			{`SELECT code, name, holder_kind, fields, validity_years, reminder_stages, created_at FROM licence_types WHERE code = ?`, []any{typeCode}, 7},
-			{`SELECT department_id, type_code, purposes FROM usage_lists WHERE department_id = ? AND type_code = ? LIMIT 1`, []any{e.police, typeCode}, 3},
-			{`SELECT id, kind, name, id_type, id_number_enc, id_number_idx, phone_enc, created_at FROM holders WHERE id = ?`, []any{holderID}, 8},
-			{`SELECT id, name, uscc, kind, area_code, created_at FROM departments WHERE id = ?`, []any{issuer}, 6},
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
 		}
-		for _, q := range queries {
-			dest := make([]any, q.cols)
-			for i := range dest {
-				dest[i] = new(any)
-			}
-			if err := db.QueryRowContext(ctx, q.q, q.args...).Scan(dest...); err != nil {
-				return err
-			}
+		dest := make([]any, len(cols))
+		for i := range dest {
+			dest[i] = new(any)
+		}
+		if !rows.Next() {
+			return errors.New("floor: licence not found")
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := rows.Close(); err != nil {
+			return err
 		}
 		if err := floorConsume.Run(ctx, rdb, []string{e.redis.Key("sc", hash), e.redis.Key("scu", hash)}, police).Err(); err != nil {
 			return err
 		}
-		_, err = db.ExecContext(ctx, `INSERT INTO usage_records (licence_id, officer_openid, department_id, purpose, scope, result, reason_code, client_ip, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.LicenceID, police, e.police, demo.PurposeTrafficEnforcement, "basic", "valid", "ok", "192.0.2.10", time.Now().UTC())
-		return err
+		// The service's one write: the usage record and its audit entry in
+		// one transaction, the entry chained to the head it locks.
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		now := time.Now().UTC()
+		res, err := tx.ExecContext(ctx, `INSERT INTO usage_records (licence_id, officer_openid, department_id, purpose, scope, result, reason_code, client_ip, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.LicenceID, police, e.police, demo.PurposeTrafficEnforcement, "basic", "valid", "ok", "192.0.2.10", now)
+		if err != nil {
+			return err
+		}
+		usageID, _ := res.LastInsertId()
+		var lastID int64
+		var lastHash string
+		if err := tx.QueryRowContext(ctx, "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&lastID, &lastHash); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("department=%d purpose=%s scope=basic reason=ok usage=%d", e.police, demo.PurposeTrafficEnforcement, usageID)
+		sum := sha256.Sum256([]byte(fmt.Sprint(lastID+1, now, "officer:"+police, "verification.valid", detail, lastHash)))
+		entryHash := hex.EncodeToString(sum[:])
+		if _, err := tx.ExecContext(ctx, "INSERT INTO audit_events (id, at, actor, action, object, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			lastID+1, now, "officer:"+police, "verification.valid", fmt.Sprintf("licence:%d", rec.LicenceID), detail, lastHash, entryHash); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1 AND last_id = ?", lastID+1, entryHash, lastID); err != nil {
+			return err
+		}
+		return tx.Commit()
 	}
 
 	service := func(token string) error {
