@@ -11,6 +11,7 @@ import (
 	"github.com/yangcheng-county/elicence/configs"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/demo"
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
@@ -109,7 +110,7 @@ func TestApplyCreatesThenChangesNothing(t *testing.T) {
 		// What was written reads back as the file says.
 		ty, err := e.st.Type(t.Context(), demo.TypeDrivingLicence)
 		if err != nil || ty.FaceTemplate != "driving-licence" || ty.ValidityYears != 6 || !reflect.DeepEqual(ty.ReminderStages, []int{90, 30, 7}) ||
-			!ty.Fields[0].Required || ty.Fields[1].Required {
+			ty.Fields[0] != (licence.Field{Key: "name", Label: "姓名", Type: "text", Sensitive: true, Mask: licence.MaskName, Basic: true}) {
 			t.Fatalf("driving licence type = %+v, %v", ty, err)
 		}
 		police, _ := e.st.DepartmentByUSCC(t.Context(), demo.USCCCityTrafficPolice)

@@ -81,15 +81,16 @@ func TestSeedsAreIdempotent(t *testing.T) {
 
 // TestSeedKeepsAdministratorsEdits: seeding at start-up only adds what is
 // missing, so a catalogue an administrator applied since (here: a renamed
-// department, and the ID card's headline field no longer required while ID
-// cards are on file) survives the next start, which does not fail on it.
+// department, and a new field on the ID card, which the demo file, applied
+// in full, could not take away while ID cards are on file) survives the
+// next start, which does not fail on it.
 func TestSeedKeepsAdministratorsEdits(t *testing.T) {
 	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) {
 			ctx := t.Context()
 			s := storetest.Seeded(t, driver, storetest.DSN(t, driver), demoNow)
 			edited := strings.Replace(string(configs.DemoCatalogue), "name: 阳城县公安局交通管理大队", "name: 阳城县公安局交通警察大队", 1)
-			edited = strings.Replace(edited, "{key: name, label: 姓名, type: text, required: true,", "{key: name, label: 姓名, type: text,", 1)
+			edited = strings.Replace(edited, "{key: ethnicity, label: 民族, type: text}", "{key: ethnicity, label: 民族, type: text}\n      - {key: photo, label: 照片, type: photo}", 1)
 			c, err := catalogue.Parse(strings.NewReader(edited))
 			if err != nil {
 				t.Fatal(err)
@@ -106,8 +107,8 @@ func TestSeedKeepsAdministratorsEdits(t *testing.T) {
 				t.Fatalf("the edit did not survive: %+v, %v", d, err)
 			}
 			ty, err := s.Type(ctx, demo.TypeResidentID)
-			if err != nil || ty.Fields[0].Required {
-				t.Fatalf("the schema edit did not survive: %+v, %v", ty.Fields[0], err)
+			if err != nil || len(ty.Fields) != 9 || ty.Fields[3].Key != "photo" {
+				t.Fatalf("the schema edit did not survive: %+v, %v", ty.Fields, err)
 			}
 		})
 	}
