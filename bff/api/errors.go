@@ -96,6 +96,14 @@ var domainErrors = []errorMapping{
 	{openapi.ErrIdempotencyInProgress, &publicError{Status: http.StatusConflict, Code: "idempotency_in_progress", Message: "同一 Idempotency-Key 的请求正在处理,请稍后重试"}},
 }
 
+// invalidCodeReasons tell an officer why a code did not verify: the same
+// 404 show_code_invalid with a reason_code and words that say what to do.
+// An unknown code reads as used (see showcode.Reason).
+var invalidCodeReasons = map[showcode.Reason]*publicError{
+	showcode.ReasonExpired: {Status: http.StatusNotFound, Code: "show_code_invalid", Message: "亮证码已过期,请持证人刷新后重新出示", ReasonCode: "code_expired"},
+	showcode.ReasonUsed:    {Status: http.StatusNotFound, Code: "show_code_invalid", Message: "亮证码已被使用或无效,可能是截图或转发,请持证人当面刷新", ReasonCode: "code_used"},
+}
+
 // mapError finds the public face of err. Unknown errors are internal errors.
 func mapError(err error) *publicError {
 	var pe *publicError
@@ -103,6 +111,9 @@ func mapError(err error) *publicError {
 		return pe
 	}
 	if pub := requestError(err); pub != nil {
+		return pub
+	}
+	if pub, ok := invalidCodeReasons[verify.ReasonOf(err)]; ok {
 		return pub
 	}
 	for _, m := range domainErrors {

@@ -69,6 +69,7 @@ type historyEntry struct {
 type faceField struct {
 	Key    string `json:"key"`
 	Label  string `json:"label"`
+	Type   string `json:"type"` // text, date, id_number, address, photo (a data: URI)
 	Value  string `json:"value"`
 	Masked bool   `json:"masked"`
 }
@@ -105,7 +106,7 @@ func (h *licenceHandlers) detail(c *gin.Context) {
 		IssuedOn: formatDate(d.IssuedOn), HolderNameMasked: d.HolderNameMasked,
 		Fields: make([]faceField, 0, len(d.Fields)), History: make([]historyEntry, 0, len(d.History))}
 	for _, f := range d.Fields {
-		out.Fields = append(out.Fields, faceField{Key: f.Key, Label: f.Label, Value: f.Value, Masked: f.Masked})
+		out.Fields = append(out.Fields, faceField{Key: f.Key, Label: f.Label, Type: f.Type, Value: f.Value, Masked: f.Masked})
 	}
 	for _, e := range d.History {
 		out.History = append(out.History, historyEntry{Version: e.Version, Action: e.Action, FromStatus: string(e.FromStatus),
@@ -121,6 +122,7 @@ type showCodeRequest struct {
 
 type showCodeResponse struct {
 	Token     string `json:"token"`
+	ShortCode string `json:"short_code"`
 	Content   string `json:"content"`
 	QRPNG     string `json:"qr_png"`
 	ExpiresAt string `json:"expires_at"`
@@ -153,7 +155,7 @@ func (h *licenceHandlers) mintShowCode(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, showCodeResponse{Token: code.Token, Content: code.Content, QRPNG: code.QRPNG,
+	c.JSON(http.StatusOK, showCodeResponse{Token: code.Token, ShortCode: code.ShortCode, Content: code.Content, QRPNG: code.QRPNG,
 		ExpiresAt: code.ExpiresAt.UTC().Format(instantFormat)})
 }
 

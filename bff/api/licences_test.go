@@ -129,8 +129,8 @@ func TestLicenceDetail(t *testing.T) {
 		if f := got["address"]; !f.Masked || strings.Contains(f.Value, "凤城镇凤栖路") {
 			t.Errorf("address not masked: %+v", f)
 		}
-		if len(d.Fields) != 10 {
-			t.Errorf("%d fields, want all 10 of the driving licence", len(d.Fields))
+		if len(d.Fields) != 11 {
+			t.Errorf("%d fields, want all 11 of the driving licence", len(d.Fields))
 		}
 		for _, s := range []string{demo.ZhangsanIDNumber, "张三"} {
 			if strings.Contains(rec.Body.String(), s) {
@@ -243,7 +243,7 @@ func TestShowCodeMint(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("mint: %d %s", rec.Code, rec.Body)
 			}
-			if got := jsonKeys(t, rec.Body.Bytes()); got != "content,expires_at,qr_png,token" {
+			if got := jsonKeys(t, rec.Body.Bytes()); got != "content,expires_at,qr_png,short_code,token" {
 				t.Fatalf("keys %s", got)
 			}
 			var c showCodeResponse

@@ -417,3 +417,15 @@ func (ts *testServer) assertNoSecrets(secrets ...string) {
 		}
 	}
 }
+
+// reasonCode is the reason_code of an error body (refusals, invalid codes).
+func reasonCode(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	var body struct {
+		ReasonCode string `json:"reason_code"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatalf("error body %s: %v", w.Body, err)
+	}
+	return body.ReasonCode
+}

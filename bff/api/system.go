@@ -66,8 +66,11 @@ func (h *systemHandlers) spa(c *gin.Context) {
 		if strings.HasPrefix(clean, "/assets/") {
 			// Vite puts a content hash in every asset name.
 			c.Header("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			// Unhashed files (the service worker, icons) are revalidated.
+			c.Header("Cache-Control", "no-cache")
 		}
-		c.File(file)
+		serveFile(c, file)
 		return
 	}
 	h.serveIndex(c)
@@ -81,5 +84,5 @@ func (h *systemHandlers) serveIndex(c *gin.Context) {
 	if c.Writer.Header().Get("Cache-Control") == "" {
 		c.Header("Cache-Control", "no-cache")
 	}
-	c.File(filepath.Join(h.static, "index.html"))
+	serveFile(c, filepath.Join(h.static, "index.html"))
 }

@@ -26,6 +26,9 @@ type verificationResponse struct {
 	Licence    verifiedLicence `json:"licence"`
 	Holder     verifiedHolder  `json:"holder"`
 	VerifiedAt string          `json:"verified_at"`
+	// Replayed: this officer had verified this code before; verified_at
+	// is that first time and no second usage record was written.
+	Replayed bool `json:"replayed"`
 }
 
 type verifiedLicence struct {
@@ -40,6 +43,7 @@ type verifiedLicence struct {
 type verifiedField struct {
 	Key   string `json:"key"`
 	Label string `json:"label"`
+	Type  string `json:"type"`
 	Value string `json:"value"`
 }
 
@@ -78,12 +82,13 @@ func toVerificationResponse(res verify.Result) verificationResponse {
 		},
 		Holder:     verifiedHolder{Name: res.Holder.Name, IDNumber: res.Holder.IDNumber},
 		VerifiedAt: res.VerifiedAt.UTC().Format(instantFormat),
+		Replayed:   res.Replay,
 	}
 	if res.Valid {
 		out.Result = verify.ResultValid
 	}
 	for _, f := range res.Licence.Fields {
-		out.Licence.Fields = append(out.Licence.Fields, verifiedField{Key: f.Key, Label: f.Label, Value: f.Value})
+		out.Licence.Fields = append(out.Licence.Fields, verifiedField{Key: f.Key, Label: f.Label, Type: f.Type, Value: f.Value})
 	}
 	if res.Licence.ValidUntil != nil {
 		s := formatDate(*res.Licence.ValidUntil)

@@ -192,6 +192,7 @@ func demoLicences() []demoLicence {
 			return map[string]string{
 				"name": name, "sex": sex, "ethnicity": "汉", "birth_date": birth, "address": address,
 				"id_number": idn, "issuing_authority": "阳城县公安局", "valid_period": period(l.ValidFrom, l.ValidUntil),
+				"photo": demoPortrait(name, sex),
 			}
 		}
 	}
@@ -201,6 +202,7 @@ func demoLicences() []demoLicence {
 				"name": name, "sex": sex, "nationality": "中国", "address": address, "birth_date": birth,
 				"first_issue_date": l.ValidFrom.Format(time.DateOnly), "vehicle_class": class, "licence_no": idn,
 				"valid_period": period(l.ValidFrom, l.ValidUntil), "issuing_authority": "山西省晋城市公安局交通警察支队",
+				"photo": demoPortrait(name, sex),
 			}
 		}
 	}

@@ -90,7 +90,7 @@ func TestSeedKeepsAdministratorsEdits(t *testing.T) {
 			ctx := t.Context()
 			s := storetest.Seeded(t, driver, storetest.DSN(t, driver), demoNow)
 			edited := strings.Replace(string(configs.DemoCatalogue), "name: 阳城县公安局交通管理大队", "name: 阳城县公安局交通警察大队", 1)
-			edited = strings.Replace(edited, "{key: ethnicity, label: 民族, type: text}", "{key: ethnicity, label: 民族, type: text}\n      - {key: photo, label: 照片, type: photo}", 1)
+			edited = strings.Replace(edited, "{key: ethnicity, label: 民族, type: text}", "{key: ethnicity, label: 民族, type: text}\n      - {key: remarks, label: 备注, type: text}", 1)
 			c, err := catalogue.Parse(strings.NewReader(edited))
 			if err != nil {
 				t.Fatal(err)
@@ -107,7 +107,7 @@ func TestSeedKeepsAdministratorsEdits(t *testing.T) {
 				t.Fatalf("the edit did not survive: %+v, %v", d, err)
 			}
 			ty, err := s.Type(ctx, demo.TypeResidentID)
-			if err != nil || len(ty.Fields) != 9 || ty.Fields[3].Key != "photo" {
+			if err != nil || len(ty.Fields) != 10 || ty.Fields[3].Key != "remarks" {
 				t.Fatalf("the schema edit did not survive: %+v, %v", ty.Fields, err)
 			}
 		})
@@ -362,7 +362,7 @@ func TestDemoCatalogue(t *testing.T) {
 	for _, f := range dl.Fields {
 		labels = append(labels, f.Label)
 	}
-	wantLabels := "姓名 性别 国籍 住址 出生日期 初次领证日期 准驾车型 证号 有效期限 发证机关"
+	wantLabels := "姓名 性别 国籍 住址 出生日期 初次领证日期 准驾车型 证号 有效期限 发证机关 照片"
 	if strings.Join(labels, " ") != wantLabels {
 		t.Fatalf("driving licence fields = %v", labels)
 	}

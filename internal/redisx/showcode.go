@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +16,11 @@ import (
 
 // ShowCodeStore keeps show codes in Redis under {prefix}sc:<sha256 hex> with
 // the code's TTL. A consumed code leaves {prefix}scu:<sha256 hex> behind for
-// the rest of its life, holding the consuming officer and the record, so
-// that officer can re-submit and get the same answer while nobody else can.
+// the rest of its life, holding the consuming officer, the time and the
+// record, so that officer can re-submit and get the same answer while
+// nobody else can. {prefix}sce:<sha256 hex> remembers that a code existed
+// until showcode.Remember after its expiry, and {prefix}scs:<sha256 hex of
+// the short code> points a short code at its code for as long.
 type ShowCodeStore struct {
 	c *Client
 }
@@ -46,11 +50,16 @@ func (s *ShowCodeStore) Save(ctx context.Context, hash string, rec showcode.Reco
 	if err != nil {
 		return fmt.Errorf("redisx: encode show code: %w", err)
 	}
-	ok, err := s.c.rdb.SetNX(ctx, s.c.Key("sc", hash), v, ttl).Result()
+	var set *redis.BoolCmd
+	_, err = s.c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.SetNX(ctx, s.c.Key("sc", hash), v, ttl)
+		p.Set(ctx, s.c.Key("sce", hash), rec.ExpiresAt.UnixMilli(), ttl+showcode.Remember)
+		return nil
+	})
 	if err != nil {
 		return unavailable(err)
 	}
-	if !ok {
+	if !set.Val() {
 		return errors.New("redisx: show code hash already in use")
 	}
 	return nil
@@ -70,10 +79,10 @@ func (s *ShowCodeStore) Load(ctx context.Context, hash string) (showcode.Record,
 
 // consumeScript takes a code in one step, so two officers scanning the same
 // code at once cannot both win. KEYS[1] is the code, KEYS[2] the used-by
-// marker, ARGV[1] the officer.
-//   - live code: delete it, remember officer + record for its remaining
-//     life (at least a second) and return {"fresh", record};
-//   - consumed by this officer: return {"replay", record};
+// marker, ARGV[1] the officer, ARGV[2] the time in unix milliseconds.
+//   - live code: delete it, remember officer + time + record for its
+//     remaining life (at least a second) and return {"fresh", record, time};
+//   - consumed by this officer: return {"replay", record, first time};
 //   - otherwise: nil.
 var consumeScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
@@ -81,14 +90,17 @@ if v then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl < 1000 then ttl = 1000 end
   redis.call('DEL', KEYS[1])
-  redis.call('SET', KEYS[2], ARGV[1] .. '\n' .. v, 'PX', ttl)
-  return {'fresh', v}
+  redis.call('SET', KEYS[2], ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. v, 'PX', ttl)
+  return {'fresh', v, ARGV[2]}
 end
 local u = redis.call('GET', KEYS[2])
 if u then
-  local sep = string.find(u, '\n', 1, true)
-  if sep and string.sub(u, 1, sep - 1) == ARGV[1] then
-    return {'replay', string.sub(u, sep + 1)}
+  local s1 = string.find(u, '\n', 1, true)
+  if s1 and string.sub(u, 1, s1 - 1) == ARGV[1] then
+    local s2 = string.find(u, '\n', s1 + 1, true)
+    if s2 then
+      return {'replay', string.sub(u, s2 + 1), string.sub(u, s1 + 1, s2 - 1)}
+    end
   end
 end
 return false
@@ -96,24 +108,30 @@ return false
 
 // Consume atomically takes the code under hash for officer; see
 // showcode.Store.
-func (s *ShowCodeStore) Consume(ctx context.Context, hash, officer string) (showcode.Record, bool, error) {
+func (s *ShowCodeStore) Consume(ctx context.Context, hash, officer string, at time.Time) (showcode.Record, bool, error) {
 	if officer == "" || strings.Contains(officer, "\n") {
 		return showcode.Record{}, false, showcode.ErrInvalid
 	}
-	res, err := consumeScript.Run(ctx, s.c.rdb, []string{s.c.Key("sc", hash), s.c.Key("scu", hash)}, officer).StringSlice()
+	keys := []string{s.c.Key("sc", hash), s.c.Key("scu", hash)}
+	res, err := consumeScript.Run(ctx, s.c.rdb, keys, officer, at.UnixMilli()).StringSlice()
 	if errors.Is(err, redis.Nil) {
 		return showcode.Record{}, false, showcode.ErrInvalid
 	}
 	if err != nil {
 		return showcode.Record{}, false, unavailable(err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return showcode.Record{}, false, fmt.Errorf("redisx: consume show code: unexpected reply of %d items", len(res))
 	}
 	rec, err := decodeShowCode(res[1])
 	if err != nil {
 		return showcode.Record{}, false, err
 	}
+	ms, err := strconv.ParseInt(res[2], 10, 64)
+	if err != nil {
+		return showcode.Record{}, false, fmt.Errorf("redisx: consume show code: bad time %q", res[2])
+	}
+	rec.ConsumedAt = time.UnixMilli(ms)
 	return rec, res[0] == "replay", nil
 }
 

@@ -66,7 +66,7 @@ func TestShowcodeStoreSemantics(t *testing.T) {
 		if st.op == "load" {
 			got, err = s.Load(ctx, hash)
 		} else {
-			got, replay, err = s.Consume(ctx, hash, st.officer)
+			got, replay, err = s.Consume(ctx, hash, st.officer, time.Now())
 		}
 		if !errors.Is(err, st.wantErr) {
 			t.Fatalf("%s: err = %v, want %v", st.name, err, st.wantErr)
@@ -106,17 +106,17 @@ func TestShowcodeStoreExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.Consume(ctx, used, "officer-a"); err != nil {
+	if _, _, err := s.Consume(ctx, used, "officer-a", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	m.FastForward(61 * time.Second)
 	if _, err := s.Load(ctx, live); !errors.Is(err, showcode.ErrInvalid) {
 		t.Fatalf("load expired: %v, want ErrInvalid", err)
 	}
-	if _, _, err := s.Consume(ctx, live, "officer-a"); !errors.Is(err, showcode.ErrInvalid) {
+	if _, _, err := s.Consume(ctx, live, "officer-a", time.Now()); !errors.Is(err, showcode.ErrInvalid) {
 		t.Fatalf("consume expired: %v, want ErrInvalid", err)
 	}
-	if _, _, err := s.Consume(ctx, used, "officer-a"); !errors.Is(err, showcode.ErrInvalid) {
+	if _, _, err := s.Consume(ctx, used, "officer-a", time.Now()); !errors.Is(err, showcode.ErrInvalid) {
 		t.Fatalf("replay after expiry: %v, want ErrInvalid", err)
 	}
 }
@@ -142,7 +142,7 @@ func TestShowcodeStoreConcurrentConsume(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			_, replay, err := s.Consume(ctx, hash, fmt.Sprintf("officer-%d", i))
+			_, replay, err := s.Consume(ctx, hash, fmt.Sprintf("officer-%d", i), time.Now())
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -174,7 +174,7 @@ func TestShowcodeStoreUnavailable(t *testing.T) {
 	if _, err := s.Load(ctx, hash); !errors.Is(err, fault.ErrUnavailable) {
 		t.Fatalf("load with Redis down: %v, want fault.ErrUnavailable", err)
 	}
-	if _, _, err := s.Consume(ctx, hash, "officer"); !errors.Is(err, fault.ErrUnavailable) {
+	if _, _, err := s.Consume(ctx, hash, "officer", time.Now()); !errors.Is(err, fault.ErrUnavailable) {
 		t.Fatalf("consume with Redis down: %v, want fault.ErrUnavailable", err)
 	}
 }

@@ -9,10 +9,11 @@ import (
 // 60 bytes, and anything much longer is not ours.
 const maxScanned = 512
 
-// ParseScanned extracts the token from what an officer's scanner read.
+// ParseScanned extracts the token (or the short code) from what an officer's scanner read.
 // It accepts, after trimming surrounding white space:
 //
 //   - the bare token (22 characters of unpadded base64url);
+//   - a short code: 8 digits, possibly grouped by spaces or a hyphen;
 //   - the full QR text {publicURL}/v/{token};
 //   - any http(s) URL whose path is exactly /v/{token}, or
 //     {path of publicURL}/v/{token}, on any host.
@@ -31,6 +32,9 @@ func ParseScanned(text, publicURL string) (string, error) {
 	}
 	if validToken(text) {
 		return text, nil
+	}
+	if short, ok := normaliseShortCode(text); ok {
+		return short, nil
 	}
 	if base := strings.TrimRight(publicURL, "/"); base != "" {
 		if tok, ok := strings.CutPrefix(text, base+"/v/"); ok {

@@ -65,11 +65,14 @@ type Record struct {
 	HolderID  int64
 	Scope     Scope
 	ExpiresAt time.Time
+	// ConsumedAt is when the code was spent; set by Consume.
+	ConsumedAt time.Time
 }
 
 // Code is a freshly minted show code, returned to its holder only.
 type Code struct {
 	Token     string
+	ShortCode string // 8 digits an officer can type instead of scanning
 	Content   string // the text inside the QR: {public_url}/v/{token}
 	QRPNG     string // data:image/png;base64,…
 	ExpiresAt time.Time
@@ -78,16 +81,27 @@ type Code struct {
 // Store keeps live codes by the hex SHA-256 of their token. The Redis
 // implementation lives in internal/redisx; the domain never sees Redis.
 type Store interface {
-	// Save stores rec under hash for ttl.
+	// Save stores rec under hash for ttl, and remembers that hash existed
+	// for ttl+Remember (see Expiry).
 	Save(ctx context.Context, hash string, rec Record, ttl time.Duration) error
 	// Load returns the live record for hash, or ErrInvalid.
 	Load(ctx context.Context, hash string) (Record, error)
-	// Consume atomically takes the live code for hash on behalf of officer.
-	// A fresh consume deletes the code and remembers the officer for the
-	// code's remaining life; the same officer consuming again gets the
-	// record back with replay=true; anyone else, or an unknown or expired
-	// hash, gets ErrInvalid.
-	Consume(ctx context.Context, hash, officer string) (rec Record, replay bool, err error)
+	// Consume atomically takes the live code for hash on behalf of officer
+	// at the time at. A fresh consume deletes the code and remembers the
+	// officer and at for the code's remaining life; the same officer
+	// consuming again gets the record back with replay=true and the first
+	// ConsumedAt; anyone else, or an unknown or expired hash, gets
+	// ErrInvalid.
+	Consume(ctx context.Context, hash, officer string, at time.Time) (rec Record, replay bool, err error)
+	// SaveShort points the short code's hash at a code's hash for ttl, or
+	// returns ErrShortCodeTaken when that short code is in use.
+	SaveShort(ctx context.Context, shortHash, hash string, ttl time.Duration) error
+	// ResolveShort returns the code hash a short code's hash points to, or
+	// ErrInvalid.
+	ResolveShort(ctx context.Context, shortHash string) (string, error)
+	// Expiry is the remembered expiry of the code under hash, zero when
+	// the hash was never saved or has been forgotten.
+	Expiry(ctx context.Context, hash string) (time.Time, error)
 }
 
 // Options configure a Service.
@@ -158,21 +172,27 @@ func (s *Service) Mint(ctx context.Context, holderID, licenceID int64, scope Sco
 	if err := s.store.Save(ctx, Hash(tok), rec, s.ttl); err != nil {
 		return Code{}, fmt.Errorf("showcode: save: %w", err)
 	}
+	short, err := s.mintShort(ctx, Hash(tok))
+	if err != nil {
+		return Code{}, err
+	}
 	content := s.publicURL + "/v/" + tok
 	png, err := s.qr.DataURI(content)
 	if err != nil {
 		return Code{}, fmt.Errorf("showcode: render qr: %w", err)
 	}
-	return Code{Token: tok, Content: content, QRPNG: png, ExpiresAt: exp}, nil
+	return Code{Token: tok, ShortCode: short, Content: content, QRPNG: png, ExpiresAt: exp}, nil
 }
 
-// Peek returns the live record behind token without consuming it, so a
-// verifier can check the officer's usage list before spending the code.
-func (s *Service) Peek(ctx context.Context, token string) (Record, error) {
-	if !validToken(token) {
-		return Record{}, ErrInvalid
+// Peek returns the live record behind code (a token or a short code)
+// without consuming it, so a verifier can check the officer's usage list
+// before spending the code.
+func (s *Service) Peek(ctx context.Context, code string) (Record, error) {
+	h, err := s.ref(ctx, code)
+	if err != nil {
+		return Record{}, err
 	}
-	rec, err := s.store.Load(ctx, Hash(token))
+	rec, err := s.store.Load(ctx, h)
 	if err != nil {
 		return Record{}, wrap("peek", err)
 	}
@@ -182,18 +202,23 @@ func (s *Service) Peek(ctx context.Context, token string) (Record, error) {
 	return rec, nil
 }
 
-// Consume spends token for officer. replay is true when the same officer
+// Consume spends code (a token or its short code: they are one code) for
+// officer at the time at. replay is true when the same officer
 // already consumed it within its lifetime: re-submitting gives the same
 // answer instead of a confusing "invalid". A code past its ExpiresAt is
 // ErrInvalid whatever the store says, fresh or replayed: otherwise a
 // consume in the moment the store's TTL lags (which spends the code and
 // leaves this officer's replay marker) would let the next scan of an
 // expired code read as a verification.
-func (s *Service) Consume(ctx context.Context, token, officer string) (rec Record, replay bool, err error) {
-	if !validToken(token) || officer == "" {
+func (s *Service) Consume(ctx context.Context, code, officer string, at time.Time) (rec Record, replay bool, err error) {
+	if officer == "" {
 		return Record{}, false, ErrInvalid
 	}
-	rec, replay, err = s.store.Consume(ctx, Hash(token), officer)
+	h, err := s.ref(ctx, code)
+	if err != nil {
+		return Record{}, false, err
+	}
+	rec, replay, err = s.store.Consume(ctx, h, officer, at)
 	if err != nil {
 		return Record{}, false, wrap("consume", err)
 	}

@@ -22,23 +22,60 @@ type memStore struct {
 	now   func() time.Time
 	codes map[string]memEntry
 	used  map[string]memEntry
+	known map[string]time.Time // hash → until when it is remembered
+	short map[string]memShort
+}
+
+type memShort struct {
+	hash string
+	exp  time.Time
 }
 
 type memEntry struct {
 	rec     showcode.Record
 	officer string
+	at      time.Time
 	exp     time.Time
 }
 
 func newMemStore(now func() time.Time) *memStore {
-	return &memStore{now: now, codes: map[string]memEntry{}, used: map[string]memEntry{}}
+	return &memStore{now: now, codes: map[string]memEntry{}, used: map[string]memEntry{}, known: map[string]time.Time{}, short: map[string]memShort{}}
 }
 
 func (m *memStore) Save(_ context.Context, hash string, rec showcode.Record, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.codes[hash] = memEntry{rec: rec, exp: m.now().Add(ttl)}
+	m.known[hash] = m.now().Add(ttl + showcode.Remember)
 	return nil
+}
+
+func (m *memStore) SaveShort(_ context.Context, shortHash, hash string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.short[shortHash]; ok && m.now().Before(e.exp) {
+		return showcode.ErrShortCodeTaken
+	}
+	m.short[shortHash] = memShort{hash: hash, exp: m.now().Add(ttl)}
+	return nil
+}
+
+func (m *memStore) ResolveShort(_ context.Context, shortHash string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.short[shortHash]; ok && m.now().Before(e.exp) {
+		return e.hash, nil
+	}
+	return "", showcode.ErrInvalid
+}
+
+func (m *memStore) Expiry(_ context.Context, hash string) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if k, ok := m.known[hash]; ok && m.now().Before(k) {
+		return k.Add(-showcode.Remember), nil
+	}
+	return time.Time{}, nil
 }
 
 func (m *memStore) Load(_ context.Context, hash string) (showcode.Record, error) {
@@ -51,15 +88,17 @@ func (m *memStore) Load(_ context.Context, hash string) (showcode.Record, error)
 	return e.rec, nil
 }
 
-func (m *memStore) Consume(_ context.Context, hash, officer string) (showcode.Record, bool, error) {
+func (m *memStore) Consume(_ context.Context, hash, officer string, at time.Time) (showcode.Record, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e, ok := m.codes[hash]; ok && m.now().Before(e.exp) {
 		delete(m.codes, hash)
-		m.used[hash] = memEntry{rec: e.rec, officer: officer, exp: e.exp}
+		m.used[hash] = memEntry{rec: e.rec, officer: officer, at: at, exp: e.exp}
+		e.rec.ConsumedAt = at
 		return e.rec, false, nil
 	}
 	if u, ok := m.used[hash]; ok && m.now().Before(u.exp) && u.officer == officer {
+		u.rec.ConsumedAt = u.at
 		return u.rec, true, nil
 	}
 	return showcode.Record{}, false, showcode.ErrInvalid
@@ -178,7 +217,7 @@ func TestShowcodePeekConsume(t *testing.T) {
 		if s.op == "peek" {
 			rec, err = svc.Peek(ctx, s.token)
 		} else {
-			rec, replay, err = svc.Consume(ctx, s.token, s.officer)
+			rec, replay, err = svc.Consume(ctx, s.token, s.officer, clk.Now())
 		}
 		if !errors.Is(err, s.wantErr) {
 			t.Fatalf("%s: err = %v, want %v", s.name, err, s.wantErr)
@@ -187,6 +226,10 @@ func TestShowcodePeekConsume(t *testing.T) {
 			continue
 		}
 		rec.ExpiresAt = time.Time{}
+		if s.op == "consume" && !rec.ConsumedAt.Equal(clk.Now()) && !s.wantReplay {
+			t.Fatalf("%s: consumed at %s, want %s", s.name, rec.ConsumedAt, clk.Now())
+		}
+		rec.ConsumedAt = time.Time{}
 		if rec != want {
 			t.Fatalf("%s: record = %+v, want %+v", s.name, rec, want)
 		}
@@ -207,7 +250,7 @@ func TestShowcodeExpiredReadsAsUnknown(t *testing.T) {
 	if _, err := svc.Peek(ctx, code.Token); !errors.Is(err, showcode.ErrInvalid) {
 		t.Fatalf("peek expired: %v, want ErrInvalid", err)
 	}
-	if _, _, err := svc.Consume(ctx, code.Token, "police-1"); !errors.Is(err, showcode.ErrInvalid) {
+	if _, _, err := svc.Consume(ctx, code.Token, "police-1", clk.Now()); !errors.Is(err, showcode.ErrInvalid) {
 		t.Fatalf("consume expired: %v, want ErrInvalid", err)
 	}
 }
@@ -332,7 +375,7 @@ func TestShowcodeConsumeRefusesExpiredWhileStoreLags(t *testing.T) {
 	}
 	clk.Add(60 * time.Second) // the store's clock stays behind
 	for i := 1; i <= 2; i++ {
-		if rec, replay, err := svc.Consume(ctx, code.Token, "police-1"); !errors.Is(err, showcode.ErrInvalid) {
+		if rec, replay, err := svc.Consume(ctx, code.Token, "police-1", clk.Now()); !errors.Is(err, showcode.ErrInvalid) {
 			t.Fatalf("consume %d of an expired code: %+v replay=%v err=%v, want ErrInvalid", i, rec, replay, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 type Field struct {
 	Key    string
 	Label  string
+	Type   string // the catalogue's field type; photo values are data: URIs
 	Value  string
 	Masked bool
 }
@@ -39,7 +40,7 @@ func Disclose(t licence.Type, l licence.Licence, scope showcode.Scope) []Field {
 			continue
 		}
 		rule := f.EffectiveMask()
-		out = append(out, Field{Key: f.Key, Label: f.Label, Value: licence.Mask(rule, v), Masked: rule != licence.MaskNone})
+		out = append(out, Field{Key: f.Key, Label: f.Label, Type: f.Type, Value: licence.Mask(rule, v), Masked: rule != licence.MaskNone})
 	}
 	return out
 }

@@ -173,9 +173,9 @@ func TestVerifyDiscloseMasksUnmarkedIdentifiers(t *testing.T) {
 	}}
 	l := licence.Licence{Face: map[string]string{"holder_id": "140522198503120016", "mobile": "13800000001", "note": "无"}}
 	want := []verify.Field{
-		{Key: "holder_id", Label: "身份证号", Value: "1405**********0016", Masked: true},
-		{Key: "mobile", Label: "联系电话", Value: "138****0001", Masked: true},
-		{Key: "note", Label: "备注", Value: "无"},
+		{Key: "holder_id", Label: "身份证号", Type: licence.FieldTypeIDNumber, Value: "1405**********0016", Masked: true},
+		{Key: "mobile", Label: "联系电话", Type: licence.FieldTypePhone, Value: "138****0001", Masked: true},
+		{Key: "note", Label: "备注", Type: "text", Value: "无"},
 	}
 	for _, scope := range []showcode.Scope{showcode.ScopeBasic, showcode.ScopeFull} {
 		if got := verify.Disclose(typ, l, scope); !reflect.DeepEqual(got, want) {

@@ -49,8 +49,9 @@ const MaxPurposeLen = 50
 
 // Codes is the show-code service as the verifier uses it.
 type Codes interface {
-	Peek(ctx context.Context, token string) (showcode.Record, error)
-	Consume(ctx context.Context, token, officer string) (showcode.Record, bool, error)
+	Peek(ctx context.Context, code string) (showcode.Record, error)
+	Consume(ctx context.Context, code, officer string, at time.Time) (showcode.Record, bool, error)
+	Reason(ctx context.Context, code string) (showcode.Reason, error)
 }
 
 // Counter counts failures in fixed windows (redisx.Counter). It must fail
@@ -66,6 +67,10 @@ type Limits struct {
 	PerOfficer int
 	PerIP      int
 	Window     time.Duration
+	// ShortPerOfficer and ShortPerIP bound failed typed short codes in the
+	// same Window; zero means DefaultShortPerOfficer / DefaultShortPerIP.
+	ShortPerOfficer int
+	ShortPerIP      int
 }
 
 // Options configure a Service.
@@ -113,7 +118,7 @@ type Result struct {
 	Holder     HolderView
 	VerifiedAt time.Time
 	// Replay is true when this officer had already consumed the code and
-	// got the same answer again.
+	// got the same answer again; VerifiedAt is then the first time.
 	Replay bool
 }
 
@@ -155,6 +160,7 @@ func NewService(codes Codes, licences Licences, usage licence.UsageRepository, c
 	if opts.Observe == nil {
 		opts.Observe = func(string, string) {}
 	}
+	opts.Limits = opts.Limits.withShortDefaults()
 	return &Service{codes: codes, licences: licences, usage: usage, counter: counter, opts: opts}, nil
 }
 
@@ -189,16 +195,17 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		return Result{}, ErrBadPurpose
 	}
 	req.Purpose = purpose
-	if err := s.checkLimits(ctx, req); err != nil {
+	token, err := showcode.ParseScanned(req.Code, s.opts.PublicURL)
+	short := err == nil && showcode.IsShortCode(token)
+	if err := s.checkLimits(ctx, req, short); err != nil {
 		return Result{}, err
 	}
-	token, err := showcode.ParseScanned(req.Code, s.opts.PublicURL)
 	if err != nil {
-		return Result{}, s.fail(ctx, req, showcode.ErrInvalid)
+		return Result{}, s.invalid(ctx, req, "", false)
 	}
 	rec, replay, err := s.peek(ctx, token, req.OfficerOpenID)
 	if err != nil {
-		return Result{}, s.fail(ctx, req, err)
+		return Result{}, s.codeFailed(ctx, req, token, short, err)
 	}
 
 	// One query: the licence with its type, issuer and holder, and the
@@ -206,7 +213,7 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 	v, purposes, listed, err := s.licences.VerificationView(ctx, rec.LicenceID, req.DepartmentID)
 	if errors.Is(err, licence.ErrNotFound) || err == nil && v.HolderID != rec.HolderID {
 		// The licence went away (or changed hands) after the code was minted.
-		return Result{}, s.fail(ctx, req, showcode.ErrInvalid)
+		return Result{}, s.invalid(ctx, req, token, short)
 	}
 	if err != nil {
 		return Result{}, dbErr("licence", err)
@@ -221,13 +228,13 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 
 	// Everything that can be read has been read: only now is the code
 	// spent, so a database hiccup above leaves it usable.
+	now := s.opts.Now()
 	if !replay {
-		if rec, replay, err = s.codes.Consume(ctx, token, req.OfficerOpenID); err != nil {
-			return Result{}, s.fail(ctx, req, err)
+		if rec, replay, err = s.codes.Consume(ctx, token, req.OfficerOpenID, now); err != nil {
+			return Result{}, s.codeFailed(ctx, req, token, short, err)
 		}
 	}
 
-	now := s.opts.Now()
 	a := licence.Assess(l, now)
 	res := Result{
 		Valid:      a.Valid,
@@ -247,10 +254,19 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		VerifiedAt: now,
 		Replay:     replay,
 	}
+	if replay {
+		// A second open by the same officer is the same verification:
+		// it answers with the first time and writes no second record,
+		// unless the first attempt failed to write its own.
+		res.VerifiedAt = rec.ConsumedAt
+		if done, err := s.recorded(ctx, l.ID, req.OfficerOpenID, rec.ConsumedAt); err != nil || done {
+			return res, err
+		}
+	}
 	err = s.usage.RecordUsage(ctx, licence.UsageRecord{
 		LicenceID: l.ID, OfficerOpenID: req.OfficerOpenID, DepartmentID: req.DepartmentID,
 		Purpose: req.Purpose, Scope: string(rec.Scope), Result: resultOf(res), ReasonCode: res.ReasonCode,
-		ClientIP: req.ClientIP, At: now,
+		ClientIP: req.ClientIP, At: res.VerifiedAt,
 	})
 	if err != nil {
 		// The code is spent, but this officer can re-submit it (replay)
@@ -272,7 +288,7 @@ func (s *Service) peek(ctx context.Context, token, officer string) (showcode.Rec
 	// Not live: it may be this officer's own, already consumed code. A code
 	// past its expiry is ErrInvalid from Consume too, replayed or not, even
 	// where the store has not dropped it yet.
-	rec, replay, err := s.codes.Consume(ctx, token, officer)
+	rec, replay, err := s.codes.Consume(ctx, token, officer, s.opts.Now())
 	if err != nil {
 		return showcode.Record{}, false, err
 	}
@@ -335,8 +351,14 @@ func (s *Service) ipKey(ip string) string {
 	return s.opts.Key("rl", "verify", "ip", ip)
 }
 
-// checkLimits refuses an officer or IP that has used up its failures.
-func (s *Service) checkLimits(ctx context.Context, req Request) error {
+// checkLimits refuses an officer or IP that has used up its failures, and
+// a typed short code from one that has used up its short-code failures.
+func (s *Service) checkLimits(ctx context.Context, req Request, short bool) error {
+	if short {
+		if err := s.checkShortLimits(ctx, req); err != nil {
+			return err
+		}
+	}
 	n, err := s.counter.Count(ctx, s.officerKey(req.OfficerOpenID))
 	if err != nil {
 		return unavailable("redis", err)

@@ -63,7 +63,7 @@ func TestVerifyOutcomes(t *testing.T) {
 				name: "李四's suspended licence reads red", lic: e.lsDriving, scope: showcode.ScopeFull,
 				useText: func(c showcode.Code) string { return c.Token },
 				want:    want{false, licence.Red, licence.ReasonSuspended, licence.StatusSuspended},
-				fields:  []string{"name", "sex", "nationality", "address", "birth_date", "first_issue_date", "vehicle_class", "licence_no", "valid_period", "issuing_authority"},
+				fields:  []string{"name", "sex", "nationality", "address", "birth_date", "first_issue_date", "vehicle_class", "licence_no", "valid_period", "issuing_authority", "photo"},
 			},
 		}
 		for _, tc := range cases {
@@ -200,6 +200,9 @@ func TestVerifyExpiredCodeReadsAsUnknown(t *testing.T) {
 	_, errUnknown := e.verifier.Verify(ctx, e.req(police, e.police, "AAAAAAAAAAAAAAAAAAAAAA"))
 	if !errors.Is(errExpired, showcode.ErrInvalid) || !errors.Is(errUnknown, showcode.ErrInvalid) {
 		t.Fatalf("expired: %v, unknown: %v; want showcode.ErrInvalid for both", errExpired, errUnknown)
+	}
+	if verify.ReasonOf(errUnknown) != showcode.ReasonUsed {
+		t.Fatalf("unknown code reads %q, want used", verify.ReasonOf(errUnknown))
 	}
 	recs, err := e.store.UsageByLicence(ctx, e.zsDriving.ID, 10)
 	if err != nil || len(recs) != 0 {

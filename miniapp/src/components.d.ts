@@ -11,8 +11,10 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    AppFooter: typeof import('./components/AppFooter.vue')['default']
     AppHeader: typeof import('./components/AppHeader.vue')['default']
     CountdownRing: typeof import('./components/CountdownRing.vue')['default']
+    ElderPrompt: typeof import('./components/ElderPrompt.vue')['default']
     ErrorBlock: typeof import('./components/ErrorBlock.vue')['default']
     RecordList: typeof import('./components/RecordList.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']

@@ -89,6 +89,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { auth: true, title: '亮证码核验' },
   },
   {
+    path: '/me',
+    name: 'me',
+    component: () => import('./pages/MePage.vue'),
+    meta: { auth: true, title: '我的' },
+  },
+  {
     path: '/not-officer',
     name: 'not-officer',
     component: () => import('./pages/NotOfficerPage.vue'),

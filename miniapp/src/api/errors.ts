@@ -11,6 +11,8 @@ const byCode: Record<string, string> = {
   type_not_in_usage_list: '这类证照不在本单位的用证清单中，您无权核验。请让持证人到有权核验的窗口办理。',
   purpose_not_in_usage_list: '所选用证事由不在本单位对这类证照的用证清单中。请改选清单中的事由后重新核验，亮证码仍然有效。',
   show_code_invalid: '亮证码无效或已被使用。请持证人刷新亮证页面后重新出示。',
+  code_expired: '亮证码已过期，请持证人刷新后重新出示。',
+  code_used: '亮证码已被使用，可能是截图或转发。请持证人当面刷新亮证页面后重新出示。',
   rate_limited: '操作太频繁了，请稍等一分钟再试。',
   dependency_unavailable: '系统暂时不可用，请稍后再试。核验结果不会在系统故障时显示为有效。',
   realname_no_match: '姓名和身份证号与登记信息不一致，或系统中没有您的证照记录。请核对后重试。',

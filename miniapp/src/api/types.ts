@@ -45,6 +45,8 @@ export interface LicenceSummary {
 export interface FaceField {
   key: string;
   label: string;
+  /** text, date, id_number, address, photo (value is a data: URI) … */
+  type?: string;
   value: string;
   masked: boolean;
 }
@@ -60,6 +62,8 @@ export type Scope = 'basic' | 'full';
 
 export interface ShowCode {
   token: string;
+  /** 8 digits the officer can type instead of scanning; same code, same lifetime. */
+  short_code: string;
   content: string;
   qr_png: string;
   expires_at: string;
@@ -83,6 +87,7 @@ export interface Reminders {
 export interface DisclosedField {
   key: string;
   label: string;
+  type?: string;
   value: string;
 }
 
@@ -101,6 +106,8 @@ export interface Verification {
   };
   holder: { name: string; id_number: string };
   verified_at: string;
+  /** This officer had verified this code before: verified_at is that first time, no new record. */
+  replayed?: boolean;
 }
 
 export interface OfficerContext {

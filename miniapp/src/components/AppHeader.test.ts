@@ -13,7 +13,8 @@ describe('AppHeader large-font toggle', () => {
     expect(document.documentElement.classList.contains('elic-large')).toBe(true);
     expect(localStorage.getItem('elic.largeFont')).toBe('1');
     expect(btn.attributes('aria-pressed')).toBe('true');
-    expect(btn.attributes('aria-label')).toBe('切换为标准字号');
+    expect(btn.attributes('aria-label')).toBe('长辈版（大字大按钮）');
+    expect(btn.text()).toContain('长辈版');
     await btn.trigger('click');
     expect(document.documentElement.classList.contains('elic-large')).toBe(false);
     expect(localStorage.getItem('elic.largeFont')).toBe('0');

@@ -67,6 +67,9 @@ export function useCameraScanner(video: Ref<HTMLVideoElement | null>, onResult: 
       v.setAttribute('playsinline', '');
       v.muted = true;
       await v.play();
+      const caps = stream.getVideoTracks()[0]?.getCapabilities?.() as { torch?: boolean } | undefined;
+      torchSupported.value = caps?.torch === true;
+      torch.value = false;
       state.value = 'scanning';
       void frame();
     } catch (e) {
@@ -81,6 +84,20 @@ export function useCameraScanner(video: Ref<HTMLVideoElement | null>, onResult: 
     }
   };
 
+  const torch = ref(false);
+  /** torchSupported: the camera track offers a torch (most Android phones; not iOS Safari). */
+  const torchSupported = ref(false);
+  const setTorch = async (on: boolean): Promise<void> => {
+    const track = stream?.getVideoTracks()[0];
+    if (!track) return;
+    try {
+      await track.applyConstraints({ advanced: [{ torch: on } as MediaTrackConstraintSet] });
+      torch.value = on;
+    } catch {
+      torchSupported.value = false;
+    }
+  };
+
   onBeforeUnmount(stop);
-  return { state, start, stop };
+  return { state, start, stop, torch, torchSupported, toggleTorch: () => setTorch(!torch.value) };
 }

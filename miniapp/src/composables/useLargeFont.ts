@@ -20,13 +20,17 @@ function apply(on: boolean): void {
   document.documentElement.classList.toggle(CLASS, on);
 }
 
-watch(largeFont, (on) => {
-  apply(on);
+function save(on: boolean): void {
   try {
     localStorage.setItem(KEY, on ? '1' : '0');
   } catch {
     // The choice then lasts for this visit only.
   }
+}
+
+watch(largeFont, (on) => {
+  apply(on);
+  save(on);
 });
 
 export function initLargeFont(): void {
@@ -34,11 +38,24 @@ export function initLargeFont(): void {
   apply(largeFont.value);
 }
 
+/** largeFontChosen: the user has made a choice (either way), so the first-visit prompt stays away. */
+export function largeFontChosen(): boolean {
+  try {
+    return localStorage.getItem(KEY) !== null;
+  } catch {
+    return true;
+  }
+}
+
 export function useLargeFont() {
   return {
     largeFont,
     toggle: (): void => {
       largeFont.value = !largeFont.value;
+    },
+    choose: (on: boolean): void => {
+      if (largeFont.value === on) save(on);
+      largeFont.value = on;
     },
   };
 }

@@ -45,3 +45,8 @@ export function expiryText(daysLeft: number | null, withinDays = 90): string | n
   if (daysLeft === 0) return '今天是有效期最后一天';
   return `还有 ${daysLeft} 天到期`;
 }
+
+/** formatTime shows "14:05:09" in Beijing time. */
+export function formatTime(value: string | number): string {
+  return formatDateTime(value).slice(11);
+}

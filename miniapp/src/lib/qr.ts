@@ -53,6 +53,12 @@ export async function decodeImageFile(file: Blob): Promise<string | null> {
 /** looksLikeShowCode rejects text that cannot be a show code before a round trip. */
 export function looksLikeShowCode(text: string): boolean {
   const t = text.trim();
+  if (isShortCode(t)) return true;
   if (/^[A-Za-z0-9_-]{16,64}$/.test(t)) return true;
   return /\/v\/[A-Za-z0-9_-]{16,64}\/?(?:[?#].*)?$/.test(t);
+}
+
+/** isShortCode accepts the 8-digit code under the QR, as typed ("1234 5678" too). */
+export function isShortCode(text: string): boolean {
+  return /^\d{8}$/.test(text.replace(/[\s-]/g, ''));
 }

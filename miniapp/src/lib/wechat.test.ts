@@ -40,4 +40,9 @@ describe('WeChat scanner', () => {
     expect(vi.mocked(wx.scanQRCode).mock.calls[0]?.[0]).toMatchObject({ needResult: 1, scanType: ['qrCode'] });
     expect(await wechatScan()).toBeNull();
   });
+
+  it('should give up when the JS bridge never answers', async () => {
+    vi.mocked(wx.scanQRCode).mockImplementationOnce(() => undefined);
+    await expect(wechatScan(20)).rejects.toThrow('no answer');
+  });
 });

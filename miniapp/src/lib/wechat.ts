@@ -37,8 +37,28 @@ export function configureWx(pageUrl: string = window.location.href.split('#')[0]
   return promise;
 }
 
-/** wechatScan opens WeChat's scanner and resolves with the text, or null if cancelled. */
-export async function wechatScan(): Promise<string | null> {
+/** How long to wait for WeChat's JS bridge before offering the other ways to scan. */
+export const WECHAT_SCAN_TIMEOUT_MS = 8000;
+
+/**
+ * wechatScan opens WeChat's scanner and resolves with the text, or null if
+ * cancelled. It rejects after timeoutMs when the JS bridge never answers (an
+ * old WeChat, a signature the bridge silently refuses), so the officer is
+ * not left looking at a spinner.
+ */
+export async function wechatScan(timeoutMs = WECHAT_SCAN_TIMEOUT_MS): Promise<string | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('wx.scanQRCode: no answer from the JS bridge')), timeoutMs);
+  });
+  try {
+    return await Promise.race([openScanner(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function openScanner(): Promise<string | null> {
   const wx = await configureWx();
   return new Promise<string | null>((resolve, reject) => {
     wx.scanQRCode({

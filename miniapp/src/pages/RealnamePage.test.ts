@@ -61,6 +61,14 @@ describe('RealnamePage', () => {
     const { wrapper } = await mountPage(RealnamePage, { path: '/realname' });
     await fillForm(wrapper, '王五', '140522198503120016');
     expect(wrapper.find('[data-testid="form-error"]').text()).toContain('不一致');
+    expect(wrapper.find('[data-testid="tries-left"]').text()).toContain('还可尝试 4 次');
+    expect(wrapper.find('[data-testid="no-record"]').text()).toContain('政务服务中心');
+  });
+
+  it('should tell what is sent and why before sending it', async () => {
+    const { wrapper } = await mountPage(RealnamePage, { path: '/realname' });
+    expect(wrapper.find('[data-testid="pipl-consent"]').text()).toContain('个人信息保护');
+    expect(startRealname).not.toHaveBeenCalled();
   });
 
   it('should explain a wrong code and let the user try again', async () => {

@@ -45,11 +45,42 @@ describe('ResultPage', () => {
     expect(wrapper.find('[data-testid="result-reason"]').text()).toContain('暂扣');
   });
 
-  it('should show a refusal in red in plain words', async () => {
+  it('should show a refusal in grey "cannot verify", never in the red of an invalid licence', async () => {
     officerState.last = { kind: 'refused', purpose: '不动产登记', code: 'type_not_in_usage_list', message: '这类证照不在本单位的用证清单中', at: Date.now() };
     const { wrapper } = await mountPage(ResultPage);
-    expect(wrapper.find('[data-testid="result-block"]').text()).toContain('无法核验');
+    const block = wrapper.find('[data-testid="result-block"]');
+    expect(block.attributes('data-colour')).toBe('grey');
+    expect(block.text()).toContain('无法核验');
+    expect(block.text()).toContain('这不说明证照有效或无效');
+    expect(block.find('.van-icon-question').exists()).toBe(true);
     expect(wrapper.find('[data-testid="result-reason"]').text()).toContain('用证清单');
+    expect(wrapper.find('[data-testid="result-retry"]').exists()).toBe(false);
+  });
+
+  it('should say "reopened" with the first time and show the photo without repeating rows', async () => {
+    const photo = 'data:image/svg+xml;base64,PHN2Zy8+';
+    officerState.last = {
+      kind: 'result',
+      purpose: '交通执法检查',
+      verification: {
+        ...greenVerification,
+        replayed: true,
+        licence: {
+          ...greenVerification.licence,
+          fields: [
+            ...greenVerification.licence.fields,
+            { key: 'name', label: '姓名', type: 'text', value: '张*' },
+            { key: 'photo', label: '照片', type: 'photo', value: photo },
+          ],
+        },
+      },
+    };
+    const { wrapper } = await mountPage(ResultPage);
+    expect(wrapper.find('[data-testid="result-replayed"]').text()).toContain('您已于 16:00:05 核验过此码');
+    expect(wrapper.find('[data-testid="holder-photo"]').attributes('src')).toBe(photo);
+    const fields = wrapper.find('[data-testid="disclosed-fields"]').text();
+    expect(fields).not.toContain('照片');
+    expect(fields).not.toContain('张*');
   });
 
   it('should go back to scanning with one tap', async () => {

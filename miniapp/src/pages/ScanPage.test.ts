@@ -101,12 +101,32 @@ describe('ScanPage', () => {
     expect(officerState.last?.kind === 'refused' && officerState.last.message).toContain('无效或已被使用');
   });
 
-  it('should stay on the scan screen when rate limited', async () => {
+  it('should show a rate limit as grey "cannot verify", never as an invalid licence', async () => {
     vi.mocked(verify).mockRejectedValue(new ApiError(429, 'rate_limited'));
     const { wrapper, router } = await mountPage(ScanPage, { path: '/officer/scan' });
     await paste(wrapper, LINK);
-    expect(router.currentRoute.value.name).toBe('scan');
-    expect(wrapper.find('[data-testid="scan-error"]').text()).toContain('太频繁');
+    expect(router.currentRoute.value.name).toBe('result');
+    expect(officerState.last).toMatchObject({ kind: 'refused', code: 'rate_limited', retry: { text: LINK } });
+    expect(officerState.last?.kind === 'refused' && officerState.last.message).toContain('太频繁');
+  });
+
+  it('should verify a typed 8-digit code', async () => {
+    vi.mocked(verify).mockResolvedValue(greenVerification);
+    const { wrapper, router } = await mountPage(ScanPage, { path: '/officer/scan' });
+    await wrapper.find('[data-testid="short-code-input"] input').setValue('12345678');
+    await wrapper.find('[data-testid="short-code-form"]').trigger('submit');
+    await flushPromises();
+    expect(verify).toHaveBeenCalledWith('12345678', '交通执法检查');
+    expect(router.currentRoute.value.name).toBe('result');
+  });
+
+  it('should refuse a typed code that is not 8 digits without a request', async () => {
+    const { wrapper } = await mountPage(ScanPage, { path: '/officer/scan' });
+    await wrapper.find('[data-testid="short-code-input"] input').setValue('1234');
+    await wrapper.find('[data-testid="short-code-form"]').trigger('submit');
+    await flushPromises();
+    expect(verify).not.toHaveBeenCalled();
+    expect(wrapper.find('[data-testid="scan-error"]').text()).toContain('8位数字码');
   });
 
   it('should decode a picked photo and verify what it holds', async () => {

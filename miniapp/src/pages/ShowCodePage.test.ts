@@ -15,6 +15,7 @@ function code(scope: Scope): ShowCode {
   minted++;
   return {
     token: `tok${minted}`,
+    short_code: String(12345670 + minted),
     content: `http://127.0.0.1:8080/v/tok${minted}`,
     qr_png: `data:image/png;base64,${scope}${minted}`,
     expires_at: new Date(Date.now() + TTL).toISOString(),

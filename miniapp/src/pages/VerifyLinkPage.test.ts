@@ -39,8 +39,10 @@ describe('VerifyLinkPage', () => {
     session.me = officer;
     vi.mocked(verify).mockRejectedValueOnce(new ApiError(503, 'dependency_unavailable')).mockResolvedValueOnce(greenVerification);
     const { wrapper } = await mountPage(VerifyLinkPage, { props: { token: TOKEN } });
-    expect(wrapper.find('[role="alert"]').text()).toContain('暂时不可用');
-    await wrapper.find('[role="alert"] button').trigger('click');
+    const block = wrapper.find('[data-testid="result-block"]');
+    expect(block.attributes('data-colour')).toBe('grey');
+    expect(block.text()).toContain('暂时不可用');
+    await wrapper.find('[data-testid="result-retry"]').trigger('click');
     await new Promise((r) => setTimeout(r, 0));
     await new Promise((r) => setTimeout(r, 0));
     expect(verify).toHaveBeenCalledTimes(2);

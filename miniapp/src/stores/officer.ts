@@ -5,7 +5,15 @@ import type { Verification } from '../api/types';
 
 export type VerificationOutcome =
   | { kind: 'result'; purpose: string; verification: Verification }
-  | { kind: 'refused'; purpose: string; code: string; message: string; at: number };
+  | {
+      kind: 'refused';
+      purpose: string;
+      code: string;
+      message: string;
+      at: number;
+      /** A network or server failure: the same scan can simply be sent again. */
+      retry?: { text: string };
+    };
 
 export const officerState = reactive<{ last: VerificationOutcome | null }>({ last: null });
 
