@@ -227,6 +227,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		Limits:    verify.Limits{PerOfficer: cfg.Verify.FailuresPerOfficer, PerIP: cfg.Verify.FailuresPerIP, Window: cfg.Verify.FailureWindow},
 		Key:       a.redis.Key,
 		Observe:   func(result, reason string) { a.metrics.Verifications.WithLabelValues(result, reason).Inc() },
+		Audit:     a.store,
 	})
 	if err != nil {
 		return nil, err

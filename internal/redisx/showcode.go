@@ -77,6 +77,35 @@ func (s *ShowCodeStore) Load(ctx context.Context, hash string) (showcode.Record,
 	return decodeShowCode(v)
 }
 
+// LoadCounted reads the failure counters under counterKeys and the live
+// record under hash in one round trip (a pipeline of MGET and GET), so a
+// verification checks its limits and finds its code at the cost of one.
+// An empty hash reads the counters only. The counts are returned with
+// showcode.ErrInvalid too, so the caller can apply its limits first.
+func (s *ShowCodeStore) LoadCounted(ctx context.Context, hash string, counterKeys []string) (showcode.Record, []int, error) {
+	pipe := s.c.rdb.Pipeline()
+	mget := pipe.MGet(ctx, counterKeys...)
+	var get *redis.StringCmd
+	if hash != "" {
+		get = pipe.Get(ctx, s.c.Key("sc", hash))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return showcode.Record{}, nil, unavailable(err)
+	}
+	n, err := counts(counterKeys, mget.Val())
+	if err != nil {
+		return showcode.Record{}, nil, err
+	}
+	if get == nil || errors.Is(get.Err(), redis.Nil) {
+		return showcode.Record{}, n, showcode.ErrInvalid
+	}
+	if get.Err() != nil {
+		return showcode.Record{}, nil, unavailable(get.Err())
+	}
+	rec, err := decodeShowCode(get.Val())
+	return rec, n, err
+}
+
 // consumeScript takes a code in one step, so two officers scanning the same
 // code at once cannot both win. KEYS[1] is the code, KEYS[2] the used-by
 // marker, ARGV[1] the officer, ARGV[2] the time in unix milliseconds.

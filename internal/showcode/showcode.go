@@ -86,6 +86,10 @@ type Store interface {
 	Save(ctx context.Context, hash string, rec Record, ttl time.Duration) error
 	// Load returns the live record for hash, or ErrInvalid.
 	Load(ctx context.Context, hash string) (Record, error)
+	// LoadCounted is Load plus the failure counters under counterKeys, in
+	// one round trip; an empty hash reads the counters only. The counts
+	// come back with ErrInvalid too.
+	LoadCounted(ctx context.Context, hash string, counterKeys []string) (Record, []int, error)
 	// Consume atomically takes the live code for hash on behalf of officer
 	// at the time at. A fresh consume deletes the code and remembers the
 	// officer and at for the code's remaining life; the same officer
@@ -200,6 +204,25 @@ func (s *Service) Peek(ctx context.Context, code string) (Record, error) {
 		return Record{}, ErrInvalid
 	}
 	return rec, nil
+}
+
+// PeekCounted is Peek together with the failure counters under
+// counterKeys, read in the same round trip as the code (a typed short code
+// costs one more, to resolve it). The counts come back with ErrInvalid too,
+// so the caller applies its limits before it answers "invalid".
+func (s *Service) PeekCounted(ctx context.Context, code string, counterKeys []string) (Record, []int, error) {
+	h, refErr := s.ref(ctx, code)
+	if refErr != nil && !errors.Is(refErr, ErrInvalid) {
+		return Record{}, nil, refErr
+	}
+	rec, counts, err := s.store.LoadCounted(ctx, h, counterKeys)
+	switch {
+	case err != nil && !errors.Is(err, ErrInvalid):
+		return Record{}, nil, wrap("peek", err)
+	case refErr != nil, err != nil, s.expired(rec):
+		return Record{}, counts, ErrInvalid
+	}
+	return rec, counts, nil
 }
 
 // Consume spends code (a token or its short code: they are one code) for

@@ -88,6 +88,16 @@ func (m *memStore) Load(_ context.Context, hash string) (showcode.Record, error)
 	return e.rec, nil
 }
 
+// LoadCounted is Load with zero counters: the in-memory store counts nothing.
+func (m *memStore) LoadCounted(ctx context.Context, hash string, keys []string) (showcode.Record, []int, error) {
+	counts := make([]int, len(keys))
+	if hash == "" {
+		return showcode.Record{}, counts, showcode.ErrInvalid
+	}
+	rec, err := m.Load(ctx, hash)
+	return rec, counts, err
+}
+
 func (m *memStore) Consume(_ context.Context, hash, officer string, at time.Time) (showcode.Record, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

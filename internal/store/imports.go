@@ -89,11 +89,11 @@ func (s *Store) writeImport(ctx context.Context, b importer.Batch, rows []import
 		return nil, err
 	}
 	now := utc(time.Now())
-	ids, err := s.insertLicences(ctx, b.Issuer, fresh, holders, now)
+	identifiers, err := s.insertLicences(ctx, b.Issuer, fresh, holders, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.insertImportEvents(ctx, ids, b.Actor, now); err != nil {
+	if err := s.insertImportEvents(ctx, identifiers, b.Actor, now); err != nil {
 		return nil, err
 	}
 	detail := fmt.Sprintf("file=%s rows=%d-%d imported=%d unchanged_or_conflicting=%d",
@@ -270,11 +270,11 @@ var licenceColumns = []string{
 }
 
 // insertLicences writes version 1 of each row's licence with one multi-row
-// INSERT and returns the new ids. The identifier's serial comes from the
+// INSERT and returns their identifiers. The identifier's serial comes from the
 // licence number's blind index, so the same licence always gets the same
 // identifier: two imports of one file racing each other collide on the
 // identifier's unique key instead of creating the licence twice.
-func (s *Store) insertLicences(ctx context.Context, issuer licence.Department, rows []importRow, holders map[string]int64, now time.Time) ([]int64, error) {
+func (s *Store) insertLicences(ctx context.Context, issuer licence.Department, rows []importRow, holders map[string]int64, now time.Time) ([]string, error) {
 	values := make([][]any, len(rows))
 	identifiers := make([]string, len(rows))
 	for i, r := range rows {
@@ -303,21 +303,7 @@ func (s *Store) insertLicences(ctx context.Context, issuer licence.Department, r
 	if err := s.insertValues(ctx, "licences", licenceColumns, values, ""); err != nil {
 		return nil, fmt.Errorf("store: import: insert licences: %w", mapErr(err, licence.ErrNotFound))
 	}
-	var found []struct {
-		ID         int64
-		Identifier string
-	}
-	if err := s.q(ctx).Model(&licenceRow{}).Select("id, identifier").Where("identifier IN ?", identifiers).Find(&found).Error; err != nil {
-		return nil, fmt.Errorf("store: import: licence ids: %w", err)
-	}
-	if len(found) != len(rows) {
-		return nil, fmt.Errorf("store: import: %d licences inserted, %d found", len(rows), len(found))
-	}
-	ids := make([]int64, len(found))
-	for i, f := range found {
-		ids[i] = f.ID
-	}
-	return ids, nil
+	return identifiers, nil
 }
 
 // importSerial turns a licence number's blind index (64 hex digits) into a
@@ -328,17 +314,20 @@ func importSerial(numberIdx string) string {
 	return importSerialPrefix + strings.ToUpper(n.Text(36))
 }
 
-// insertImportEvents writes the history line of each imported licence:
-// version 1 came to be, valid, by import.
-func (s *Store) insertImportEvents(ctx context.Context, ids []int64, actor string, now time.Time) error {
-	values := make([][]any, len(ids))
-	for i, id := range ids {
-		values[i] = []any{id, id, 1, licence.ActionImport, "", string(licence.StatusValid), "[]", "", actor, now, now}
+// insertImportEvents writes the history line of each imported licence
+// (version 1 came to be, valid, by import) with one INSERT … SELECT over
+// the identifiers just written, so the new ids need not travel to Go and
+// back.
+func (s *Store) insertImportEvents(ctx context.Context, identifiers []string, actor string, now time.Time) error {
+	res := s.q(ctx).Exec(`INSERT INTO licence_events
+(lineage_id, licence_id, version, action, from_status, to_status, annotations, reason, actor, effective_at, at)
+SELECT id, id, version, ?, '', status, '[]', '', ?, ?, ? FROM licences WHERE identifier IN ?`,
+		licence.ActionImport, actor, now, now, identifiers)
+	if res.Error != nil {
+		return fmt.Errorf("store: import: history: %w", res.Error)
 	}
-	if err := s.insertValues(ctx, "licence_events",
-		[]string{"lineage_id", "licence_id", "version", "action", "from_status", "to_status", "annotations", "reason", "actor", "effective_at", "at"},
-		values, ""); err != nil {
-		return fmt.Errorf("store: import: history: %w", err)
+	if res.RowsAffected != int64(len(identifiers)) {
+		return fmt.Errorf("store: import: history: %d lines for %d licences", res.RowsAffected, len(identifiers))
 	}
 	return nil
 }

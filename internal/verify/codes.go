@@ -3,8 +3,11 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 )
 
@@ -57,22 +60,6 @@ func (s *Service) shortKeys(req Request) [2]string {
 	return [2]string{s.opts.Key("rl", "verify", "short", "officer", req.OfficerOpenID), s.opts.Key("rl", "verify", "short", "ip", ip)}
 }
 
-// checkShortLimits refuses a typed short code from an officer or IP that
-// has used up its short-code failures.
-func (s *Service) checkShortLimits(ctx context.Context, req Request) error {
-	keys := s.shortKeys(req)
-	for i, max := range []int{s.opts.Limits.ShortPerOfficer, s.opts.Limits.ShortPerIP} {
-		n, err := s.counter.Count(ctx, keys[i])
-		if err != nil {
-			return unavailable("redis", err)
-		}
-		if n >= max {
-			return ErrRateLimited
-		}
-	}
-	return nil
-}
-
 // codeFailed handles an error from peeking or consuming a code: an invalid
 // code is counted and explained, anything else is a dependency failure.
 func (s *Service) codeFailed(ctx context.Context, req Request, code string, short bool, err error) error {
@@ -103,6 +90,17 @@ func (s *Service) invalid(ctx context.Context, req Request, code string, short b
 			return unavailable("redis", err)
 		}
 		reason = r
+	}
+	if s.opts.Audit != nil {
+		// The chain holds every attempt, not only those that found a
+		// licence: a run of invalid codes from one officer is what an
+		// auditor looks for. The code itself is never written.
+		_, err := s.opts.Audit.AppendAudit(ctx, audit.Event{At: s.opts.Now(), Actor: audit.ActorOfficer(req.OfficerOpenID),
+			Action: "verification.code_invalid", Object: "department:" + strconv.FormatInt(req.DepartmentID, 10),
+			Detail: fmt.Sprintf("reason=%s short=%t ip=%s", reason, short, req.ClientIP)})
+		if err != nil {
+			return dbErr("audit", err)
+		}
 	}
 	return &InvalidCodeError{Reason: reason}
 }

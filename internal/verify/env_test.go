@@ -65,6 +65,7 @@ func newEnv(t testing.TB, driver string, o envOptions) *env {
 		PublicURL: "http://127.0.0.1:8080",
 		Limits:    o.limits,
 		Key:       rc.Key,
+		Audit:     st,
 		Observe: func(result, reason string) {
 			e.observedMu.Lock()
 			defer e.observedMu.Unlock()

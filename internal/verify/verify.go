@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -50,6 +51,7 @@ const MaxPurposeLen = 50
 // Codes is the show-code service as the verifier uses it.
 type Codes interface {
 	Peek(ctx context.Context, code string) (showcode.Record, error)
+	PeekCounted(ctx context.Context, code string, counterKeys []string) (showcode.Record, []int, error)
 	Consume(ctx context.Context, code, officer string, at time.Time) (showcode.Record, bool, error)
 	Reason(ctx context.Context, code string) (showcode.Reason, error)
 }
@@ -86,6 +88,10 @@ type Options struct {
 	// Observe is told the result and reason code of every attempt, for
 	// metrics; nil means nobody listens. Labels come from fixed sets.
 	Observe func(result, reasonCode string)
+	// Audit records the attempts that never reached a licence (an unknown,
+	// expired or used code); attempts that did are audited with their
+	// usage record. Nil records nothing.
+	Audit audit.Appender
 }
 
 // Request is one scan submitted by an officer.
@@ -195,17 +201,25 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		return Result{}, ErrBadPurpose
 	}
 	req.Purpose = purpose
-	token, err := showcode.ParseScanned(req.Code, s.opts.PublicURL)
-	short := err == nil && showcode.IsShortCode(token)
-	if err := s.checkLimits(ctx, req, short); err != nil {
-		return Result{}, err
+	token, parseErr := showcode.ParseScanned(req.Code, s.opts.PublicURL)
+	short := parseErr == nil && showcode.IsShortCode(token)
+	// One round trip reads the failure counters and the code together;
+	// the limits are applied before anything is said about the code.
+	rec, counts, err := s.codes.PeekCounted(ctx, token, s.limitKeys(req, short))
+	if counts == nil {
+		return Result{}, s.codeFailed(ctx, req, token, short, err)
 	}
-	if err != nil {
+	if lerr := s.overLimits(counts, short); lerr != nil {
+		return Result{}, lerr
+	}
+	if parseErr != nil {
 		return Result{}, s.invalid(ctx, req, "", false)
 	}
-	rec, replay, err := s.peek(ctx, token, req.OfficerOpenID)
+	replay := false
 	if err != nil {
-		return Result{}, s.codeFailed(ctx, req, token, short, err)
+		if rec, replay, err = s.replayOf(ctx, token, req.OfficerOpenID, err); err != nil {
+			return Result{}, s.codeFailed(ctx, req, token, short, err)
+		}
 	}
 
 	// One query: the licence with its type, issuer and holder, and the
@@ -276,12 +290,9 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 	return res, nil
 }
 
-// peek finds the live code, or the code this officer already consumed.
-func (s *Service) peek(ctx context.Context, token, officer string) (showcode.Record, bool, error) {
-	rec, err := s.codes.Peek(ctx, token)
-	if err == nil {
-		return rec, false, nil
-	}
+// replayOf is the code this officer already consumed, when peeking found
+// no live code (err, from the peek).
+func (s *Service) replayOf(ctx context.Context, token, officer string, err error) (showcode.Record, bool, error) {
 	if !errors.Is(err, showcode.ErrInvalid) {
 		return showcode.Record{}, false, err
 	}
@@ -351,26 +362,29 @@ func (s *Service) ipKey(ip string) string {
 	return s.opts.Key("rl", "verify", "ip", ip)
 }
 
-// checkLimits refuses an officer or IP that has used up its failures, and
-// a typed short code from one that has used up its short-code failures.
-func (s *Service) checkLimits(ctx context.Context, req Request, short bool) error {
+// limitKeys are the failure counters a request is checked against: the
+// officer's and the IP's, and for a typed short code their short-code ones.
+func (s *Service) limitKeys(req Request, short bool) []string {
+	keys := []string{s.officerKey(req.OfficerOpenID), s.ipKey(req.ClientIP)}
 	if short {
-		if err := s.checkShortLimits(ctx, req); err != nil {
-			return err
+		sk := s.shortKeys(req)
+		keys = append(keys, sk[0], sk[1])
+	}
+	return keys
+}
+
+// overLimits refuses an officer or IP that has used up its failures, and a
+// typed short code from one that has used up its short-code failures;
+// counts are in limitKeys order.
+func (s *Service) overLimits(counts []int, short bool) error {
+	max := []int{s.opts.Limits.PerOfficer, s.opts.Limits.PerIP}
+	if short {
+		max = append(max, s.opts.Limits.ShortPerOfficer, s.opts.Limits.ShortPerIP)
+	}
+	for i, m := range max {
+		if i < len(counts) && counts[i] >= m {
+			return ErrRateLimited
 		}
-	}
-	n, err := s.counter.Count(ctx, s.officerKey(req.OfficerOpenID))
-	if err != nil {
-		return unavailable("redis", err)
-	}
-	if n >= s.opts.Limits.PerOfficer {
-		return ErrRateLimited
-	}
-	if n, err = s.counter.Count(ctx, s.ipKey(req.ClientIP)); err != nil {
-		return unavailable("redis", err)
-	}
-	if n >= s.opts.Limits.PerIP {
-		return ErrRateLimited
 	}
 	return nil
 }
