@@ -4,7 +4,7 @@ NPM     ?= npm
 BIN     := bin/bff
 MINIAPP := miniapp
 
-.PHONY: run test bench build miniapp miniapp-deps services go-test miniapp-test e2e clean
+.PHONY: run test bench load build miniapp miniapp-deps services go-test miniapp-test e2e clean
 
 ## run: build the H5 and start the server in embedded mode on http://127.0.0.1:8080
 run: miniapp
@@ -16,6 +16,10 @@ test: services go-test miniapp-test e2e
 ## bench: benchmarks beside their floors (real MariaDB + Redis); see docs/PERFORMANCE.md
 bench: services
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/showcode/ ./internal/verify/ ./internal/reminder/ ./internal/importer/
+
+## load: the load and fault harness (two servers, toxiproxy in front of MariaDB and Redis, ~3 min); see docs/PERFORMANCE.md
+load: services
+	$(GO) test -tags load -run '^(TestLoad|TestSIGTERMUnderLoadFailsNoRequest)$$' -count 1 -v -timeout 20m ./bff/
 
 build: miniapp
 	$(GO) build -o $(BIN) ./bff

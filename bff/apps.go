@@ -14,15 +14,23 @@ import (
 	"github.com/yangcheng-county/elicence/internal/store"
 )
 
-// cmdApp registers an Open API app for a department and prints its
+// cmdApp manages the Open API apps of departments: add or disable.
+func cmdApp(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) > 0 && args[0] == "add":
+		return cmdAppAdd(ctx, args[1:], lookupEnv, stdout, stderr)
+	case len(args) > 0 && args[0] == "disable":
+		return cmdAppDisable(ctx, args[1:], lookupEnv, stdout, stderr)
+	}
+	return fmt.Errorf("app: want the subcommand add or disable\n%w", errUsage)
+}
+
+// cmdAppAdd registers an Open API app for a department and prints its
 // credentials as one JSON line: the only time the secret is shown. It
 // goes to stdout alone; nothing about it reaches the log.
-func cmdApp(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		return fmt.Errorf("app: want the subcommand add\n%w", errUsage)
-	}
+func cmdAppAdd(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
 	var uscc, name string
-	cfg, err := commonFlags("app add", args[1:], lookupEnv, func(fs *flag.FlagSet) {
+	cfg, err := commonFlags("app add", args, lookupEnv, func(fs *flag.FlagSet) {
 		fs.StringVar(&uscc, "department", "", "USCC of the department the app acts for")
 		fs.StringVar(&name, "name", "", "name of the department system")
 	})
@@ -51,4 +59,29 @@ func addApp(ctx context.Context, st *store.Store, uscc, name string) (openapi.Cr
 		return openapi.Credentials{}, fmt.Errorf("department %s: %w", uscc, err)
 	}
 	return openapi.AddApp(ctx, st, dept, name, audit.ActorCLI("app add"), time.Now())
+}
+
+// cmdAppDisable stops an app at once, for leaked credentials or a retired
+// system; its department gets a new app with `app add`.
+func cmdAppDisable(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
+	var appID string
+	cfg, err := commonFlags("app disable", args, lookupEnv, func(fs *flag.FlagSet) {
+		fs.StringVar(&appID, "app-id", "", "the app_id to disable")
+	})
+	if err != nil {
+		return err
+	}
+	if appID == "" {
+		return fmt.Errorf("app disable: --app-id is required\n%w", errUsage)
+	}
+	st, err := commandStore(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := openapi.DisableApp(ctx, st, appID, audit.ActorCLI("app disable"), time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "app %s disabled\n", appID)
+	return nil
 }

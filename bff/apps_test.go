@@ -21,8 +21,8 @@ import (
 // file of the data directory.
 func TestAppAddAndSignedCalls(t *testing.T) {
 	s := startServer(t)
-	add := func(args ...string) (stdout, stderr string, err error) {
-		cmd := exec.Command(s.bin, append([]string{"app", "add"}, args...)...)
+	app := func(args ...string) (stdout, stderr string, err error) {
+		cmd := exec.Command(s.bin, append([]string{"app"}, args...)...)
 		cmd.Dir = ".."
 		cmd.Env = s.env
 		var out, errOut bytes.Buffer
@@ -30,6 +30,7 @@ func TestAppAddAndSignedCalls(t *testing.T) {
 		err = cmd.Run()
 		return out.String(), errOut.String(), err
 	}
+	add := func(args ...string) (string, string, error) { return app(append([]string{"add"}, args...)...) }
 	out, errOut, err := add("--department", "121405220120805465", "--name", "不动产登记系统")
 	if err != nil {
 		t.Fatalf("app add: %v\n%s", err, errOut)
@@ -83,6 +84,17 @@ func TestAppAddAndSignedCalls(t *testing.T) {
 	}
 	if _, errOut, err := add("--department", "91140522MA0000000X", "--name", "无此单位"); err == nil || !strings.Contains(errOut, "department") {
 		t.Errorf("app add for an unknown department: %v %s", err, errOut)
+	}
+
+	// Disabled, the app is refused at once, like one that never existed.
+	if out, errOut, err := app("disable", "--app-id", cred["app_id"]); err != nil || !strings.Contains(out, "disabled") {
+		t.Fatalf("app disable: %v %s %s", err, out, errOut)
+	}
+	if code, body := call("GET", "/openapi/v1/licences?type_code=121405220120805465001&licence_number=x", nil, ""); code != http.StatusUnauthorized || !strings.Contains(body, "signature_invalid") {
+		t.Errorf("disabled app: %d %s", code, body)
+	}
+	if _, _, err := app("disable", "--app-id", cred["app_id"]); err == nil {
+		t.Error("disabling a disabled app succeeded")
 	}
 
 	secret := cred["app_secret"]

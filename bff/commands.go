@@ -149,6 +149,9 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		return err
 	}
 	defer a.Close()
+	if a.reminder == nil {
+		return errRemindersOff
+	}
 	if status {
 		counts, oldest, err := a.reminder.Status(ctx)
 		if err != nil {

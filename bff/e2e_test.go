@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,6 +26,11 @@ type server struct {
 	bin  string
 	env  []string
 	logs *testkit.LogBuffer
+	// proc is the running process; exited closes when it has ended, after
+	// which exitErr holds what Wait returned. restart replaces all three.
+	proc    *exec.Cmd
+	exited  chan struct{}
+	exitErr error
 }
 
 // buildBinary compiles the server once per test run.
@@ -71,31 +75,83 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 		"ELICENCE_WECHAT_FAKE=true",
 	)
 	s.env = append(s.env, extraEnv...)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve")
-	cmd.Dir = ".."
-	cmd.Env = s.env
-	cmd.Stdout, cmd.Stderr = s.logs, s.logs
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s.launch(t)
 	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
+		s.signal(os.Interrupt)
+		s.wait(10 * time.Second)
 		if t.Failed() {
 			t.Logf("server log:\n%s", s.logs.String())
 		}
 	})
+	s.waitReady(t)
+	return s
+}
+
+// launch starts the process; the same settings (port, data, stores) each time.
+func (s *server) launch(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command(s.bin, "serve")
+	cmd.Dir = ".."
+	cmd.Env = s.env
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	s.proc, s.exited = cmd, exited
+	go func() {
+		s.exitErr = cmd.Wait()
+		close(exited)
+	}()
+}
+
+// signal sends sig to the running process, if it still runs.
+func (s *server) signal(sig os.Signal) {
+	select {
+	case <-s.exited:
+	default:
+		_ = s.proc.Process.Signal(sig)
+	}
+}
+
+// wait waits up to d for the process to end, killing it after that, and
+// returns its exit error (nil for a clean exit).
+func (s *server) wait(d time.Duration) error {
+	select {
+	case <-s.exited:
+	case <-time.After(d):
+		_ = s.proc.Process.Kill()
+		<-s.exited
+	}
+	return s.exitErr
+}
+
+// restart starts the process again after it has ended, and waits until it
+// is ready.
+func (s *server) restart(t *testing.T) {
+	t.Helper()
+	<-s.exited
+	s.launch(t)
+	s.waitReady(t)
+}
+
+// waitReady polls /readyz until the process answers 200.
+func (s *server) waitReady(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(base + "/readyz")
+		resp, err := http.Get(s.url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return
 			}
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("server exited before it was ready (%v):\n%s", s.exitErr, s.logs.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("server not ready after 60s:\n%s", s.logs.String())

@@ -10,6 +10,7 @@
 //	bff audit verify [-config FILE]            check the audit chain
 //	bff import licences --department USCC FILE [--dry-run] [-config FILE]
 //	bff app add --department USCC --name NAME [-config FILE]   prints {"app_id","app_secret"}
+//	bff app disable --app-id ID [-config FILE]
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -49,6 +50,7 @@ const usage = `usage:
   bff audit verify [-config FILE]
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
   bff app add --department USCC --name NAME [-config FILE]
+  bff app disable --app-id ID [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.

@@ -23,7 +23,6 @@ import (
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/reminder"
-	"github.com/yangcheng-county/elicence/internal/reminder/wxsender"
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
@@ -238,30 +237,20 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
-	remOpts, err := reminder.OptionsFromConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
 	remStore, err := store.NewReminders(a.store)
 	if err != nil {
 		return nil, err
 	}
-	remMetrics, err := reminder.NewMetrics(a.registry)
+	if a.reminder, err = a.reminderService(remStore, now); err != nil {
+		return nil, err
+	}
+	// The time zone was validated with the configuration.
+	loc, _ := time.LoadLocation(cfg.Reminder.TimeZone)
+	prefs, err := reminder.NewPreferences(remStore, loc, now)
 	if err != nil {
 		return nil, err
 	}
-	sender, err := wxsender.New(a.wx)
-	if err != nil {
-		return nil, err
-	}
-	if a.reminder, err = reminder.NewService(reminder.Deps{Store: remStore, Sender: sender, Log: log, Metrics: remMetrics, Now: now}, remOpts); err != nil {
-		return nil, err
-	}
-	prefs, err := reminder.NewPreferences(remStore, remOpts.Location, now)
-	if err != nil {
-		return nil, err
-	}
-	sink, err := reminder.NewEvents(remStore, a.store, remOpts.Location, log, now)
+	sink, err := reminder.NewEvents(remStore, a.store, loc, log, now)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +323,7 @@ func (a *app) router() (*gin.Engine, error) { return api.NewRouter(a.deps) }
 // channel closes when it has stopped.
 func (a *app) startBackground(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
-	if !a.cfg.Reminder.Enabled {
+	if !a.cfg.Reminder.Enabled || a.reminder == nil {
 		close(done)
 		return done
 	}

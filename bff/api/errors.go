@@ -49,6 +49,9 @@ var (
 	errNotOfficer    = &publicError{Status: http.StatusForbidden, Code: "not_officer", Message: "只有核验人员可以核验证照", ReasonCode: "not_officer"}
 	errUnavailable   = &publicError{Status: http.StatusServiceUnavailable, Code: "dependency_unavailable", Message: "服务暂时不可用,请稍后再试"}
 	errInternal      = &publicError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "服务器出错了,请稍后再试"}
+	// Open API transport refusals (docs/OPENAPI.md).
+	errIdempotencyKeyRequired = &publicError{Status: http.StatusBadRequest, Code: "idempotency_key_required", Message: "此请求必须带 Idempotency-Key 请求头"}
+	errNotSigned              = &publicError{Status: http.StatusNotFound, Code: "not_signed", Message: "该证照尚未加盖电子印章"}
 )
 
 // errorMapping ties a domain error value to its public face. Handlers never
@@ -83,6 +86,11 @@ var domainErrors = []errorMapping{
 	{verify.ErrBadPurpose, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "请填写用证事由(不超过50个字)"}},
 	// Expiry reminders.
 	{reminder.ErrNotFound, errNotFound},
+	// Issuing and the lifecycle (refused requests and transitions carry
+	// their particulars: see requestError).
+	{licence.ErrTypeNotIssued, &publicError{Status: http.StatusForbidden, Code: "type_not_issued_by_department", Message: "本单位不是该证照类型的制发单位"}},
+	{licence.ErrReasonRequired, &publicError{Status: http.StatusUnprocessableEntity, Code: "reason_required", Message: "此操作须填写原因(reason)"}},
+	{licence.ErrDuplicate, &publicError{Status: http.StatusConflict, Code: "licence_exists", Message: "该类型下已有相同证照编号的有效证照"}},
 	// Open API for department systems (docs/OPENAPI.md).
 	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
 	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},
@@ -90,9 +98,6 @@ var domainErrors = []errorMapping{
 	{openapi.ErrRateLimited, &publicError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "请求过于频繁,请稍后再试"}},
 	{openapi.ErrIdempotencyKeyInvalid, &publicError{Status: http.StatusBadRequest, Code: "idempotency_key_invalid", Message: "Idempotency-Key 须为 1 到 128 个可打印 ASCII 字符"}},
 	{openapi.ErrIdempotencyConflict, &publicError{Status: http.StatusConflict, Code: "idempotency_conflict", Message: "该 Idempotency-Key 已用于内容不同的请求"}},
-	{licence.ErrTypeNotIssued, &publicError{Status: http.StatusForbidden, Code: "type_not_issued_by_department", Message: "本单位不是该证照类型的制发单位"}},
-	{licence.ErrReasonRequired, &publicError{Status: http.StatusUnprocessableEntity, Code: "reason_required", Message: "此操作须填写原因(reason)"}},
-	{licence.ErrDuplicate, &publicError{Status: http.StatusConflict, Code: "licence_exists", Message: "该类型下已有相同证照编号的有效证照"}},
 	{openapi.ErrIdempotencyInProgress, &publicError{Status: http.StatusConflict, Code: "idempotency_in_progress", Message: "同一 Idempotency-Key 的请求正在处理,请稍后重试"}},
 }
 

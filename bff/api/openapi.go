@@ -52,8 +52,6 @@ const (
 	ctxBody = "openapi_body"
 )
 
-var errIdempotencyKeyRequired = &publicError{Status: http.StatusBadRequest, Code: "idempotency_key_required", Message: "此请求必须带 Idempotency-Key 请求头"}
-
 // openAPIMiddleware is the Open API's own front door: no cookie session, no
 // browser CSRF guard (both only look at /api/), a signature instead.
 type openAPIMiddleware struct {

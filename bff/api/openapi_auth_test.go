@@ -205,7 +205,7 @@ func TestOpenAPISignature(t *testing.T) {
 			}
 
 			// A disabled app is refused at once, like an unknown one.
-			if err := ts.store.DisableApp(t.Context(), app.id, audit.ActorCLI("test"), ts.clock.Now()); err != nil {
+			if err := openapi.DisableApp(t.Context(), ts.store, app.id, audit.ActorCLI("app disable"), ts.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if w := app.call("POST", path, body); w.Code != http.StatusUnauthorized || errorCode(w) != "signature_invalid" {

@@ -55,7 +55,7 @@ type issueBody struct {
 type eventBody struct {
 	Action      string            `json:"action"`
 	Reason      string            `json:"reason"`
-	EffectiveAt *time.Time        `json:"effective_at"`
+	EffectiveAt *string           `json:"effective_at"`
 	Fields      map[string]string `json:"fields"`
 	ValidUntil  *string           `json:"valid_until"`
 }
@@ -165,7 +165,16 @@ func (h *openAPILicenceHandlers) event(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	ev := licence.EventRequest{Action: in.Action, Reason: in.Reason, EffectiveAt: in.EffectiveAt, Fields: in.Fields}
+	ev := licence.EventRequest{Action: in.Action, Reason: in.Reason, Fields: in.Fields}
+	if in.EffectiveAt != nil {
+		at, err := time.Parse(time.RFC3339, *in.EffectiveAt)
+		if err != nil {
+			respondError(c, &licence.ValidationError{Details: []licence.FieldError{{Field: "effective_at", Code: licence.CodeInvalidDate,
+				Message: "effective_at must be an RFC 3339 instant, e.g. 2026-11-29T09:30:00+08:00"}}})
+			return
+		}
+		ev.EffectiveAt = &at
+	}
 	if in.ValidUntil != nil {
 		d, err := parseDate("valid_until", *in.ValidUntil)
 		if err != nil {
@@ -190,8 +199,6 @@ func (h *openAPILicenceHandlers) signature(c *gin.Context) {
 		respondError(c, errNotSigned)
 	}
 }
-
-var errNotSigned = &publicError{Status: http.StatusNotFound, Code: "not_signed", Message: "该证照尚未加盖电子印章"}
 
 // pathID reads {id}; anything but a positive integer is a licence that
 // does not exist.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -90,6 +91,26 @@ func TestOpenAPIConformanceCheckCatchesDrift(t *testing.T) {
 			t.Errorf("%s: passed the conformance check", name)
 		}
 	}
+	issue := func(body map[string]any) *http.Request {
+		b, _ := json.Marshal(body)
+		r := httptest.NewRequest("POST", "/openapi/v1/licences", bytes.NewReader(b))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set(idempotencyKeyHeader, "k")
+		r.Header.Set("X-Elicence-Signature", "x")
+		return r
+	}
+	if err := requestConforms(t.Context(), issue(zhangsanEstate("1"))); err != nil {
+		t.Fatalf("a conforming issue request refused: %v", err)
+	}
+	extra := zhangsanEstate("1")
+	extra["valid_untill"] = "2030-01-01"
+	noKey := issue(zhangsanEstate("1"))
+	noKey.Header.Del(idempotencyKeyHeader)
+	for name, r := range map[string]*http.Request{"unknown member": issue(extra), "no Idempotency-Key": noKey} {
+		if requestConforms(t.Context(), r) == nil {
+			t.Errorf("request with %s passed the conformance check", name)
+		}
+	}
 }
 
 // specCall is call, with the answer checked against the OpenAPI document.
@@ -105,7 +126,30 @@ func (a apiApp) specCall(t *testing.T, method, target string, body any, key stri
 	var sent *http.Request
 	w := a.call(method, target, raw, withIdempotencyKey(key), func(r *http.Request) { sent = r })
 	conforms(t, sent, w)
+	if w.Code < 300 {
+		// What the server accepted, the document must accept too.
+		req := httptest.NewRequest(method, target, bytes.NewReader(raw))
+		req.Header = sent.Header.Clone()
+		if err := requestConforms(t.Context(), req); err != nil {
+			t.Errorf("%s %s was accepted, but the OpenAPI document refuses it: %v", method, target, err)
+		}
+	}
 	return w
+}
+
+// requestConforms checks a request against the document's parameters and
+// request body schema (the signature itself is the server's to check).
+func requestConforms(ctx context.Context, req *http.Request) error {
+	router, err := specRouter()
+	if err != nil {
+		return err
+	}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		return err
+	}
+	return openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}})
 }
 
 // zhangsanEstate is an issue request for a 不动产权证书 to the demo holder
@@ -283,6 +327,10 @@ func TestOpenAPILicences(t *testing.T) {
 		}
 		if w := estate.specCall(t, "POST", events, map[string]any{"action": "fly"}, ""); w.Code != http.StatusUnprocessableEntity || errorCode(w) != "validation_failed" {
 			t.Errorf("unknown action: %d %s", w.Code, w.Body)
+		}
+		if w := estate.specCall(t, "POST", events, map[string]any{"action": "restore", "reason": "x", "effective_at": "yesterday"}, ""); w.Code != http.StatusUnprocessableEntity ||
+			!strings.Contains(w.Body.String(), `"field":"effective_at"`) {
+			t.Errorf("effective_at not an instant: %d %s", w.Code, w.Body)
 		}
 		if w := estate.specCall(t, "POST", events, map[string]any{"action": "restore", "reason": "解除查封"}, ""); w.Code != http.StatusOK || decodeRecord(t, w).Status != "valid" {
 			t.Errorf("restore: %d %s", w.Code, w.Body)

@@ -38,6 +38,9 @@ type AppRepository interface {
 	// AddApp stores app with its secret and appends ev in the same
 	// transaction.
 	AddApp(ctx context.Context, app App, secret string, ev audit.Event) error
+	// DisableApp marks an enabled app disabled and appends ev in the same
+	// transaction; ErrAppNotFound when there is no enabled app with the id.
+	DisableApp(ctx context.Context, appID string, at time.Time, ev audit.Event) error
 	// AppSecret returns the app and its secret, or ErrAppNotFound.
 	AppSecret(ctx context.Context, appID string) (App, string, error)
 }
@@ -83,4 +86,14 @@ func AddApp(ctx context.Context, repo AppRepository, dept licence.Department, na
 		return Credentials{}, fmt.Errorf("openapi: add app: %w", err)
 	}
 	return cred, nil
+}
+
+// DisableApp stops an app at once: its next request is refused as an
+// invalid signature, as if it never existed. Audited as app.disable.
+func DisableApp(ctx context.Context, repo AppRepository, appID, actor string, now time.Time) error {
+	ev := audit.Event{At: now, Actor: actor, Action: "app.disable", Object: "app:" + appID}
+	if err := repo.DisableApp(ctx, appID, now, ev); err != nil {
+		return fmt.Errorf("openapi: disable app: %w", err)
+	}
+	return nil
 }

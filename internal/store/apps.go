@@ -44,9 +44,8 @@ func (s *Store) AddApp(ctx context.Context, app openapi.App, secret string, ev a
 	})
 }
 
-// DisableApp stops an app from calling at once (its next request is
-// refused as an invalid signature), audited as app.disable.
-func (s *Store) DisableApp(ctx context.Context, appID, actor string, at time.Time) error {
+// DisableApp implements openapi.AppRepository.
+func (s *Store) DisableApp(ctx context.Context, appID string, at time.Time, ev audit.Event) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		res := tx.q(ctx).Model(&appRow{}).Where("app_id = ? AND disabled_at IS NULL", appID).Update("disabled_at", utc(at))
 		if res.Error != nil {
@@ -55,7 +54,7 @@ func (s *Store) DisableApp(ctx context.Context, appID, actor string, at time.Tim
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: disable app %s: %w", appID, openapi.ErrAppNotFound)
 		}
-		_, err := tx.AppendAudit(ctx, audit.Event{At: at, Actor: actor, Action: "app.disable", Object: "app:" + appID})
+		_, err := tx.AppendAudit(ctx, ev)
 		return err
 	})
 }
