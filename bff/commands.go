@@ -183,35 +183,6 @@ func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 	return nil
 }
 
-// cmdOfficer binds a WeChat account to a relying department as an officer.
-func cmdOfficer(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		return fmt.Errorf("officer: want the subcommand add\n%w", errUsage)
-	}
-	var openid, uscc string
-	cfg, err := commonFlags("officer add", args[1:], lookupEnv, func(fs *flag.FlagSet) {
-		fs.StringVar(&openid, "openid", "", "WeChat openid of the officer")
-		fs.StringVar(&uscc, "department", "", "USCC of the officer's department")
-	})
-	if err != nil {
-		return err
-	}
-	if openid == "" || uscc == "" {
-		return fmt.Errorf("officer add: --openid and --department are required\n%w", errUsage)
-	}
-	st, err := commandStore(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	name, err := addOfficer(ctx, st, openid, uscc)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "officer bound to %s\n", name)
-	return nil
-}
-
 // cmdHealthcheck asks the local server's /healthz, for container health
 // checks in an image that has no curl.
 func cmdHealthcheck(ctx context.Context, args []string, lookupEnv config.LookupEnv) error {

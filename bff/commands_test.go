@@ -39,8 +39,9 @@ func TestServeRefusesBadConfig(t *testing.T) {
 }
 
 // TestOfficerAddAndReminders runs the operator commands against a running
-// embedded server: bind a new officer, and send the expiry reminder that
-// 张三's binding makes due through the fake WeChat of the running server.
+// embedded server: bind a new officer and remove them again, and send the
+// expiry reminder that 张三's binding makes due through the fake WeChat of
+// the running server.
 func TestOfficerAddAndReminders(t *testing.T) {
 	s := startServer(t, "ELICENCE_REMINDER_QUIET_HOURS=")
 
@@ -55,6 +56,14 @@ func TestOfficerAddAndReminders(t *testing.T) {
 	}
 	if code := officer.call("GET", "/api/v1/me", nil, &me); code != 200 || !contains(me.Roles, "officer") {
 		t.Fatalf("new officer: %d %+v", code, me)
+	}
+	// Removed while logged in: the running server refuses the very next
+	// officer request of the same session.
+	if out := s.run(t, "officer", "remove", "--openid", openid); !strings.Contains(out, "officer removed from") {
+		t.Fatalf("officer remove: %s", out)
+	}
+	if code := officer.call("GET", "/api/v1/officer/context", nil, nil); code != 403 {
+		t.Fatalf("removed officer's context: %d", code)
 	}
 
 	zhang := s.login(t, "demo-citizen-zhangsan")

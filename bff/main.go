@@ -5,6 +5,8 @@
 //	bff migrate [-config FILE] [--status]      apply database migrations / print the schema version
 //	bff remind  [-config FILE] --once|--status sweep and send expiry reminders / print the queue
 //	bff officer add --openid ID --department USCC [-config FILE]
+//	bff officer remove --openid ID [-config FILE]
+//	bff catalogue apply -f FILE [--dry-run] [-config FILE]
 //	bff audit verify [-config FILE]            check the audit chain
 //	bff import licences --department USCC FILE [--dry-run] [-config FILE]
 //	bff app add --department USCC --name NAME [-config FILE]   prints {"app_id","app_secret"}
@@ -50,6 +52,8 @@ const usage = `usage:
   bff migrate [-config FILE] [--status]
   bff remind  [-config FILE] --once | --status
   bff officer add --openid ID --department USCC [-config FILE]
+  bff officer remove --openid ID [-config FILE]
+  bff catalogue apply -f FILE [--dry-run] [-config FILE]
   bff audit verify [-config FILE]
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
   bff app add --department USCC --name NAME [-config FILE]
@@ -85,6 +89,8 @@ func dispatch(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return cmdRemind(ctx, rest, lookupEnv, stdout, stderr)
 	case "officer":
 		return cmdOfficer(ctx, rest, lookupEnv, stdout, stderr)
+	case "catalogue":
+		return cmdCatalogue(ctx, rest, lookupEnv, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, rest, lookupEnv, stdout, stderr)
 	case "import":

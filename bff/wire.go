@@ -15,8 +15,10 @@ import (
 	"github.com/yangcheng-county/elicence/bff/api"
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/deadline"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
@@ -93,18 +95,20 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 		return nil, fmt.Errorf("%w: at version %d, this build needs %d; run `bff migrate` first", store.ErrSchemaOutdated, current, latest)
 	}
 	if cfg.SeedDemo {
-		now := time.Now()
-		if err := st.SeedCatalogue(ctx); err != nil {
-			st.Close()
-			return nil, err
-		}
-		if err := st.SeedDemo(ctx, now); err != nil {
+		if err := demo.Seed(ctx, store.TxAs[demo.Repository](st), time.Now()); err != nil {
 			st.Close()
 			return nil, err
 		}
 	}
 	return st, nil
 }
+
+// The store is the repository of the catalogue and of the demo data;
+// store.TxAs checks it only at run time, so the compiler checks it here.
+var (
+	_ catalogue.Repository = (*store.Store)(nil)
+	_ demo.Repository      = (*store.Store)(nil)
+)
 
 // commandStore opens the migrated store for a one-shot operator command,
 // logging to stderr.
@@ -115,21 +119,6 @@ func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*st
 		return nil, err
 	}
 	return openMigratedStore(ctx, cfg, log, sealer)
-}
-
-// addOfficer binds openid to the department with the given USCC.
-func addOfficer(ctx context.Context, st *store.Store, openid, uscc string) (string, error) {
-	dept, err := st.DepartmentByUSCC(ctx, uscc)
-	if err != nil {
-		return "", fmt.Errorf("department %s: %w", uscc, err)
-	}
-	if _, err := st.Ensure(ctx, openid); err != nil {
-		return "", err
-	}
-	if err := st.AddOfficer(ctx, openid, dept.ID); err != nil {
-		return "", err
-	}
-	return dept.Name, nil
 }
 
 // app holds every long-lived part of a running process, built in one place.
@@ -148,11 +137,11 @@ type app struct {
 
 // demoUsers are the accounts offered on the fake WeChat's login page.
 var demoUsers = []fakewx.DemoUser{
-	{OpenID: store.DemoCitizenZhangsan, Label: "张三 · 市民(驾驶证 20 天后到期)"},
-	{OpenID: store.DemoCitizenLisi, Label: "李四 · 市民(驾驶证暂扣)"},
-	{OpenID: store.DemoCitizenWangwu, Label: "王五 · 市民(无持证记录)"},
-	{OpenID: store.DemoOfficerPolice, Label: "交警 · 阳城县公安局交通管理大队"},
-	{OpenID: store.DemoOfficerHousing, Label: "不动产登记中心 · 核验人员"},
+	{OpenID: demo.CitizenZhangsan, Label: "张三 · 市民(驾驶证 20 天后到期)"},
+	{OpenID: demo.CitizenLisi, Label: "李四 · 市民(驾驶证暂扣)"},
+	{OpenID: demo.CitizenWangwu, Label: "王五 · 市民(无持证记录)"},
+	{OpenID: demo.OfficerPolice, Label: "交警 · 阳城县公安局交通管理大队"},
+	{OpenID: demo.OfficerHousing, Label: "不动产登记中心 · 核验人员"},
 	{OpenID: "demo-snapshot-user", Label: "快照页用户(应被拒绝)", Snapshot: true},
 }
 
@@ -312,7 +301,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		StaticDir: cfg.HTTP.StaticDir, Ready: a.ready, Now: now, PublicURL: cfg.PublicURL,
 		RequestTimeout: cfg.HTTP.RequestTimeout, Budget: deadline.Budget{Read: cfg.Database.QueryTimeout, Write: cfg.Database.ExecTimeout},
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
-		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier,
+		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier, UsageLists: a.store,
 		MintLimit: api.MintLimit{Counter: redisx.NewCounter(a.redis), Key: a.redis.Key, Max: cfg.ShowCode.MintsPerHolder, Window: cfg.ShowCode.MintWindow},
 		Reminders: prefs, WeChatEvents: events, OpenAPI: oa,
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/yangcheng-county/elicence/internal/auth"
-	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
@@ -62,7 +62,7 @@ func TestAuthCallbackSetsCookieAndRedirects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTestServer(t, testServerOpts{PublicURL: tt.publicURL})
-			w := ts.do(http.MethodGet, ts.wechatAuthorize(tt.next, store.DemoCitizenZhangsan, nil), nil, "")
+			w := ts.do(http.MethodGet, ts.wechatAuthorize(tt.next, demo.CitizenZhangsan, nil), nil, "")
 			if w.Code != http.StatusFound || w.Header().Get("Location") != tt.wantLocation {
 				t.Fatalf("callback: %d Location %q, want 302 %q (%s)", w.Code, w.Header().Get("Location"), tt.wantLocation, w.Body)
 			}
@@ -87,13 +87,13 @@ func TestAuthCallbackRefusals(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 
 	// Replaying a callback (same code and state) fails the second time.
-	cb := ts.wechatAuthorize("/", store.DemoCitizenLisi, nil)
+	cb := ts.wechatAuthorize("/", demo.CitizenLisi, nil)
 	if w := ts.do(http.MethodGet, cb, nil, ""); w.Code != http.StatusFound {
 		t.Fatalf("first callback: %d %s", w.Code, w.Body)
 	}
 
 	// A code for a valid state that WeChat has never issued.
-	good, _ := url.Parse(ts.wechatAuthorize("/", store.DemoCitizenLisi, nil))
+	good, _ := url.Parse(ts.wechatAuthorize("/", demo.CitizenLisi, nil))
 	q := good.Query()
 	q.Set("code", "FAKECODEnever-issued")
 	bogusCode := good.Path + "?" + q.Encode()
@@ -110,7 +110,7 @@ func TestAuthCallbackRefusals(t *testing.T) {
 		{"no code (user declined)", CallbackPath + "?state=AAAAAAAAAAAAAAAAAAAAAA", http.StatusBadRequest, "oauth_state_invalid"},
 		{"code unknown to WeChat", bogusCode, http.StatusBadRequest, "oauth_code_invalid"},
 		{"snapshot user", ts.wechatAuthorize("/", demoSnapshot, nil), http.StatusForbidden, "snapshot_user"},
-		{"snapshot flag on a normal user", ts.wechatAuthorize("/", store.DemoCitizenZhangsan, url.Values{"fake_snapshot": {"1"}}), http.StatusForbidden, "snapshot_user"},
+		{"snapshot flag on a normal user", ts.wechatAuthorize("/", demo.CitizenZhangsan, url.Values{"fake_snapshot": {"1"}}), http.StatusForbidden, "snapshot_user"},
 	}
 	for _, tt := range tests {
 		got := ts.do(http.MethodGet, tt.path, nil, "")
@@ -129,8 +129,8 @@ func TestAuthCallbackRefusals(t *testing.T) {
 
 func TestAuthLogout(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
-	other := ts.login(store.DemoCitizenZhangsan) // a second device
+	cookie := ts.login(demo.CitizenZhangsan)
+	other := ts.login(demo.CitizenZhangsan) // a second device
 	key := ts.redis.Key("sess", auth.Hash(cookie))
 	if ts.redis.Redis().Exists(context.Background(), key).Val() != 1 {
 		t.Fatalf("session not stored under %s", key)
@@ -161,8 +161,8 @@ func TestAuthLogout(t *testing.T) {
 
 func TestAuthLoginEndsPreviousSession(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	old := ts.login(store.DemoCitizenLisi)
-	w := ts.do(http.MethodGet, ts.wechatAuthorize("/", store.DemoCitizenZhangsan, nil), nil, old)
+	old := ts.login(demo.CitizenLisi)
+	w := ts.do(http.MethodGet, ts.wechatAuthorize("/", demo.CitizenZhangsan, nil), nil, old)
 	c := sessionFrom(w)
 	if w.Code != http.StatusFound || c == nil || c.Value == old {
 		t.Fatalf("callback: %d cookie %+v", w.Code, c)
@@ -178,7 +178,7 @@ func TestAuthCallbackWeChatDown(t *testing.T) {
 		{Path: "/sns/oauth2/access_token", HTTPStatus: http.StatusBadGateway},
 		{Path: "/sns/oauth2/access_token", ErrCode: wechat.CodeSystemBusy},
 	} {
-		cb := ts.wechatAuthorize("/", store.DemoCitizenZhangsan, nil)
+		cb := ts.wechatAuthorize("/", demo.CitizenZhangsan, nil)
 		if err := ts.fake.InjectFault(f); err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +210,7 @@ func TestAuthCallbackBoundToBrowser(t *testing.T) {
 			t.Fatalf("%s: login binding cookie = %+v", publicURL, binding)
 		}
 
-		cb := ts.wechatAuthorize("/licences", store.DemoCitizenZhangsan, nil) // the attacker's callback
+		cb := ts.wechatAuthorize("/licences", demo.CitizenZhangsan, nil) // the attacker's callback
 		send := func(value string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest(http.MethodGet, cb, nil)
 			if value != "" {
@@ -269,13 +269,13 @@ func (ts *testServer) navigate(path, accept string) *httptest.ResponseRecorder {
 func TestAuthCallbackErrorPage(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 	bogusCode := func() string {
-		u, _ := url.Parse(ts.wechatAuthorize("/", store.DemoCitizenLisi, nil))
+		u, _ := url.Parse(ts.wechatAuthorize("/", demo.CitizenLisi, nil))
 		q := u.Query()
 		q.Set("code", "FAKECODEnever-issued")
 		return u.Path + "?" + q.Encode()
 	}
 	wechatDown := func() string {
-		cb := ts.wechatAuthorize("/", store.DemoCitizenZhangsan, nil)
+		cb := ts.wechatAuthorize("/", demo.CitizenZhangsan, nil)
 		if err := ts.fake.InjectFault(fakewx.Fault{Path: "/sns/oauth2/access_token", HTTPStatus: http.StatusBadGateway}); err != nil {
 			t.Fatal(err)
 		}

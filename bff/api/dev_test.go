@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 func TestDevSMS(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{ResendInterval: time.Nanosecond})
-	zhang, lisi := ts.login(store.DemoCitizenZhangsan), ts.login(store.DemoCitizenLisi)
-	ts.startRealname(zhang, store.DemoZhangsanName, store.DemoZhangsanIDNumber)
+	zhang, lisi := ts.login(demo.CitizenZhangsan), ts.login(demo.CitizenLisi)
+	ts.startRealname(zhang, demo.ZhangsanName, demo.ZhangsanIDNumber)
 	ts.clock.Add(time.Second)
-	ts.startRealname(lisi, store.DemoLisiName, store.DemoLisiIDNumber)
+	ts.startRealname(lisi, demo.LisiName, demo.LisiIDNumber)
 
 	w := ts.do(http.MethodGet, "/api/v1/dev/sms", nil, "")
 	var body struct {
@@ -29,7 +29,7 @@ func TestDevSMS(t *testing.T) {
 		t.Fatalf("dev sms: %d %s", w.Code, w.Body)
 	}
 	newest, older := body.Items[0], body.Items[1]
-	if newest.Phone != store.DemoLisiPhone || older.Phone != store.DemoZhangsanPhone {
+	if newest.Phone != demo.LisiPhone || older.Phone != demo.ZhangsanPhone {
 		t.Fatalf("not newest first: %+v", body.Items)
 	}
 	for _, it := range body.Items {
@@ -44,8 +44,8 @@ func TestDevSMS(t *testing.T) {
 
 func TestDevSMSAbsentOutsideDevMode(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{NoDevMode: true})
-	cookie := ts.login(store.DemoCitizenZhangsan)
-	ts.startRealname(cookie, store.DemoZhangsanName, store.DemoZhangsanIDNumber)
+	cookie := ts.login(demo.CitizenZhangsan)
+	ts.startRealname(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber)
 	for _, c := range []string{"", cookie} {
 		w := ts.do(http.MethodGet, "/api/v1/dev/sms", nil, c)
 		if w.Code != http.StatusNotFound {

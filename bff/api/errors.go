@@ -82,6 +82,7 @@ var domainErrors = []errorMapping{
 	{showcode.ErrBadScope, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "亮证范围只能是 basic 或 full"}},
 	{verify.ErrNotOfficer, errNotOfficer},
 	{verify.ErrNotInUsageList, &publicError{Status: http.StatusForbidden, Code: "type_not_in_usage_list", Message: "该证照类型不在本单位用证清单内,无权核验", ReasonCode: "type_not_in_usage_list"}},
+	{verify.ErrPurposeNotInUsageList, &publicError{Status: http.StatusForbidden, Code: "purpose_not_in_usage_list", Message: "该用证事由不在本单位用证清单内,请选择清单中的事由", ReasonCode: "purpose_not_in_usage_list"}},
 	{verify.ErrRateLimited, &publicError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "核验失败次数过多,请稍后再试"}},
 	{verify.ErrBadPurpose, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "请填写用证事由(不超过50个字)"}},
 	// Expiry reminders.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
@@ -45,13 +46,13 @@ func newWorld(t *testing.T, opts testServerOpts) *world {
 	t.Helper()
 	ts := newTestServer(t, opts)
 	w := &world{testServer: ts}
-	w.zhangsan = ts.login(store.DemoCitizenZhangsan)
-	ts.bind(w.zhangsan, store.DemoZhangsanName, store.DemoZhangsanIDNumber, store.DemoZhangsanPhone)
-	w.lisi = ts.login(store.DemoCitizenLisi)
-	ts.bind(w.lisi, store.DemoLisiName, store.DemoLisiIDNumber, store.DemoLisiPhone)
-	w.wangwu = ts.login(store.DemoCitizenWangwu)
-	w.police = ts.login(store.DemoOfficerPolice)
-	w.housing = ts.login(store.DemoOfficerHousing)
+	w.zhangsan = ts.login(demo.CitizenZhangsan)
+	ts.bind(w.zhangsan, demo.ZhangsanName, demo.ZhangsanIDNumber, demo.ZhangsanPhone)
+	w.lisi = ts.login(demo.CitizenLisi)
+	ts.bind(w.lisi, demo.LisiName, demo.LisiIDNumber, demo.LisiPhone)
+	w.wangwu = ts.login(demo.CitizenWangwu)
+	w.police = ts.login(demo.OfficerPolice)
+	w.housing = ts.login(demo.OfficerHousing)
 
 	ctx := context.Background()
 	for _, x := range []struct {
@@ -59,11 +60,11 @@ func newWorld(t *testing.T, opts testServerOpts) *world {
 		typeCode string
 		into     *licence.Licence
 	}{
-		{store.DemoZhangsanIDNumber, store.TypeDrivingLicence, &w.zsDriving},
-		{store.DemoZhangsanIDNumber, store.TypeResidentID, &w.zsIDCard},
-		{store.DemoZhangsanIDNumber, store.TypeRealEstateTitle, &w.zsRealEstate},
-		{store.DemoLisiIDNumber, store.TypeDrivingLicence, &w.lsDriving},
-		{store.DemoLisiIDNumber, store.TypeResidentID, &w.lsIDCard},
+		{demo.ZhangsanIDNumber, demo.TypeDrivingLicence, &w.zsDriving},
+		{demo.ZhangsanIDNumber, demo.TypeResidentID, &w.zsIDCard},
+		{demo.ZhangsanIDNumber, demo.TypeRealEstateTitle, &w.zsRealEstate},
+		{demo.LisiIDNumber, demo.TypeDrivingLicence, &w.lsDriving},
+		{demo.LisiIDNumber, demo.TypeResidentID, &w.lsIDCard},
 	} {
 		h, err := ts.store.HolderByIDNumber(ctx, store.IDTypeResident, x.idn)
 		if err != nil {
@@ -85,7 +86,7 @@ func newWorld(t *testing.T, opts testServerOpts) *world {
 	for _, d := range []struct {
 		uscc string
 		into *int64
-	}{{store.USCCTrafficBrigade, &w.policeDept}, {store.USCCRealEstateCentre, &w.housingDept}} {
+	}{{demo.USCCTrafficBrigade, &w.policeDept}, {demo.USCCRealEstateCentre, &w.housingDept}} {
 		dept, err := ts.store.DepartmentByUSCC(ctx, d.uscc)
 		if err != nil {
 			t.Fatal(err)

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/showcode"
-	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/testkit"
 )
@@ -70,10 +70,10 @@ func TestLicenceList(t *testing.T) {
 				t.Errorf("%s: valid_from %q is not a date", c.name, it.ValidFrom)
 			}
 		}
-		if strings.Contains(rec.Body.String(), store.DemoZhangsanIDNumber) {
+		if strings.Contains(rec.Body.String(), demo.ZhangsanIDNumber) {
 			t.Fatalf("the list shows a full ID number: %s", rec.Body)
 		}
-		if it := byType[store.TypeDrivingLicence]; it.NumberMasked != "1405**********0016" {
+		if it := byType[demo.TypeDrivingLicence]; it.NumberMasked != "1405**********0016" {
 			t.Fatalf("number_masked %q", it.NumberMasked)
 		}
 
@@ -82,7 +82,7 @@ func TestLicenceList(t *testing.T) {
 		decodeJSON(t, rec, &body)
 		var found bool
 		for _, it := range body.Items {
-			if it.TypeCode == store.TypeDrivingLicence {
+			if it.TypeCode == demo.TypeDrivingLicence {
 				found = it.Status == "suspended" && it.Colour == "red"
 			}
 		}
@@ -132,7 +132,7 @@ func TestLicenceDetail(t *testing.T) {
 		if len(d.Fields) != 11 {
 			t.Errorf("%d fields, want all 11 of the driving licence", len(d.Fields))
 		}
-		for _, s := range []string{store.DemoZhangsanIDNumber, "张三"} {
+		for _, s := range []string{demo.ZhangsanIDNumber, "张三"} {
 			if strings.Contains(rec.Body.String(), s) {
 				t.Fatalf("detail shows %q in full: %s", s, rec.Body)
 			}
@@ -167,7 +167,7 @@ func TestLicenceDetailMasksUnmarkedIDNumber(t *testing.T) {
 	if id == nil || id.Value != "1405**********0016" || !id.Masked {
 		t.Fatalf("id_number shown as %+v, want 1405**********0016 masked", id)
 	}
-	if strings.Contains(rec.Body.String(), store.DemoZhangsanIDNumber) {
+	if strings.Contains(rec.Body.String(), demo.ZhangsanIDNumber) {
 		t.Fatalf("detail shows the full ID number: %s", rec.Body)
 	}
 }
@@ -309,7 +309,7 @@ func TestShowCodeMint(t *testing.T) {
 	keys, _ := w.redis.Redis().Keys(ctx, w.redis.Key("*")).Result()
 	for _, k := range keys {
 		v, _ := w.redis.Redis().Get(ctx, k).Result()
-		if strings.Contains(v, store.DemoZhangsanIDNumber) {
+		if strings.Contains(v, demo.ZhangsanIDNumber) {
 			t.Fatalf("Redis key %s holds a full ID number", k)
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/ident"
-	"github.com/yangcheng-county/elicence/internal/store"
 )
 
 type meBody struct {
@@ -44,21 +44,21 @@ func validIDNotOnRecord(t *testing.T, n int) string {
 
 func TestMeRoles(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	zhang := ts.login(store.DemoCitizenZhangsan)
-	ts.bind(zhang, store.DemoZhangsanName, store.DemoZhangsanIDNumber, store.DemoZhangsanPhone)
+	zhang := ts.login(demo.CitizenZhangsan)
+	ts.bind(zhang, demo.ZhangsanName, demo.ZhangsanIDNumber, demo.ZhangsanPhone)
 
 	tests := []struct {
 		name   string
 		cookie string
 		want   meBody
 	}{
-		{"unbound citizen", ts.login(store.DemoCitizenWangwu),
+		{"unbound citizen", ts.login(demo.CitizenWangwu),
 			meBody{OpenIDHint: "demo…ngwu", Roles: []string{}}},
 		{"bound citizen", zhang,
 			meBody{OpenIDHint: "demo…gsan", RealnameVerified: true, Roles: []string{"holder"}, NameMasked: strptr("张*")}},
-		{"police officer", ts.login(store.DemoOfficerPolice),
+		{"police officer", ts.login(demo.OfficerPolice),
 			meBody{OpenIDHint: "demo…lice", Roles: []string{"officer"}}},
-		{"housing officer", ts.login(store.DemoOfficerHousing),
+		{"housing officer", ts.login(demo.OfficerHousing),
 			meBody{OpenIDHint: "demo…sing", Roles: []string{"officer"}}},
 	}
 	for _, tt := range tests {
@@ -69,9 +69,9 @@ func TestMeRoles(t *testing.T) {
 
 	// An officer who also binds a real name has both roles; roles are read
 	// fresh on every request, not fixed at login.
-	police := ts.login(store.DemoOfficerPolice)
+	police := ts.login(demo.OfficerPolice)
 	ts.clock.Add(2 * time.Minute) // past the resend interval of earlier tests
-	ts.bind(police, store.DemoLisiName, store.DemoLisiIDNumber, store.DemoLisiPhone)
+	ts.bind(police, demo.LisiName, demo.LisiIDNumber, demo.LisiPhone)
 	if got := ts.me(police).Roles; !reflect.DeepEqual(got, []string{"holder", "officer"}) {
 		t.Errorf("officer+holder roles = %q", got)
 	}

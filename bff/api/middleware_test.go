@@ -8,7 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 // A panicking handler is answered with the usual 500 body, and the request
@@ -41,7 +41,7 @@ func TestPanicIsAnsweredLoggedAndCounted(t *testing.T) {
 // in front to cap bodies).
 func TestAPIBodyIsBounded(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
+	cookie := ts.login(demo.CitizenZhangsan)
 	big := `{"name":"` + strings.Repeat("张", 1<<20) + `","id_number":"140522198503120016"}`
 	send := func(chunked bool) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/me/realname", strings.NewReader(big))
@@ -62,7 +62,7 @@ func TestAPIBodyIsBounded(t *testing.T) {
 		t.Errorf("oversized chunked body: %d %s, want a 4xx", w.Code, w.Body)
 	}
 	// Ordinary requests are unaffected.
-	if w := ts.do(http.MethodPost, "/api/v1/me/realname", map[string]string{"name": store.DemoZhangsanName, "id_number": store.DemoZhangsanIDNumber}, cookie); w.Code != http.StatusOK {
+	if w := ts.do(http.MethodPost, "/api/v1/me/realname", map[string]string{"name": demo.ZhangsanName, "id_number": demo.ZhangsanIDNumber}, cookie); w.Code != http.StatusOK {
 		t.Errorf("normal body: %d %s", w.Code, w.Body)
 	}
 }

@@ -1,12 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 func TestOfficerContext(t *testing.T) {
@@ -19,11 +20,11 @@ func TestOfficerContext(t *testing.T) {
 		types    []officerType
 	}{
 		{"police", w.police, "阳城县公安局交通管理大队",
-			[]string{store.PurposeTrafficEnforcement, store.PurposeAccidentHandling, store.PurposeIdentityCheck},
-			[]officerType{{store.TypeResidentID, "居民身份证"}, {store.TypeDrivingLicence, "机动车驾驶证"}}},
+			[]string{demo.PurposeTrafficEnforcement, demo.PurposeAccidentHandling, demo.PurposeIdentityCheck},
+			[]officerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeDrivingLicence, "机动车驾驶证"}}},
 		{"housing", w.housing, "阳城县不动产登记中心",
-			[]string{store.PurposeRealEstateRegister, store.PurposeMortgageRegister},
-			[]officerType{{store.TypeResidentID, "居民身份证"}, {store.TypeRealEstateTitle, "不动产权证书"}}},
+			[]string{demo.PurposeRealEstateRegister, demo.PurposeMortgageRegister},
+			[]officerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeRealEstateTitle, "不动产权证书"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,9 +68,9 @@ func TestOfficerContext(t *testing.T) {
 
 func TestOfficerVerifications(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
-	w.verifyAs(w.police, w.mint(w.zhangsan, w.zsDriving, "basic").Token, store.PurposeTrafficEnforcement)
-	w.verifyAs(w.police, w.mint(w.lisi, w.lsDriving, "basic").Token, "临时检查")
-	w.verifyAs(w.housing, w.mint(w.zhangsan, w.zsDriving, "basic").Token, store.PurposeRealEstateRegister)
+	w.verifyAs(w.police, w.mint(w.zhangsan, w.zsDriving, "basic").Token, demo.PurposeTrafficEnforcement)
+	w.verifyAs(w.police, w.mint(w.lisi, w.lsDriving, "basic").Token, demo.PurposeAccidentHandling)
+	w.verifyAs(w.housing, w.mint(w.zhangsan, w.zsDriving, "basic").Token, demo.PurposeRealEstateRegister)
 
 	rec := w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
 	var body struct{ Items []officerVerification }
@@ -83,8 +84,8 @@ func TestOfficerVerifications(t *testing.T) {
 	// Newest first; both verifications share the frozen clock, so the
 	// later one is first by insertion order.
 	want := []struct{ typ, result, colour, reason, purpose, holder string }{
-		{"机动车驾驶证", "invalid", "red", "suspended", "临时检查", "李*"},
-		{"机动车驾驶证", "valid", "green", "ok", store.PurposeTrafficEnforcement, "张*"},
+		{"机动车驾驶证", "invalid", "red", "suspended", demo.PurposeAccidentHandling, "李*"},
+		{"机动车驾驶证", "valid", "green", "ok", demo.PurposeTrafficEnforcement, "张*"},
 	}
 	for i, x := range want {
 		it := body.Items[i]
@@ -110,4 +111,36 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// TestOfficerRemovedLosesRightsAtOnce: the session middleware reads the
+// officer binding on every request, so an officer removed while logged in
+// is refused on the very next request, with the same session cookie.
+func TestOfficerRemovedLosesRightsAtOnce(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		w := newWorld(t, testServerOpts{Driver: driver})
+		if rec := w.verifyAs(w.police, w.mint(w.zhangsan, w.zsIDCard, "basic").Token, purpose); rec.Code != http.StatusOK {
+			t.Fatalf("before removal: %d %s", rec.Code, rec.Body)
+		}
+		if err := w.store.RemoveOfficer(context.Background(), demo.OfficerPolice); err != nil {
+			t.Fatal(err)
+		}
+		code := w.mint(w.zhangsan, w.zsIDCard, "basic")
+		rec := w.verifyAs(w.police, code.Token, purpose)
+		if rec.Code != http.StatusForbidden || errorCode(rec) != "not_officer" {
+			t.Fatalf("after removal: %d %s", rec.Code, rec.Body)
+		}
+		if rec := w.do(http.MethodGet, "/api/v1/officer/context", nil, w.police); rec.Code != http.StatusForbidden {
+			t.Fatalf("officer context after removal: %d %s", rec.Code, rec.Body)
+		}
+		var me struct{ Roles []string }
+		decodeJSON(t, w.do(http.MethodGet, "/api/v1/me", nil, w.police), &me)
+		if slices.Contains(me.Roles, "officer") {
+			t.Fatalf("roles after removal: %v", me.Roles)
+		}
+		// The refused attempt did not spend the code.
+		if _, err := w.deps.ShowCodes.Peek(context.Background(), code.Token); err != nil {
+			t.Fatalf("code spent by a refused verification: %v", err)
+		}
+	})
 }

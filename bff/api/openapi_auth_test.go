@@ -18,6 +18,7 @@ import (
 
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/audit"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/redisx"
@@ -138,8 +139,8 @@ func TestOpenAPISignature(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			ts := newTestServer(t, testServerOpts{Driver: driver})
 			runs := ts.echoRoute(false, created)
-			app := ts.addTestApp(store.USCCRealEstateCentre)
-			other := ts.addTestApp(store.USCCCityTrafficPolice)
+			app := ts.addTestApp(demo.USCCRealEstateCentre)
+			other := ts.addTestApp(demo.USCCCityTrafficPolice)
 			body := []byte(`{"a":"证"}`)
 			const path = "/openapi/v1/test-echo?x=1&y=%E8%AF%81"
 
@@ -240,8 +241,8 @@ func httpBody(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)
 func TestOpenAPIOutsideSessionAndCSRFGuard(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 	ts.echoRoute(false, created)
-	app := ts.addTestApp(store.USCCRealEstateCentre)
-	cookie := ts.login(store.DemoCitizenZhangsan)
+	app := ts.addTestApp(demo.USCCRealEstateCentre)
+	cookie := ts.login(demo.CitizenZhangsan)
 
 	req := httptest.NewRequest("POST", "/openapi/v1/test-echo", strings.NewReader(`{}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -269,7 +270,7 @@ func TestOpenAPIOutsideSessionAndCSRFGuard(t *testing.T) {
 func TestOpenAPIBodyIsBounded(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 	ts.echoRoute(false, created)
-	app := ts.addTestApp(store.USCCRealEstateCentre)
+	app := ts.addTestApp(demo.USCCRealEstateCentre)
 	big := []byte(`{"a":"` + strings.Repeat("x", maxOpenAPIBody) + `"}`)
 	if w := app.call("POST", "/openapi/v1/test-echo", big); w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized body: %d %s", w.Code, w.Body)
@@ -290,8 +291,8 @@ func TestOpenAPIRateLimitPerApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.echoRoute(false, created)
-	app := ts.addTestApp(store.USCCRealEstateCentre)
-	other := ts.addTestApp(store.USCCCityTrafficPolice)
+	app := ts.addTestApp(demo.USCCRealEstateCentre)
+	other := ts.addTestApp(demo.USCCCityTrafficPolice)
 	for i := 1; i <= 4; i++ {
 		w := app.call("POST", "/openapi/v1/test-echo", []byte(`{}`))
 		if want := http.StatusCreated; i <= 3 && w.Code != want || i == 4 && (w.Code != http.StatusTooManyRequests || errorCode(w) != "rate_limited") {
@@ -308,7 +309,7 @@ func TestOpenAPIRateLimitPerApp(t *testing.T) {
 func TestOpenAPIFailsClosedWithoutRedis(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{MiniRedis: true})
 	runs := ts.echoRoute(false, created)
-	app := ts.addTestApp(store.USCCRealEstateCentre)
+	app := ts.addTestApp(demo.USCCRealEstateCentre)
 	ts.mini.Close()
 	w := app.call("POST", "/openapi/v1/test-echo", []byte(`{}`))
 	if w.Code != http.StatusServiceUnavailable || errorCode(w) != "dependency_unavailable" || runs.Load() != 0 {
@@ -323,8 +324,8 @@ func TestOpenAPIIdempotency(t *testing.T) {
 	status := atomic.Int64{}
 	status.Store(http.StatusCreated)
 	runs := ts.echoRoute(true, func() int { return int(status.Load()) })
-	app := ts.addTestApp(store.USCCRealEstateCentre)
-	other := ts.addTestApp(store.USCCCityTrafficPolice)
+	app := ts.addTestApp(demo.USCCRealEstateCentre)
+	other := ts.addTestApp(demo.USCCCityTrafficPolice)
 	const path = "/openapi/v1/test-echo"
 
 	if w := app.callJSON("POST", path, gin.H{"n": 1}, ""); w.Code != http.StatusBadRequest || errorCode(w) != "idempotency_key_required" {
@@ -384,7 +385,7 @@ func TestOpenAPIIdempotency(t *testing.T) {
 // wait (409 idempotency_in_progress) instead of running it a second time.
 func TestOpenAPIIdempotencyConcurrent(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	app := ts.addTestApp(store.USCCRealEstateCentre)
+	app := ts.addTestApp(demo.USCCRealEstateCentre)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var runs atomic.Int64
 	m := &openAPIMiddleware{auth: ts.deps.OpenAPI.Auth, idem: ts.deps.OpenAPI.Idempotency}

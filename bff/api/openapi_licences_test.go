@@ -19,8 +19,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
-	"github.com/yangcheng-county/elicence/internal/store"
 )
 
 // specRouter is the served OpenAPI document, loaded and validated once.
@@ -156,14 +156,14 @@ func requestConforms(ctx context.Context, req *http.Request) error {
 // 张三.
 func zhangsanEstate(number string) map[string]any {
 	return map[string]any{
-		"type_code":      store.TypeRealEstateTitle,
+		"type_code":      demo.TypeRealEstateTitle,
 		"licence_number": number,
 		"holder": map[string]any{
-			"name": store.DemoZhangsanName, "id_type": "111", "id_number": store.DemoZhangsanIDNumber, "phone": store.DemoZhangsanPhone,
+			"name": demo.ZhangsanName, "id_type": "111", "id_number": demo.ZhangsanIDNumber, "phone": demo.ZhangsanPhone,
 		},
 		"issue_date": "2026-11-20", "valid_from": "2026-11-20", "valid_until": nil,
 		"fields": map[string]string{
-			"right_holder": store.DemoZhangsanName, "co_ownership": "单独所有", "location": "阳城县凤城镇新阳东街 18 号 2 单元 301 室",
+			"right_holder": demo.ZhangsanName, "co_ownership": "单独所有", "location": "阳城县凤城镇新阳东街 18 号 2 单元 301 室",
 			"unit_no": "140522001001GB00018F00020301", "right_type": "国有建设用地使用权/房屋所有权", "right_nature": "出让/市场化商品房",
 			"usage": "城镇住宅用地/住宅", "area": "共有宗地面积 3200㎡/房屋建筑面积 118.5㎡", "term": "2016-05-01 起 2086-04-30 止",
 			"registration_authority": "阳城县不动产登记中心",
@@ -213,8 +213,8 @@ func decodeRecord(t *testing.T, w *httptest.ResponseRecorder) recordBody {
 func TestOpenAPILicences(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
 		ts := newTestServer(t, testServerOpts{Driver: driver})
-		estate := ts.addTestApp(store.USCCRealEstateCentre)
-		police := ts.addTestApp(store.USCCCityTrafficPolice)
+		estate := ts.addTestApp(demo.USCCRealEstateCentre)
+		police := ts.addTestApp(demo.USCCCityTrafficPolice)
 
 		// Issue: 201 with the record; its history names the app.
 		w := estate.specCall(t, "POST", "/openapi/v1/licences", zhangsanEstate("晋(2026)阳城县不动产权第0000123号"), "issue-123")
@@ -222,7 +222,7 @@ func TestOpenAPILicences(t *testing.T) {
 			t.Fatalf("issue: %d %s", w.Code, w.Body)
 		}
 		rec := decodeRecord(t, w)
-		if rec.ID == 0 || rec.Version != 1 || rec.Status != "valid" || rec.TypeCode != store.TypeRealEstateTitle || rec.ValidUntil != nil ||
+		if rec.ID == 0 || rec.Version != 1 || rec.Status != "valid" || rec.TypeCode != demo.TypeRealEstateTitle || rec.ValidUntil != nil ||
 			rec.Fields["unit_no"] != "140522001001GB00018F00020301" || !strings.HasSuffix(rec.Identifier[:len(rec.Identifier)-2], ".001") ||
 			len(rec.History) != 1 || rec.History[0].Action != "issue" || rec.History[0].Actor != "app:"+estate.id || rec.History[0].FromStatus != nil {
 			t.Fatalf("issued record %+v", rec)
@@ -248,7 +248,7 @@ func TestOpenAPILicences(t *testing.T) {
 		if w := estate.specCall(t, "GET", path, nil, ""); w.Code != http.StatusOK || decodeRecord(t, w).ID != rec.ID {
 			t.Errorf("get: %d %s", w.Code, w.Body)
 		}
-		find := "/openapi/v1/licences?type_code=" + store.TypeRealEstateTitle + "&licence_number=" + url.QueryEscape("晋(2026)阳城县不动产权第0000123号")
+		find := "/openapi/v1/licences?type_code=" + demo.TypeRealEstateTitle + "&licence_number=" + url.QueryEscape("晋(2026)阳城县不动产权第0000123号")
 		var found struct{ Items []recordBody }
 		w = estate.specCall(t, "GET", find, nil, "")
 		decodeJSON(t, w, &found)
@@ -266,7 +266,7 @@ func TestOpenAPILicences(t *testing.T) {
 		if w := police.specCall(t, "POST", path+"/events", map[string]any{"action": "suspend", "reason": "x"}, ""); w.Code != http.StatusNotFound {
 			t.Errorf("another department's event: %d %s", w.Code, w.Body)
 		}
-		if w := estate.specCall(t, "GET", "/openapi/v1/licences?type_code="+store.TypeRealEstateTitle, nil, ""); w.Code != http.StatusUnprocessableEntity {
+		if w := estate.specCall(t, "GET", "/openapi/v1/licences?type_code="+demo.TypeRealEstateTitle, nil, ""); w.Code != http.StatusUnprocessableEntity {
 			t.Errorf("find without a number: %d %s", w.Code, w.Body)
 		}
 
@@ -370,7 +370,7 @@ func TestOpenAPILicences(t *testing.T) {
 func TestOpenAPILicenceReachesWalletAndScans(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
 		w := newWorld(t, testServerOpts{Driver: driver})
-		estate := w.addTestApp(store.USCCRealEstateCentre)
+		estate := w.addTestApp(demo.USCCRealEstateCentre)
 		body := zhangsanEstate("晋(2026)阳城县不动产权第0000456号")
 		body["valid_until"] = "2036-11-19"
 		rec := w.specCall(t, estate, "POST", "/openapi/v1/licences", body, "wallet-1")
@@ -403,7 +403,7 @@ func TestOpenAPILicenceReachesWalletAndScans(t *testing.T) {
 		l := licence.Licence{ID: issued.ID}
 		scan := func(code string) verificationResponse {
 			t.Helper()
-			r := w.verifyAs(w.housing, code, store.PurposeRealEstateRegister)
+			r := w.verifyAs(w.housing, code, demo.PurposeRealEstateRegister)
 			var res verificationResponse
 			decodeJSON(t, r, &res)
 			if r.Code != http.StatusOK {
@@ -470,7 +470,7 @@ func (w *world) specCall(t *testing.T, a apiApp, method, target string, body any
 func TestOpenAPIConcurrentEventsSerialize(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
 		ts := newTestServer(t, testServerOpts{Driver: driver})
-		estate := ts.addTestApp(store.USCCRealEstateCentre)
+		estate := ts.addTestApp(demo.USCCRealEstateCentre)
 		w := estate.specCall(t, "POST", "/openapi/v1/licences", zhangsanEstate("晋(2026)阳城县不动产权第0000321号"), "c-1")
 		rec := decodeRecord(t, w)
 		events := fmt.Sprintf("/openapi/v1/licences/%d/events", rec.ID)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/store"
 )
 
@@ -36,12 +37,12 @@ func wrong(code string) string {
 }
 
 func testRealnameBindsZhangsan(t *testing.T, ts *testServer) {
-	cookie := ts.login(store.DemoCitizenZhangsan)
-	w, start := ts.startRealname(cookie, store.DemoZhangsanName, store.DemoZhangsanIDNumber)
+	cookie := ts.login(demo.CitizenZhangsan)
+	w, start := ts.startRealname(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber)
 	if w.Code != http.StatusOK || start.ChallengeID == "" || start.PhoneHint != "138****0001" {
 		t.Fatalf("start: %d %s", w.Code, w.Body)
 	}
-	code := ts.lastSMSCode(store.DemoZhangsanPhone)
+	code := ts.lastSMSCode(demo.ZhangsanPhone)
 	if len(code) != 6 {
 		t.Fatalf("dev SMS code %q", code)
 	}
@@ -56,7 +57,7 @@ func testRealnameBindsZhangsan(t *testing.T, ts *testServer) {
 	if w := ts.confirmRealname(cookie, start.ChallengeID, code); w.Code != http.StatusUnprocessableEntity || errorCode(w) != "realname_code_invalid" {
 		t.Errorf("reused code: %d %s", w.Code, w.Body)
 	}
-	ts.assertNoSecrets(cookie, code, store.DemoZhangsanIDNumber, store.DemoZhangsanPhone, start.ChallengeID)
+	ts.assertNoSecrets(cookie, code, demo.ZhangsanIDNumber, demo.ZhangsanPhone, start.ChallengeID)
 }
 
 func TestRealnameZhangsanBinds(t *testing.T) {
@@ -76,15 +77,15 @@ func TestRealnameStartRefusals(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"王五 has no holder record", store.DemoCitizenWangwu,
+		{"王五 has no holder record", demo.CitizenWangwu,
 			map[string]string{"name": "王五", "id_number": validIDNotOnRecord(t, 1)}, http.StatusUnprocessableEntity, "realname_no_match"},
-		{"王五 with 张三's number", store.DemoCitizenWangwu,
-			map[string]string{"name": "王五", "id_number": store.DemoZhangsanIDNumber}, http.StatusUnprocessableEntity, "realname_no_match"},
-		{"bad check digit", store.DemoCitizenLisi,
+		{"王五 with 张三's number", demo.CitizenWangwu,
+			map[string]string{"name": "王五", "id_number": demo.ZhangsanIDNumber}, http.StatusUnprocessableEntity, "realname_no_match"},
+		{"bad check digit", demo.CitizenLisi,
 			map[string]string{"name": "李四", "id_number": "140522199007080022"}, http.StatusBadRequest, "invalid_id_number"},
-		{"missing name", store.DemoCitizenLisi,
-			map[string]string{"id_number": store.DemoLisiIDNumber}, http.StatusBadRequest, "validation_failed"},
-		{"missing number", store.DemoCitizenLisi,
+		{"missing name", demo.CitizenLisi,
+			map[string]string{"id_number": demo.LisiIDNumber}, http.StatusBadRequest, "validation_failed"},
+		{"missing number", demo.CitizenLisi,
 			map[string]string{"name": "李四"}, http.StatusBadRequest, "validation_failed"},
 	}
 	for _, tt := range tests {
@@ -100,12 +101,12 @@ func TestRealnameStartRefusals(t *testing.T) {
 
 func TestRealnameWrongCodesLockOut(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
-	w, start := ts.startRealname(cookie, store.DemoZhangsanName, store.DemoZhangsanIDNumber)
+	cookie := ts.login(demo.CitizenZhangsan)
+	w, start := ts.startRealname(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber)
 	if w.Code != http.StatusOK {
 		t.Fatalf("start: %d %s", w.Code, w.Body)
 	}
-	code := ts.lastSMSCode(store.DemoZhangsanPhone)
+	code := ts.lastSMSCode(demo.ZhangsanPhone)
 	for i := 1; i <= 5; i++ {
 		wantStatus, wantCode := http.StatusUnprocessableEntity, "realname_code_invalid"
 		if i == 5 {
@@ -123,29 +124,29 @@ func TestRealnameWrongCodesLockOut(t *testing.T) {
 	if ts.me(cookie).RealnameVerified {
 		t.Fatal("bound despite the lock-out")
 	}
-	ts.assertNoSecrets(cookie, code, store.DemoZhangsanIDNumber, store.DemoZhangsanPhone)
+	ts.assertNoSecrets(cookie, code, demo.ZhangsanIDNumber, demo.ZhangsanPhone)
 }
 
 func TestRealnameIDNumberLimitAcrossAccounts(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	lisi, wangwu := ts.login(store.DemoCitizenLisi), ts.login(store.DemoCitizenWangwu)
+	lisi, wangwu := ts.login(demo.CitizenLisi), ts.login(demo.CitizenWangwu)
 	// Two accounts guess the name behind 张三's number: 5 failures in all.
 	for i, cookie := range []string{lisi, wangwu, lisi, wangwu, lisi} {
 		want := "realname_no_match"
 		if i == 4 {
 			want = "realname_too_many_attempts"
 		}
-		if w, _ := ts.startRealname(cookie, "李四", store.DemoZhangsanIDNumber); errorCode(w) != want {
+		if w, _ := ts.startRealname(cookie, "李四", demo.ZhangsanIDNumber); errorCode(w) != want {
 			t.Fatalf("guess %d: %d %s, want %s", i+1, w.Code, w.Body, want)
 		}
 	}
 	// 张三 himself, from a fresh account with the right name, is refused for the hour…
-	zhang := ts.login(store.DemoCitizenZhangsan)
-	if w, _ := ts.startRealname(zhang, store.DemoZhangsanName, store.DemoZhangsanIDNumber); w.Code != http.StatusTooManyRequests {
+	zhang := ts.login(demo.CitizenZhangsan)
+	if w, _ := ts.startRealname(zhang, demo.ZhangsanName, demo.ZhangsanIDNumber); w.Code != http.StatusTooManyRequests {
 		t.Fatalf("right name after the number's limit: %d %s", w.Code, w.Body)
 	}
 	// …while wangwu's account (2 failures) may still bind another number.
-	if w, _ := ts.startRealname(wangwu, store.DemoLisiName, store.DemoLisiIDNumber); w.Code != http.StatusOK {
+	if w, _ := ts.startRealname(wangwu, demo.LisiName, demo.LisiIDNumber); w.Code != http.StatusOK {
 		t.Fatalf("other number: %d %s", w.Code, w.Body)
 	}
 	if n := len(ts.outbox.List()); n != 1 {
@@ -155,9 +156,9 @@ func TestRealnameIDNumberLimitAcrossAccounts(t *testing.T) {
 
 func TestRealnameCodeExpires(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
-	_, start := ts.startRealname(cookie, store.DemoZhangsanName, store.DemoZhangsanIDNumber)
-	code := ts.lastSMSCode(store.DemoZhangsanPhone)
+	cookie := ts.login(demo.CitizenZhangsan)
+	_, start := ts.startRealname(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber)
+	code := ts.lastSMSCode(demo.ZhangsanPhone)
 	ts.clock.Add(5 * time.Minute)
 	if w := ts.confirmRealname(cookie, start.ChallengeID, code); w.Code != http.StatusUnprocessableEntity || errorCode(w) != "realname_code_invalid" {
 		t.Fatalf("code after 5 minutes: %d %s", w.Code, w.Body)
@@ -169,9 +170,9 @@ func TestRealnameCodeExpires(t *testing.T) {
 
 func TestRealnameChallengeOfAnotherAccount(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	zhang, thief := ts.login(store.DemoCitizenZhangsan), ts.login(store.DemoCitizenWangwu)
-	_, start := ts.startRealname(zhang, store.DemoZhangsanName, store.DemoZhangsanIDNumber)
-	code := ts.lastSMSCode(store.DemoZhangsanPhone)
+	zhang, thief := ts.login(demo.CitizenZhangsan), ts.login(demo.CitizenWangwu)
+	_, start := ts.startRealname(zhang, demo.ZhangsanName, demo.ZhangsanIDNumber)
+	code := ts.lastSMSCode(demo.ZhangsanPhone)
 	if w := ts.confirmRealname(thief, start.ChallengeID, code); w.Code != http.StatusUnprocessableEntity || errorCode(w) != "realname_code_invalid" {
 		t.Fatalf("another account's challenge: %d %s", w.Code, w.Body)
 	}
@@ -185,11 +186,11 @@ func TestRealnameChallengeOfAnotherAccount(t *testing.T) {
 
 func TestRealnameResendThrottle(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
-	if w, _ := ts.startRealname(cookie, store.DemoZhangsanName, store.DemoZhangsanIDNumber); w.Code != http.StatusOK {
+	cookie := ts.login(demo.CitizenZhangsan)
+	if w, _ := ts.startRealname(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber); w.Code != http.StatusOK {
 		t.Fatalf("first start: %d %s", w.Code, w.Body)
 	}
-	if w, _ := ts.startRealname(cookie, store.DemoZhangsanName, store.DemoZhangsanIDNumber); w.Code != http.StatusTooManyRequests || errorCode(w) != "rate_limited" {
+	if w, _ := ts.startRealname(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber); w.Code != http.StatusTooManyRequests || errorCode(w) != "rate_limited" {
 		t.Fatalf("immediate resend: %d %s", w.Code, w.Body)
 	}
 }
@@ -199,18 +200,18 @@ func TestRealnameResendThrottle(t *testing.T) {
 // accounts: the resend throttle holds per ID number as well as per account.
 func TestRealnameResendThrottlePerIDNumber(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	a, b := ts.login(store.DemoCitizenWangwu), ts.login(store.DemoCitizenLisi)
-	if w, _ := ts.startRealname(a, store.DemoZhangsanName, store.DemoZhangsanIDNumber); w.Code != http.StatusOK {
+	a, b := ts.login(demo.CitizenWangwu), ts.login(demo.CitizenLisi)
+	if w, _ := ts.startRealname(a, demo.ZhangsanName, demo.ZhangsanIDNumber); w.Code != http.StatusOK {
 		t.Fatalf("first start: %d %s", w.Code, w.Body)
 	}
-	if w, _ := ts.startRealname(b, store.DemoZhangsanName, store.DemoZhangsanIDNumber); w.Code != http.StatusTooManyRequests || errorCode(w) != "rate_limited" {
+	if w, _ := ts.startRealname(b, demo.ZhangsanName, demo.ZhangsanIDNumber); w.Code != http.StatusTooManyRequests || errorCode(w) != "rate_limited" {
 		t.Fatalf("same number from another account at once: %d %s", w.Code, w.Body)
 	}
 	if n := len(ts.outbox.List()); n != 1 {
 		t.Fatalf("%d SMS sent to one phone within the resend interval, want 1", n)
 	}
 	// The other account is not held back for a different number.
-	if w, _ := ts.startRealname(b, store.DemoLisiName, store.DemoLisiIDNumber); w.Code != http.StatusOK {
+	if w, _ := ts.startRealname(b, demo.LisiName, demo.LisiIDNumber); w.Code != http.StatusOK {
 		t.Fatalf("other number: %d %s", w.Code, w.Body)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/account"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/deadline"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/showcode"
@@ -77,6 +78,10 @@ type Deps struct {
 	// Metrics.Verifications).
 	Verifier *verify.Service
 
+	// UsageLists reads the departments' usage lists for their public
+	// notice (the store).
+	UsageLists catalogue.UsageListReader
+
 	// Reminders is the holder's expiry-reminder switch per licence
 	// (reminder.NewPreferences over store.NewReminders).
 	Reminders ReminderSwitch
@@ -112,6 +117,8 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.WeChatJS is nil")
 	case d.Wallet == nil || d.ShowCodes == nil || d.Verifier == nil:
 		return errors.New("api: Deps.Wallet, Deps.ShowCodes or Deps.Verifier is nil")
+	case d.UsageLists == nil:
+		return errors.New("api: Deps.UsageLists is nil")
 	case d.Reminders == nil || d.WeChatEvents == nil:
 		return errors.New("api: Deps.Reminders or Deps.WeChatEvents is nil")
 	case d.MintLimit.Max > 0 && (d.MintLimit.Counter == nil || d.MintLimit.Key == nil || d.MintLimit.Window <= 0):
@@ -188,6 +195,11 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	off := &officerHandlers{verifier: d.Verifier}
 	v1.GET("/officer/context", requireOfficer, off.context)
 	v1.GET("/officer/verifications", requireOfficer, off.verifications)
+
+	// Public notices (公示), no login: the usage lists, which department
+	// may verify which licence types for which purposes.
+	pub := &publicHandlers{usage: d.UsageLists}
+	v1.GET("/public/usage-lists", pub.usageLists)
 
 	// Expiry reminders: the holder's switch per licence (someone else's
 	// licence is 404), and the account's event push URL, which checks

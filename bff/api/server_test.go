@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
@@ -61,11 +62,11 @@ func testFakeWeChat(t testing.TB) (*fakewx.Server, string) {
 	t.Helper()
 	sharedFake.once.Do(func() {
 		users := []fakewx.DemoUser{
-			{OpenID: store.DemoCitizenZhangsan, Label: "张三"},
-			{OpenID: store.DemoCitizenLisi, Label: "李四"},
-			{OpenID: store.DemoCitizenWangwu, Label: "王五"},
-			{OpenID: store.DemoOfficerPolice, Label: "交警"},
-			{OpenID: store.DemoOfficerHousing, Label: "不动产登记中心"},
+			{OpenID: demo.CitizenZhangsan, Label: "张三"},
+			{OpenID: demo.CitizenLisi, Label: "李四"},
+			{OpenID: demo.CitizenWangwu, Label: "王五"},
+			{OpenID: demo.OfficerPolice, Label: "交警"},
+			{OpenID: demo.OfficerHousing, Label: "不动产登记中心"},
 			{OpenID: demoSnapshot, Label: "快照页用户", Snapshot: true},
 		}
 		sharedFake.fake, sharedFake.err = fakewx.New("", users, fakewx.WithCredentials(testAppID, testAppSecret))
@@ -237,7 +238,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		Now:       ts.clock.Now,
 		PublicURL: ts.publicURL, Auth: authSvc, Realname: rnSvc,
 		Accounts: st, Holders: st, WeChatJS: wx,
-		Wallet: walletSvc, ShowCodes: showCodes, Verifier: verifier,
+		Wallet: walletSvc, ShowCodes: showCodes, Verifier: verifier, UsageLists: st,
 		Reminders: prefs, WeChatEvents: eventHandler,
 	}
 	if !opts.NoDevMode {

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 func TestSessionIdleAndAbsoluteTimeout(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
+	cookie := ts.login(demo.CitizenZhangsan)
 	ts.clock.Add(29 * time.Minute)
 	if w := ts.do(http.MethodGet, "/api/v1/me", nil, cookie); w.Code != http.StatusOK {
 		t.Fatalf("after 29 idle minutes: %d", w.Code)
@@ -27,7 +27,7 @@ func TestSessionIdleAndAbsoluteTimeout(t *testing.T) {
 	}
 
 	// Absolute: active every 20 minutes, still out after 12 hours.
-	cookie = ts.login(store.DemoCitizenZhangsan)
+	cookie = ts.login(demo.CitizenZhangsan)
 	for elapsed := time.Duration(0); elapsed < 12*time.Hour; elapsed += 20 * time.Minute {
 		if w := ts.do(http.MethodGet, "/api/v1/me", nil, cookie); w.Code != http.StatusOK {
 			t.Fatalf("active session refused after %s: %d", elapsed, w.Code)
@@ -54,7 +54,7 @@ func TestSessionUnknownCookieIsAnonymous(t *testing.T) {
 
 func TestSessionFailsClosedWhenRedisIsDown(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{MiniRedis: true})
-	cookie := ts.login(store.DemoOfficerPolice)
+	cookie := ts.login(demo.OfficerPolice)
 	ts.mini.Close()
 	w := ts.do(http.MethodGet, "/api/v1/me", nil, cookie)
 	if w.Code != http.StatusServiceUnavailable || errorCode(w) != "dependency_unavailable" {
@@ -68,7 +68,7 @@ func TestSessionFailsClosedWhenRedisIsDown(t *testing.T) {
 
 func TestSessionFailsClosedWhenDatabaseIsDown(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoOfficerPolice)
+	cookie := ts.login(demo.OfficerPolice)
 	ts.store.Close()
 	w := ts.do(http.MethodGet, "/api/v1/me", nil, cookie)
 	if w.Code != http.StatusServiceUnavailable || errorCode(w) != "dependency_unavailable" {
@@ -78,7 +78,7 @@ func TestSessionFailsClosedWhenDatabaseIsDown(t *testing.T) {
 
 func TestSessionCSRFGuard(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
+	cookie := ts.login(demo.CitizenZhangsan)
 	tests := []struct {
 		name, method, path, contentType string
 		wantRefused                     bool
@@ -121,11 +121,11 @@ func TestSessionCSRFGuard(t *testing.T) {
 
 func TestSessionLogsHoldNoSecrets(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoCitizenZhangsan)
-	ts.bind(cookie, store.DemoZhangsanName, store.DemoZhangsanIDNumber, store.DemoZhangsanPhone)
+	cookie := ts.login(demo.CitizenZhangsan)
+	ts.bind(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber, demo.ZhangsanPhone)
 	code := ts.outbox.List()[0].Code
 	ts.do(http.MethodPost, "/api/v1/auth/logout", nil, cookie)
-	ts.assertNoSecrets(cookie, code, store.DemoZhangsanIDNumber, store.DemoZhangsanPhone, "FAKECODE")
+	ts.assertNoSecrets(cookie, code, demo.ZhangsanIDNumber, demo.ZhangsanPhone, "FAKECODE")
 	if !strings.Contains(ts.logs.String(), `"route":"/api/v1/auth/wechat/callback"`) {
 		t.Errorf("access log lacks the callback route:\n%s", ts.logs.String())
 	}

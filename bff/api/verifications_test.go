@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -17,7 +18,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
-const purpose = store.PurposeTrafficEnforcement
+const purpose = demo.PurposeTrafficEnforcement
 
 func TestVerificationFlow(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
@@ -35,7 +36,7 @@ func TestVerificationFlow(t *testing.T) {
 		decodeJSON(t, rec, &res)
 		until := w.zsDriving.ValidUntil.Format(dateFormat)
 		if res.Result != "valid" || res.Colour != "green" || res.ReasonCode != "ok" || res.Status != "valid" ||
-			res.Licence.TypeCode != store.TypeDrivingLicence || res.Licence.TypeName != "机动车驾驶证" ||
+			res.Licence.TypeCode != demo.TypeDrivingLicence || res.Licence.TypeName != "机动车驾驶证" ||
 			res.Licence.Issuer != "晋城市公安局交通警察支队" || res.Licence.ValidUntil == nil || *res.Licence.ValidUntil != until ||
 			res.Licence.Number != "1405**********0016" || res.Holder != (verifiedHolder{Name: "张*", IDNumber: "1405**********0016"}) ||
 			res.VerifiedAt != w.clock.Now().UTC().Format(instantFormat) {
@@ -51,7 +52,7 @@ func TestVerificationFlow(t *testing.T) {
 		if got := strings.Join(keys, ","); got != "name,sex,vehicle_class,licence_no,valid_period" {
 			t.Fatalf("basic scope disclosed %s", got)
 		}
-		for _, s := range []string{store.DemoZhangsanIDNumber, "张三", "凤栖路"} {
+		for _, s := range []string{demo.ZhangsanIDNumber, "张三", "凤栖路"} {
 			if strings.Contains(rec.Body.String(), s) {
 				t.Fatalf("verification discloses %q: %s", s, rec.Body)
 			}
@@ -78,7 +79,7 @@ func TestVerificationFlow(t *testing.T) {
 		rec = w.verifyAs(w.police, full.Token, purpose)
 		decodeJSON(t, rec, &res)
 		if rec.Code != http.StatusOK || len(res.Licence.Fields) != 11 || res.Licence.Fields[10].Type != "photo" ||
-			!strings.HasPrefix(res.Licence.Fields[10].Value, "data:image/svg+xml;base64,") || strings.Contains(rec.Body.String(), store.DemoZhangsanIDNumber) {
+			!strings.HasPrefix(res.Licence.Fields[10].Value, "data:image/svg+xml;base64,") || strings.Contains(rec.Body.String(), demo.ZhangsanIDNumber) {
 			t.Fatalf("full scope: %d %s", rec.Code, rec.Body)
 		}
 	})
@@ -87,19 +88,19 @@ func TestVerificationFlow(t *testing.T) {
 func TestVerificationColours(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
 	cases := []struct {
-		name                          string
-		cookie                        string
-		lic                           func() showCodeResponse
-		result, colour, reason, state string
+		name                                   string
+		cookie                                 string
+		lic                                    func() showCodeResponse
+		purpose, result, colour, reason, state string
 	}{
-		{"张三's driving licence, 20 days left", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, "valid", "green", "ok", "valid"},
-		{"张三's ID card", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsIDCard, "basic") }, "valid", "green", "ok", "valid"},
-		{"李四's suspended driving licence", w.police, func() showCodeResponse { return w.mint(w.lisi, w.lsDriving, "basic") }, "invalid", "red", "suspended", "suspended"},
-		{"张三's real-estate title, housing officer", w.housing, func() showCodeResponse { return w.mint(w.zhangsan, w.zsRealEstate, "basic") }, "valid", "green", "ok", "valid"},
+		{"张三's driving licence, 20 days left", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, purpose, "valid", "green", "ok", "valid"},
+		{"张三's ID card", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsIDCard, "basic") }, purpose, "valid", "green", "ok", "valid"},
+		{"李四's suspended driving licence", w.police, func() showCodeResponse { return w.mint(w.lisi, w.lsDriving, "basic") }, purpose, "invalid", "red", "suspended", "suspended"},
+		{"张三's real-estate title, housing officer", w.housing, func() showCodeResponse { return w.mint(w.zhangsan, w.zsRealEstate, "basic") }, demo.PurposeMortgageRegister, "valid", "green", "ok", "valid"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := w.verifyAs(tc.cookie, tc.lic().Token, purpose)
+			rec := w.verifyAs(tc.cookie, tc.lic().Token, tc.purpose)
 			var res verificationResponse
 			decodeJSON(t, rec, &res)
 			if rec.Code != http.StatusOK || res.Result != tc.result || res.Colour != tc.colour || res.ReasonCode != tc.reason || res.Status != tc.state {
@@ -125,7 +126,7 @@ func TestVerificationRefusals(t *testing.T) {
 
 	// The housing officer may not verify driving licences: 403 with a
 	// reason, and the code stays usable.
-	rec := w.verifyAs(w.housing, code.Content, store.PurposeRealEstateRegister)
+	rec := w.verifyAs(w.housing, code.Content, demo.PurposeRealEstateRegister)
 	if rec.Code != http.StatusForbidden || errorCode(rec) != "type_not_in_usage_list" ||
 		!strings.Contains(rec.Body.String(), `"reason_code":"type_not_in_usage_list"`) {
 		t.Fatalf("housing officer: %d %s", rec.Code, rec.Body)
@@ -197,7 +198,7 @@ func TestVerificationReplayAndInvalidCodes(t *testing.T) {
 		t.Fatalf("replay by the same officer:\n%d %s\nwant\n%s", again.Code, again.Body, wantAgain)
 	}
 
-	used := w.verifyAs(w.housing, code.Token, store.PurposeRealEstateRegister) // may verify ID cards, but the code is spent
+	used := w.verifyAs(w.housing, code.Token, demo.PurposeRealEstateRegister) // may verify ID cards, but the code is spent
 	expiring := w.mint(w.zhangsan, w.zsDriving, "basic")
 	w.clock.Add(61 * time.Second)
 	expired := w.verifyAs(w.police, expiring.Token, purpose)
@@ -393,7 +394,7 @@ func TestVerificationLogsClean(t *testing.T) {
 	w.do(http.MethodGet, licencePath(w.zsDriving, ""), nil, w.zhangsan)
 	w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
 	w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
-	w.assertNoSecrets(append(secrets, store.DemoZhangsanIDNumber, store.DemoLisiIDNumber, w.zhangsan, w.police)...)
+	w.assertNoSecrets(append(secrets, demo.ZhangsanIDNumber, demo.LisiIDNumber, w.zhangsan, w.police)...)
 }
 
 // TestVerificationExpiredCodeStaysInvalid pins that a code past its expiry
@@ -421,20 +422,31 @@ func TestVerificationExpiredCodeStaysInvalid(t *testing.T) {
 	})
 }
 
-// TestVerificationPurposeWithFullWidthSpace pins that a free-text purpose
-// typed with a Chinese input method's full-width space verifies (stored
-// with a plain space) instead of failing as malformed.
-func TestVerificationPurposeWithFullWidthSpace(t *testing.T) {
+// TestVerificationPurposeFromTheUsageList: a purpose is accepted only when
+// the department's usage list gives it for the licence type. One typed with
+// a Chinese input method's full-width spaces around it is still the listed
+// purpose; free text, or a purpose listed only for another type, is refused
+// with its own reason code, recorded as refused, and leaves the code usable.
+func TestVerificationPurposeFromTheUsageList(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, driver string) {
 		w := newWorld(t, testServerOpts{Driver: driver})
 		code := w.mint(w.zhangsan, w.zsDriving, "basic")
-		if rec := w.verifyAs(w.police, code.Token, "道路交通\u3000执法检查"); rec.Code != http.StatusOK {
-			t.Fatalf("verify: %d %s", rec.Code, rec.Body)
+		for _, p := range []string{"道路交通\u3000执法检查", demo.PurposeIdentityCheck} { // the latter is listed for ID cards only
+			rec := w.verifyAs(w.police, code.Token, p)
+			if rec.Code != http.StatusForbidden || errorCode(rec) != "purpose_not_in_usage_list" ||
+				!strings.Contains(rec.Body.String(), `"reason_code":"purpose_not_in_usage_list"`) {
+				t.Fatalf("purpose %q: %d %s", p, rec.Code, rec.Body)
+			}
+		}
+		if rec := w.verifyAs(w.police, code.Token, "\u3000"+demo.PurposeAccidentHandling+"\u3000"); rec.Code != http.StatusOK {
+			t.Fatalf("listed purpose after the refusals: %d %s", rec.Code, rec.Body)
 		}
 		rec := w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
 		var usage struct{ Items []usageItem }
 		decodeJSON(t, rec, &usage)
-		if len(usage.Items) != 1 || usage.Items[0].Purpose != "道路交通 执法检查" {
+		if len(usage.Items) != 3 || usage.Items[0].Purpose != demo.PurposeAccidentHandling || usage.Items[0].Result != "valid" ||
+			usage.Items[1].Result != "refused" || usage.Items[1].ReasonCode != "purpose_not_in_usage_list" || usage.Items[1].Purpose != demo.PurposeIdentityCheck ||
+			usage.Items[2].Result != "refused" || usage.Items[2].Purpose != "道路交通 执法检查" {
 			t.Fatalf("usage: %s", rec.Body)
 		}
 	})

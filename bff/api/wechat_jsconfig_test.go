@@ -9,12 +9,12 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/yangcheng-county/elicence/internal/store"
+	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 func TestJSConfig(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	cookie := ts.login(store.DemoOfficerPolice)
+	cookie := ts.login(demo.OfficerPolice)
 	page := ts.publicURL + "/officer/scan?x=1"
 
 	w := ts.do(http.MethodGet, "/api/v1/wechat/js-config?url="+url.QueryEscape(page+"#/step2"), nil, cookie)

@@ -14,6 +14,7 @@ import (
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -59,7 +60,7 @@ func BenchmarkImport(b *testing.B) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		sum, err := im.ImportFile(context.Background(), store.USCCRealEstateCentre, path, importer.Options{Progress: floor})
+		sum, err := im.ImportFile(context.Background(), demo.USCCRealEstateCentre, path, importer.Options{Progress: floor})
 		total := time.Since(start).Seconds()
 		if err != nil || sum.Imported != benchRows {
 			b.Fatalf("import: %+v %v", sum, err)
@@ -82,7 +83,7 @@ func benchStock(n int) [][]string {
 	for i := range out {
 		name := "持证人" + fmt.Sprint(i)
 		fields, _ := json.Marshal(map[string]string{"right_holder": name, "location": fmt.Sprintf("阳城县凤城镇滨河小区%d号楼", i), "area": "118.56㎡", "usage": "住宅"})
-		out[i] = []string{store.TypeRealEstateTitle, fmt.Sprintf("晋(2019)阳城县不动产权第%07d号", i), name, "111", residentID(i),
+		out[i] = []string{demo.TypeRealEstateTitle, fmt.Sprintf("晋(2019)阳城县不动产权第%07d号", i), name, "111", residentID(i),
 			fmt.Sprintf("139%08d", i), "2019-06-01", "2019-06-01", "", string(fields)}
 	}
 	return out
@@ -123,7 +124,7 @@ type floor struct {
 func newFloor(b *testing.B, rows [][]string) *floor {
 	dsn := benchDSN(b)
 	st := storetest.Seeded(b, store.DriverMySQL, dsn, time.Now())
-	dept, err := st.DepartmentByUSCC(context.Background(), store.USCCRealEstateCentre)
+	dept, err := st.DepartmentByUSCC(context.Background(), demo.USCCRealEstateCentre)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
@@ -115,17 +116,17 @@ func makeStock(n int) stock {
 		id := residentID(i)
 		name := "持证人" + strconv.Itoa(i)
 		if i%100 == 3 {
-			id, name = store.DemoZhangsanIDNumber, store.DemoZhangsanName
+			id, name = demo.ZhangsanIDNumber, demo.ZhangsanName
 		}
 		fields, _ := json.Marshal(map[string]string{"right_holder": name, "location": "阳城县凤城镇" + strconv.Itoa(i) + "号", "area": "88.5㎡"})
-		r := []string{store.TypeRealEstateTitle, fmt.Sprintf("晋(2019)阳城县不动产权第%07d号", i), name, "111", id,
+		r := []string{demo.TypeRealEstateTitle, fmt.Sprintf("晋(2019)阳城县不动产权第%07d号", i), name, "111", id,
 			"1390000" + fmt.Sprintf("%04d", i%10000), "2019-06-01", "", "", string(fields)}
 		switch i % 50 {
 		case 7:
 			r[4] = wrongCheck(id)
 			s.wantReject[row] = licence.CodeInvalidIDNumber
 		case 19:
-			r[0] = store.USCCRealEstateCentre + "999"
+			r[0] = demo.USCCRealEstateCentre + "999"
 			s.wantReject[row] = importer.CodeUnknownType
 		case 31:
 			r[6] = "2019-02-30"
@@ -210,7 +211,7 @@ func wantErrors(t testing.TB, got map[int][]string, want map[int]string) {
 
 func (e *env) importFile(t testing.TB, path string, dry bool) importer.Summary {
 	t.Helper()
-	sum, err := e.im.ImportFile(context.Background(), store.USCCRealEstateCentre, path, importer.Options{DryRun: dry, BatchSize: 128})
+	sum, err := e.im.ImportFile(context.Background(), demo.USCCRealEstateCentre, path, importer.Options{DryRun: dry, BatchSize: 128})
 	if err != nil {
 		t.Fatalf("import %s: %v", filepath.Base(path), err)
 	}
@@ -249,7 +250,7 @@ func TestImportStock(t *testing.T) {
 
 			// Row 2 (i=0) as stored: sealed number found by its index, holder
 			// matched by blind index, long-term, valid, version 1, history.
-			ls, err := e.st.CurrentByNumber(ctx, store.TypeRealEstateTitle, s.rows[0][1])
+			ls, err := e.st.CurrentByNumber(ctx, demo.TypeRealEstateTitle, s.rows[0][1])
 			if err != nil || len(ls) != 1 {
 				t.Fatalf("licence of row 2: %v %v", ls, err)
 			}
@@ -269,7 +270,7 @@ func TestImportStock(t *testing.T) {
 			if err != nil || len(hist) != 1 || hist[0].Action != licence.ActionImport || hist[0].ToStatus != licence.StatusValid || hist[0].Actor != "cli:import" {
 				t.Errorf("history: %+v %v", hist, err)
 			}
-			zs, err := e.st.HolderByIDNumber(ctx, "111", store.DemoZhangsanIDNumber)
+			zs, err := e.st.HolderByIDNumber(ctx, "111", demo.ZhangsanIDNumber)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -362,9 +363,9 @@ func TestImportXLSX(t *testing.T) {
 	}
 	set(1, anySlice(cols)...)
 	issued := time.Date(2018, 3, 15, 0, 0, 0, 0, time.UTC)
-	set(2, "X-2018-0001", store.TypeRealEstateTitle, "甲", "111", residentID(1), "", issued, "", "", `{"right_holder":"甲"}`)
-	set(4, "X-2018-0002", store.TypeRealEstateTitle, "乙", "111", wrongCheck(residentID(2)), "", "2018-03-16", "", "", "")
-	set(5, "X-2018-0003", store.TypeRealEstateTitle, "丙", "111", residentID(3), "", "2018-03-17", "2018-03-17", "2048-03-16", "")
+	set(2, "X-2018-0001", demo.TypeRealEstateTitle, "甲", "111", residentID(1), "", issued, "", "", `{"right_holder":"甲"}`)
+	set(4, "X-2018-0002", demo.TypeRealEstateTitle, "乙", "111", wrongCheck(residentID(2)), "", "2018-03-16", "", "", "")
+	set(5, "X-2018-0003", demo.TypeRealEstateTitle, "丙", "111", residentID(3), "", "2018-03-17", "2018-03-17", "2048-03-16", "")
 	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14}) // m/d/yy: the raw serial is read, not the display
 	if err != nil {
 		t.Fatal(err)
@@ -383,11 +384,11 @@ func TestImportXLSX(t *testing.T) {
 		t.Fatalf("xlsx summary %+v", sum)
 	}
 	wantErrors(t, readErrors(t, sum.ErrorFile), map[int]string{4: licence.CodeInvalidIDNumber})
-	ls, err := e.st.CurrentByNumber(context.Background(), store.TypeRealEstateTitle, "X-2018-0001")
+	ls, err := e.st.CurrentByNumber(context.Background(), demo.TypeRealEstateTitle, "X-2018-0001")
 	if err != nil || len(ls) != 1 || ls[0].IssuedOn.Format(time.DateOnly) != "2018-03-15" {
 		t.Fatalf("xlsx row 2: %+v %v", ls, err)
 	}
-	ls, err = e.st.CurrentByNumber(context.Background(), store.TypeRealEstateTitle, "X-2018-0003")
+	ls, err = e.st.CurrentByNumber(context.Background(), demo.TypeRealEstateTitle, "X-2018-0003")
 	if err != nil || len(ls) != 1 || ls[0].ValidUntil == nil || ls[0].ValidUntil.Format(time.DateOnly) != "2048-03-16" {
 		t.Fatalf("xlsx row 5: %+v %v", ls, err)
 	}
@@ -423,7 +424,7 @@ func TestImportRefusesBadFiles(t *testing.T) {
 	}
 	before := e.counts(t)
 	for name, path := range cases {
-		if _, err := e.im.ImportFile(context.Background(), store.USCCRealEstateCentre, path, importer.Options{}); err == nil {
+		if _, err := e.im.ImportFile(context.Background(), demo.USCCRealEstateCentre, path, importer.Options{}); err == nil {
 			t.Errorf("%s: imported", name)
 		}
 	}
@@ -443,14 +444,14 @@ func TestImportRefusesBadFiles(t *testing.T) {
 func TestImportRowChecks(t *testing.T) {
 	e := newEnv(t, store.DriverSQLite)
 	row := func(mod func(r []string)) []string {
-		r := []string{store.TypeRealEstateTitle, "N-1", "丁", "111", residentID(9), "", "2020-01-01", "", "", ""}
+		r := []string{demo.TypeRealEstateTitle, "N-1", "丁", "111", residentID(9), "", "2020-01-01", "", "", ""}
 		mod(r)
 		return r
 	}
 	rows := [][]string{
 		row(func(r []string) { r[9] = `["not","an","object"]` }),
 		row(func(r []string) { r[1] = "N-2"; r[9] = `{"right_holder":{"nested":1}}` }),
-		row(func(r []string) { r[0] = store.TypeDrivingLicence; r[1] = "N-3" }),
+		row(func(r []string) { r[0] = demo.TypeDrivingLicence; r[1] = "N-3" }),
 		row(func(r []string) { r[1] = "N-4"; r[3] = "001"; r[4] = "91350100M000100Y43" }),
 		row(func(r []string) { r[1] = "N-5"; r[8] = "2019-12-31" }),
 		row(func(r []string) { r[1] = "N-6"; r[9] = `{"no_such_field":"x"}` }),
@@ -466,7 +467,7 @@ func TestImportRowChecks(t *testing.T) {
 		2: importer.CodeInvalidFields, 3: importer.CodeInvalidFields, 4: importer.CodeTypeNotIssued,
 		5: licence.CodeHolderKindMismatch, 6: licence.CodeDateOrder, 7: licence.CodeUnknownField,
 	})
-	ls, err := e.st.CurrentByNumber(context.Background(), store.TypeRealEstateTitle, "N-7")
+	ls, err := e.st.CurrentByNumber(context.Background(), demo.TypeRealEstateTitle, "N-7")
 	if err != nil || len(ls) != 1 || ls[0].ValidFrom.Format(time.DateOnly) != "2020-01-01" {
 		t.Errorf("valid_from default: %+v %v", ls, err)
 	}
@@ -481,7 +482,7 @@ func TestFailedBatchWritesNothing(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			e := newEnv(t, driver)
 			ctx := context.Background()
-			dept, err := e.st.DepartmentByUSCC(ctx, store.USCCRealEstateCentre)
+			dept, err := e.st.DepartmentByUSCC(ctx, demo.USCCRealEstateCentre)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -492,8 +493,8 @@ func TestFailedBatchWritesNothing(t *testing.T) {
 			}
 			before := e.counts(t)
 			_, err = e.st.ImportBatch(ctx, importer.Batch{Issuer: dept, Actor: "cli:import", Source: "t.csv", Items: []importer.Item{
-				item(2, store.TypeRealEstateTitle, "F-1", residentID(11)),
-				item(3, store.USCCRealEstateCentre+"998", "F-2", residentID(12)),
+				item(2, demo.TypeRealEstateTitle, "F-1", residentID(11)),
+				item(3, demo.USCCRealEstateCentre+"998", "F-2", residentID(12)),
 			}})
 			if err == nil {
 				t.Fatal("batch with a type the catalogue lacks was written")

@@ -103,8 +103,9 @@ type Type struct {
 	Name           string
 	HolderKind     HolderKind
 	Fields         []Field
-	ValidityYears  int   // 0 = long-term unless the licence says otherwise
-	ReminderStages []int // days before expiry, e.g. 90, 30, 7
+	ValidityYears  int    // 0 = long-term unless the licence says otherwise
+	ReminderStages []int  // days before expiry, e.g. 90, 30, 7
+	FaceTemplate   string // name of the face layout the licence is drawn with; "" = generic
 }
 
 // Holder is the subject a licence is issued to (持证主体).

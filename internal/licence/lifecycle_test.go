@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
@@ -26,7 +27,7 @@ func newLifecycleEnv(t *testing.T, driver string) *lifecycleEnv {
 	t.Helper()
 	now := time.Now()
 	st := storetest.Seeded(t, driver, storetest.DSN(t, driver), now)
-	issuer, err := st.DepartmentByUSCC(t.Context(), store.USCCRealEstateCentre)
+	issuer, err := st.DepartmentByUSCC(t.Context(), demo.USCCRealEstateCentre)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,10 +41,10 @@ func newLifecycleEnv(t *testing.T, driver string) *lifecycleEnv {
 func (e *lifecycleEnv) request(number string) licence.IssueRequest {
 	day := time.Date(2024, 5, 1, 0, 0, 0, 0, store.DateLocation())
 	return licence.IssueRequest{
-		TypeCode: store.TypeRealEstateTitle, Number: number,
-		Holder:   licence.Holder{Name: store.DemoZhangsanName, IDType: "111", IDNumber: store.DemoZhangsanIDNumber},
+		TypeCode: demo.TypeRealEstateTitle, Number: number,
+		Holder:   licence.Holder{Name: demo.ZhangsanName, IDType: "111", IDNumber: demo.ZhangsanIDNumber},
 		IssuedOn: day, ValidFrom: day,
-		Fields: map[string]string{"right_holder": store.DemoZhangsanName, "location": "阳城县凤城镇测试路1号", "area": "100㎡"},
+		Fields: map[string]string{"right_holder": demo.ZhangsanName, "location": "阳城县凤城镇测试路1号", "area": "100㎡"},
 	}
 }
 
@@ -61,7 +62,7 @@ func TestLifecycle(t *testing.T) {
 			if rec.Version != 1 || rec.Status != licence.StatusValid || len(rec.History) != 1 || rec.History[0].Action != licence.ActionIssue {
 				t.Fatalf("issued record = %+v", rec)
 			}
-			holder, err := e.st.HolderByIDNumber(ctx, "111", store.DemoZhangsanIDNumber)
+			holder, err := e.st.HolderByIDNumber(ctx, "111", demo.ZhangsanIDNumber)
 			if err != nil || rec.HolderID != holder.ID {
 				t.Fatalf("issued to holder %d, want the existing 张三 %d (%v)", rec.HolderID, holder.ID, err)
 			}
@@ -72,7 +73,7 @@ func TestLifecycle(t *testing.T) {
 			}
 			// A type the department does not issue.
 			other := e.request("X-1")
-			other.TypeCode = store.TypeDrivingLicence
+			other.TypeCode = demo.TypeDrivingLicence
 			if _, err := e.svc.Issue(ctx, e.issuer, actor, other); !errors.Is(err, licence.ErrTypeNotIssued) {
 				t.Fatalf("issue of another department's type: %v, want ErrTypeNotIssued", err)
 			}
@@ -158,7 +159,7 @@ func TestLifecycle(t *testing.T) {
 			if _, err := e.svc.Apply(ctx, e.issuer, actor, rec.ID, licence.EventRequest{Action: licence.ActionSuspend, Reason: "x"}); !errors.Is(err, licence.ErrIllegalTransition) {
 				t.Fatalf("suspend of a superseded version: %v", err)
 			}
-			found, err := e.svc.Find(ctx, e.issuer, store.TypeRealEstateTitle, "晋(2024)阳城县不动产权第0009001号")
+			found, err := e.svc.Find(ctx, e.issuer, demo.TypeRealEstateTitle, "晋(2024)阳城县不动产权第0009001号")
 			if err != nil || len(found) != 1 || found[0].ID != v2.ID {
 				t.Fatalf("Find = %+v, %v; want version 2 only", found, err)
 			}
@@ -168,7 +169,7 @@ func TestLifecycle(t *testing.T) {
 			}
 
 			// Another department sees none of it.
-			police, err := e.st.DepartmentByUSCC(ctx, store.USCCCityTrafficPolice)
+			police, err := e.st.DepartmentByUSCC(ctx, demo.USCCCityTrafficPolice)
 			if err != nil {
 				t.Fatal(err)
 			}

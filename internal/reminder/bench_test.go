@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/store"
 )
@@ -181,7 +182,7 @@ func seedBench(b *testing.B, f *fixture, n int) {
 				status = "revoked"
 			}
 			fmt.Fprintf(&lb, "(%d,'b-%d','x','%064d','%s',%d,%d,'2020-01-01','2020-01-01','%s','%s','[]',1,'x','x','%s','%s')",
-				id, id, id, store.TypeDrivingLicence, id, f.issuer, until, status, now, now)
+				id, id, id, demo.TypeDrivingLicence, id, f.issuer, until, status, now, now)
 			// 9 in 10 holders follow the account with a bound WeChat account.
 			if id%10 != 0 {
 				if !firstA {
@@ -216,5 +217,5 @@ JOIN accounts a ON a.holder_id = l.holder_id AND a.subscribed = 1
 WHERE l.valid_until >= ? AND l.valid_until <= ? AND l.status = 'valid' AND l.type_code IN (?)
   AND NOT EXISTS (SELECT 1 FROM reminder_optouts o WHERE o.licence_id = l.id AND o.holder_id = l.holder_id)`
 	t := now.UTC()
-	return q, []any{t, t, t, ds(7), ds(-1), ds(30), ds(7), ds(90), ds(30), ds(0), ds(90), store.TypeDrivingLicence}
+	return q, []any{t, t, t, ds(7), ds(-1), ds(30), ds(7), ds(90), ds(30), ds(0), ds(90), demo.TypeDrivingLicence}
 }

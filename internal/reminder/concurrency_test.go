@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
@@ -31,18 +32,18 @@ type population struct {
 
 const (
 	customType  = "91140522MA0000000X901" // stages [60, 15]
-	defaultType = store.TypeMarriageCertificate
+	defaultType = demo.TypeMarriageCertificate
 )
 
 func newPopulation(f *fixture, n int) *population {
 	p := &population{stages: map[string][]int{
-		store.TypeDrivingLicence: {7, 30, 90},
-		defaultType:              {7, 30, 90}, // '[]' in the catalogue: the configured default
-		customType:               {15, 60},
+		demo.TypeDrivingLicence: {7, 30, 90},
+		defaultType:             {7, 30, 90}, // '[]' in the catalogue: the configured default
+		customType:              {15, 60},
 	}}
 	for i := 0; i < n; i++ {
 		days := i%200 - 20
-		s := lic{until: f.day(days), openid: fmt.Sprintf("o-%d", i), subscribed: true, typeCode: store.TypeDrivingLicence}
+		s := lic{until: f.day(days), openid: fmt.Sprintf("o-%d", i), subscribed: true, typeCode: demo.TypeDrivingLicence}
 		switch {
 		case i%5 == 0:
 			s.typeCode = customType

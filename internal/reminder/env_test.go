@@ -15,6 +15,7 @@ import (
 	_ "github.com/glebarez/go-sqlite" // raw connections for seeding
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/reminder"
@@ -116,9 +117,7 @@ func newFixture(t testing.TB, driver string) *fixture {
 		rawDSN += "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	}
 	f.st = storetest.Migrated(t, driver, f.dsn)
-	if err := f.st.SeedCatalogue(ctx); err != nil {
-		t.Fatalf("catalogue: %v", err)
-	}
+	storetest.SeedCatalogue(t, f.st)
 	var err error
 	if f.rem, err = store.NewReminders(f.st); err != nil {
 		t.Fatal(err)
@@ -127,7 +126,7 @@ func newFixture(t testing.TB, driver string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.raw.Close() })
-	dept, err := f.st.DepartmentByUSCC(ctx, store.USCCCityTrafficPolice)
+	dept, err := f.st.DepartmentByUSCC(ctx, demo.USCCCityTrafficPolice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +203,7 @@ func (f *fixture) seed(specs []lic) []int64 {
 				status = "valid"
 			}
 			if typ == "" {
-				typ = store.TypeDrivingLicence
+				typ = demo.TypeDrivingLicence
 			}
 			if issuer == 0 {
 				issuer = f.issuer

@@ -2,6 +2,7 @@ package reminder_test
 
 import (
 	"fmt"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/reminder"
-	"github.com/yangcheng-county/elicence/internal/store"
 )
 
 // zhangsanID is a resident ID number with a correct check digit.
@@ -30,7 +30,7 @@ func newNoticeEnv(t *testing.T, f *fixture) *noticeEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer, err := f.st.DepartmentByUSCC(f.ctx, store.USCCRealEstateCentre)
+	issuer, err := f.st.DepartmentByUSCC(f.ctx, demo.USCCRealEstateCentre)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func (e *noticeEnv) issue(number string) licence.Record {
 	e.t.Helper()
 	day := time.Date(2024, 5, 1, 0, 0, 0, 0, shanghai)
 	rec, err := e.life.Issue(e.ctx, e.issuer, "cli:test", licence.IssueRequest{
-		TypeCode: store.TypeRealEstateTitle, Number: number,
+		TypeCode: demo.TypeRealEstateTitle, Number: number,
 		Holder:   licence.Holder{Name: "张三", IDType: "111", IDNumber: zhangsanID},
 		IssuedOn: day, ValidFrom: day,
 		Fields: map[string]string{"right_holder": "张三", "location": "阳城县凤城镇测试路1号", "area": "100㎡"},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 func TestAccountsAndOfficers(t *testing.T) {
@@ -31,7 +32,7 @@ func TestAccountsAndOfficers(t *testing.T) {
 			t.Fatalf("accounts = %d, want 5 demo + 2", n)
 		}
 
-		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, DemoZhangsanIDNumber)
+		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
 		at := time.Date(2025, 7, 1, 9, 30, 15, 250000000, time.FixedZone("CST", 8*3600))
 		if err := s.BindHolder(ctx, "oAbCdEf123", zs.ID, at); err != nil {
 			t.Fatal(err)
@@ -66,8 +67,8 @@ func TestAccountsAndOfficers(t *testing.T) {
 			t.Fatalf("after unbind: %+v", got)
 		}
 
-		police, _ := s.DepartmentByUSCC(ctx, USCCTrafficBrigade)
-		housing, _ := s.DepartmentByUSCC(ctx, USCCRealEstateCentre)
+		police, _ := s.DepartmentByUSCC(ctx, demo.USCCTrafficBrigade)
+		housing, _ := s.DepartmentByUSCC(ctx, demo.USCCRealEstateCentre)
 		if err := s.AddOfficer(ctx, "oAbCdEf123", police.ID); err != nil {
 			t.Fatal(err)
 		}

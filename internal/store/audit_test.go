@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 )
 
@@ -43,7 +44,7 @@ func TestInTxRollsBackEverything(t *testing.T) {
 					if _, err := inner.AppendAudit(ctx, audit.Event{Actor: "admin:test", Action: "x"}); err != nil {
 						return err
 					}
-					if err := inner.SetSubscribed(ctx, DemoCitizenZhangsan, false); err != nil {
+					if err := inner.SetSubscribed(ctx, demo.CitizenZhangsan, false); err != nil {
 						return err
 					}
 					return errBoom
@@ -81,22 +82,22 @@ func TestInTxRollsBackEverything(t *testing.T) {
 		if _, err := s.HolderByIDNumber(ctx, IDTypeResident, idn); !errors.Is(err, licence.ErrNotFound) {
 			t.Fatalf("rolled-back holder is visible: %v", err)
 		}
-		if a, _ := s.Get(ctx, DemoCitizenZhangsan); !a.Subscribed {
+		if a, _ := s.Get(ctx, demo.CitizenZhangsan); !a.Subscribed {
 			t.Fatal("rolled-back subscription change is visible")
 		}
 
 		// The commit path keeps both the change and its audit event.
 		err := s.InTx(ctx, func(tx *Store) error {
-			if err := tx.SetSubscribed(ctx, DemoCitizenZhangsan, false); err != nil {
+			if err := tx.SetSubscribed(ctx, demo.CitizenZhangsan, false); err != nil {
 				return err
 			}
-			_, err := tx.AppendAudit(ctx, audit.Event{Actor: "wechat", Action: "account.unsubscribe", Object: "account:" + DemoCitizenZhangsan})
+			_, err := tx.AppendAudit(ctx, audit.Event{Actor: "wechat", Action: "account.unsubscribe", Object: "account:" + demo.CitizenZhangsan})
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a, _ := s.Get(ctx, DemoCitizenZhangsan); a.Subscribed {
+		if a, _ := s.Get(ctx, demo.CitizenZhangsan); a.Subscribed {
 			t.Fatal("committed change is missing")
 		}
 		if n := count(t, s, "audit_events"); n != before["audit_events"]+1 {
@@ -122,7 +123,7 @@ func TestAuditChainVerifiesAndDetectsTampering(t *testing.T) {
 			}
 			at := time.Date(2025, 7, 1, 8, 0, 0, 987654321, time.UTC)
 			for i := 1; i <= 5; i++ {
-				ev, err := s.AppendAudit(ctx, audit.Event{At: at.Add(time.Duration(i) * time.Minute), Actor: "officer:" + DemoOfficerPolice,
+				ev, err := s.AppendAudit(ctx, audit.Event{At: at.Add(time.Duration(i) * time.Minute), Actor: "officer:" + demo.OfficerPolice,
 					Action: "licence.verify", Object: fmt.Sprintf("licence:%d", i), Detail: `{"result":"valid"}`})
 				if err != nil {
 					t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/catalogue"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
 )
@@ -74,10 +76,18 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, s *Store)) {
 func seeded(now time.Time, fn func(t *testing.T, s *Store)) func(t *testing.T, s *Store) {
 	return func(t *testing.T, s *Store) {
 		t.Helper()
-		if err := s.SeedDemo(testCtx(t), now); err != nil {
-			t.Fatalf("SeedDemo: %v", err)
+		if err := demo.Seed(testCtx(t), TxAs[demo.Repository](s), now); err != nil {
+			t.Fatalf("demo.Seed: %v", err)
 		}
 		fn(t, s)
+	}
+}
+
+// seedCatalogue applies the demo catalogue alone.
+func seedCatalogue(t *testing.T, s *Store) {
+	t.Helper()
+	if err := demo.ApplyCatalogue(testCtx(t), TxAs[catalogue.Repository](s)); err != nil {
+		t.Fatalf("demo catalogue: %v", err)
 	}
 }
 
@@ -91,7 +101,7 @@ func count(t *testing.T, s *Store, table string) int64 {
 }
 
 var allTables = []string{
-	"departments", "licence_types", "holders", "licences", "accounts", "officers",
+	"departments", "licence_types", "licence_type_issuers", "holders", "licences", "accounts", "officers",
 	"usage_lists", "usage_records", "audit_events", "audit_head", "schema_migrations",
 }
 

@@ -35,6 +35,7 @@ type fieldDoc struct {
 	Key       string `json:"key"`
 	Label     string `json:"label"`
 	Type      string `json:"type"`
+	Required  bool   `json:"required,omitempty"`
 	Sensitive bool   `json:"sensitive,omitempty"`
 	Mask      string `json:"mask,omitempty"`
 	Basic     bool   `json:"basic,omitempty"`
@@ -114,7 +115,7 @@ func (s *Store) Departments(ctx context.Context) ([]licence.Department, error) {
 func typeToRow(t licence.Type) (licenceTypeRow, error) {
 	docs := make([]fieldDoc, len(t.Fields))
 	for i, f := range t.Fields {
-		docs[i] = fieldDoc{Key: f.Key, Label: f.Label, Type: f.Type, Sensitive: f.Sensitive, Mask: string(f.Mask), Basic: f.Basic}
+		docs[i] = fieldDoc{Key: f.Key, Label: f.Label, Type: f.Type, Required: f.Required, Sensitive: f.Sensitive, Mask: string(f.Mask), Basic: f.Basic}
 	}
 	fields, err := json.Marshal(docs)
 	if err != nil {
@@ -130,7 +131,7 @@ func typeToRow(t licence.Type) (licenceTypeRow, error) {
 	}
 	return licenceTypeRow{
 		Code: t.Code, Name: t.Name, HolderKind: string(t.HolderKind), Fields: string(fields),
-		ValidityYears: t.ValidityYears, ReminderStages: string(st), CreatedAt: utc(time.Now()),
+		ValidityYears: t.ValidityYears, ReminderStages: string(st), FaceTemplate: t.FaceTemplate, CreatedAt: utc(time.Now()),
 	}, nil
 }
 
@@ -145,16 +146,18 @@ func typeFromRow(r licenceTypeRow) (licence.Type, error) {
 	}
 	fields := make([]licence.Field, len(docs))
 	for i, d := range docs {
-		fields[i] = licence.Field{Key: d.Key, Label: d.Label, Type: d.Type, Sensitive: d.Sensitive, Mask: licence.MaskRule(d.Mask), Basic: d.Basic}
+		fields[i] = licence.Field{Key: d.Key, Label: d.Label, Type: d.Type, Required: d.Required, Sensitive: d.Sensitive, Mask: licence.MaskRule(d.Mask), Basic: d.Basic}
 	}
 	return licence.Type{
 		Code: r.Code, Name: r.Name, HolderKind: licence.HolderKind(r.HolderKind), Fields: fields,
-		ValidityYears: r.ValidityYears, ReminderStages: stages,
+		ValidityYears: r.ValidityYears, ReminderStages: stages, FaceTemplate: r.FaceTemplate,
 	}, nil
 }
 
 // CreateType adds a catalogue entry. The code must be 21 characters: a
-// valid USCC of the defining body followed by 3 digits.
+// valid USCC of the defining body followed by 3 digits. The defining
+// department, when on record, starts as the type's only issuer
+// (SetTypeIssuers changes that).
 func (s *Store) CreateType(ctx context.Context, t licence.Type) error {
 	if !ident.ValidTypeCode(t.Code) || t.Name == "" {
 		return fmt.Errorf("store: create type %q: bad code or empty name", t.Code)
@@ -163,7 +166,13 @@ func (s *Store) CreateType(ctx context.Context, t licence.Type) error {
 	if err != nil {
 		return fmt.Errorf("store: create type %s: %w", t.Code, err)
 	}
-	if err := s.q(ctx).Create(&r).Error; err != nil {
+	err = s.InTx(ctx, func(tx *Store) error {
+		if err := tx.q(ctx).Create(&r).Error; err != nil {
+			return err
+		}
+		return tx.addDefiningIssuer(ctx, t.Code)
+	})
+	if err != nil {
 		return fmt.Errorf("store: create type %s: %w", t.Code, mapErr(err, licence.ErrNotFound))
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/secure"
@@ -23,10 +24,10 @@ func TestHolderByIDNumberUsesBlindIndexAndNothingIsPlain(t *testing.T) {
 			name, idType, number string
 			wantName             string
 		}{
-			{"exact", IDTypeResident, DemoZhangsanIDNumber, DemoZhangsanName},
-			{"surrounding spaces", IDTypeResident, " " + DemoLisiIDNumber + "\t", DemoLisiName},
+			{"exact", IDTypeResident, demo.ZhangsanIDNumber, demo.ZhangsanName},
+			{"surrounding spaces", IDTypeResident, " " + demo.LisiIDNumber + "\t", demo.LisiName},
 			{"unknown number", IDTypeResident, "140522200001010011", ""},
-			{"other id type", IDTypeUSCC, DemoZhangsanIDNumber, ""},
+			{"other id type", IDTypeUSCC, demo.ZhangsanIDNumber, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestHolderByIDNumberUsesBlindIndexAndNothingIsPlain(t *testing.T) {
 		}
 		o := *s
 		o.sealer = other
-		if _, err := o.HolderByIDNumber(ctx, IDTypeResident, DemoZhangsanIDNumber); !errors.Is(err, licence.ErrNotFound) {
+		if _, err := o.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber); !errors.Is(err, licence.ErrNotFound) {
 			t.Fatalf("lookup with another index key: %v, want ErrNotFound", err)
 		}
 
@@ -71,7 +72,7 @@ func TestHolderByIDNumberUsesBlindIndexAndNothingIsPlain(t *testing.T) {
 		if len(holders) != 2 || len(licences) != 5 {
 			t.Fatalf("raw rows: %d holders, %d licences", len(holders), len(licences))
 		}
-		secrets := []string{DemoZhangsanIDNumber, DemoLisiIDNumber, "198503120016", DemoZhangsanPhone, DemoLisiPhone, "凤栖路", "滨河小区"}
+		secrets := []string{demo.ZhangsanIDNumber, demo.LisiIDNumber, "198503120016", demo.ZhangsanPhone, demo.LisiPhone, "凤栖路", "滨河小区"}
 		for _, rows := range [][]map[string]any{holders, licences} {
 			for _, row := range rows {
 				for col, v := range row {
@@ -93,7 +94,7 @@ func TestHolderByIDNumberUsesBlindIndexAndNothingIsPlain(t *testing.T) {
 			}
 		}
 		var direct int64
-		if err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM holders WHERE id_number_enc = ? OR id_number_idx = ?", DemoZhangsanIDNumber, DemoZhangsanIDNumber).Scan(&direct).Error; err != nil || direct != 0 {
+		if err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM holders WHERE id_number_enc = ? OR id_number_idx = ?", demo.ZhangsanIDNumber, demo.ZhangsanIDNumber).Scan(&direct).Error; err != nil || direct != 0 {
 			t.Fatalf("plain ID number matched a column: %d, %v", direct, err)
 		}
 	}))
@@ -121,7 +122,7 @@ func TestCreateHolderValidatesAndRejectsDuplicates(t *testing.T) {
 			{"same number again", licence.Holder{Kind: licence.HolderPerson, Name: "赵六", IDType: IDTypeResident, IDNumber: "11010519491231002X"}, true},
 			{"bad check digit", licence.Holder{Kind: licence.HolderPerson, Name: "钱七", IDType: IDTypeResident, IDNumber: "110105194912310021"}, false},
 			{"bad uscc", licence.Holder{Kind: licence.HolderOrganisation, Name: "某公司", IDType: IDTypeUSCC, IDNumber: "91140522MA0000000A"}, false},
-			{"no name", licence.Holder{Kind: licence.HolderPerson, IDType: IDTypeResident, IDNumber: DemoLisiIDNumber}, false},
+			{"no name", licence.Holder{Kind: licence.HolderPerson, IDType: IDTypeResident, IDNumber: demo.LisiIDNumber}, false},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -143,11 +144,11 @@ func TestCreateHolderValidatesAndRejectsDuplicates(t *testing.T) {
 func TestLicencesOwnershipAndLookups(t *testing.T) {
 	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
 		ctx := testCtx(t)
-		zs, err := s.HolderByIDNumber(ctx, IDTypeResident, DemoZhangsanIDNumber)
+		zs, err := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ls, err := s.HolderByIDNumber(ctx, IDTypeResident, DemoLisiIDNumber)
+		ls, err := s.HolderByIDNumber(ctx, IDTypeResident, demo.LisiIDNumber)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,10 +167,10 @@ func TestLicencesOwnershipAndLookups(t *testing.T) {
 			}
 			return out
 		}
-		if want := []string{TypeResidentID, TypeDrivingLicence, TypeRealEstateTitle}; !reflect.DeepEqual(types(zl), want) {
+		if want := []string{demo.TypeResidentID, demo.TypeDrivingLicence, demo.TypeRealEstateTitle}; !reflect.DeepEqual(types(zl), want) {
 			t.Fatalf("张三's licences = %v, want %v", types(zl), want)
 		}
-		if want := []string{TypeResidentID, TypeDrivingLicence}; !reflect.DeepEqual(types(ll), want) {
+		if want := []string{demo.TypeResidentID, demo.TypeDrivingLicence}; !reflect.DeepEqual(types(ll), want) {
 			t.Fatalf("李四's licences = %v, want %v", types(ll), want)
 		}
 		for _, l := range zl {
@@ -194,11 +195,11 @@ func TestLicencesOwnershipAndLookups(t *testing.T) {
 		if err != nil || byID.ID != zl[1].ID {
 			t.Fatalf("LicenceByIdentifier = %d, %v", byID.ID, err)
 		}
-		byNum, err := s.LicencesByNumber(ctx, TypeDrivingLicence, DemoZhangsanIDNumber)
+		byNum, err := s.LicencesByNumber(ctx, demo.TypeDrivingLicence, demo.ZhangsanIDNumber)
 		if err != nil || len(byNum) != 1 || byNum[0].ID != zl[1].ID {
 			t.Fatalf("LicencesByNumber = %v, %v", byNum, err)
 		}
-		if other, err := s.LicencesByNumber(ctx, TypeRealEstateTitle, DemoZhangsanIDNumber); err != nil || len(other) != 0 {
+		if other, err := s.LicencesByNumber(ctx, demo.TypeRealEstateTitle, demo.ZhangsanIDNumber); err != nil || len(other) != 0 {
 			t.Fatalf("number index must be per type: %v, %v", other, err)
 		}
 	}))
@@ -207,7 +208,7 @@ func TestLicencesOwnershipAndLookups(t *testing.T) {
 func TestUpdateLicence(t *testing.T) {
 	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
 		ctx := testCtx(t)
-		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, DemoZhangsanIDNumber)
+		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
 		ls, _ := s.LicencesByHolder(ctx, zs.ID)
 		re := ls[2]
 		mortgage := func(l *licence.Licence) (licence.Change, error) {
@@ -244,13 +245,13 @@ func TestUpdateLicence(t *testing.T) {
 func TestCreateLicenceValidates(t *testing.T) {
 	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
 		ctx := testCtx(t)
-		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, DemoZhangsanIDNumber)
-		issuer, _ := s.DepartmentByUSCC(ctx, USCCMarketRegulation)
-		id, err := ident.LicenceIdentifier(TypeQualification, issuer.USCC, "Q1", 1)
+		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
+		issuer, _ := s.DepartmentByUSCC(ctx, demo.USCCMarketRegulation)
+		id, err := ident.LicenceIdentifier(demo.TypeQualification, issuer.USCC, "Q1", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		good := licence.Licence{Identifier: id, Number: "Q-1", TypeCode: TypeQualification, HolderID: zs.ID, IssuerID: issuer.ID,
+		good := licence.Licence{Identifier: id, Number: "Q-1", TypeCode: demo.TypeQualification, HolderID: zs.ID, IssuerID: issuer.ID,
 			IssuedOn: shanghaiDate(2020, 1, 1), ValidFrom: shanghaiDate(2020, 1, 1)}
 		tests := []struct {
 			name   string
@@ -293,20 +294,18 @@ func TestDatesRoundTripAsShanghaiCalendarDays(t *testing.T) {
 			ctx := testCtx(t)
 			dsn := b.dsn(t)
 			s := openStore(t, b.name, dsn, true)
-			if err := s.SeedCatalogue(ctx); err != nil {
-				t.Fatal(err)
-			}
+			seedCatalogue(t, s)
 			h, err := s.CreateHolder(ctx, licence.Holder{Kind: licence.HolderPerson, Name: "王五", IDType: IDTypeResident, IDNumber: "11010519491231002X"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			issuer, _ := s.DepartmentByUSCC(ctx, USCCCityTrafficPolice)
+			issuer, _ := s.DepartmentByUSCC(ctx, demo.USCCCityTrafficPolice)
 			mk := func(serial string, issued, from time.Time, until *time.Time) licence.Licence {
-				id, err := ident.LicenceIdentifier(TypeDrivingLicence, issuer.USCC, serial, 1)
+				id, err := ident.LicenceIdentifier(demo.TypeDrivingLicence, issuer.USCC, serial, 1)
 				if err != nil {
 					t.Fatal(err)
 				}
-				l, err := s.CreateLicence(ctx, licence.Licence{Identifier: id, Number: serial, TypeCode: TypeDrivingLicence,
+				l, err := s.CreateLicence(ctx, licence.Licence{Identifier: id, Number: serial, TypeCode: demo.TypeDrivingLicence,
 					HolderID: h.ID, IssuerID: issuer.ID, IssuedOn: issued, ValidFrom: from, ValidUntil: until})
 				if err != nil {
 					t.Fatal(err)
@@ -394,7 +393,7 @@ func TestNotFoundMapsToDomainErrors(t *testing.T) {
 				return err
 			}, licence.ErrNotFound},
 			{"account", func() error { _, err := s.Get(ctx, "nobody"); return err }, account.ErrNotFound},
-			{"officer", func() error { _, err := s.Officer(ctx, DemoCitizenZhangsan); return err }, account.ErrNotFound},
+			{"officer", func() error { _, err := s.Officer(ctx, demo.CitizenZhangsan); return err }, account.ErrNotFound},
 			{"bind unknown account", func() error { return s.BindHolder(ctx, "nobody", 1, demoNow) }, account.ErrNotFound},
 			{"subscribe unknown account", func() error { return s.SetSubscribed(ctx, "nobody", true) }, account.ErrNotFound},
 			{"unbind unknown account", func() error { return s.UnbindHolder(ctx, "nobody") }, account.ErrNotFound},

@@ -189,16 +189,6 @@ func (s *Store) CurrentByNumber(ctx context.Context, typeCode, number string) ([
 	return s.licencesFromRows(rows)
 }
 
-// MayIssue implements licence.IssuerPolicy with the catalogue's rule: the
-// department that defined a type (the USCC its code starts with) issues it.
-func (s *Store) MayIssue(ctx context.Context, departmentID int64, typeCode string) (bool, error) {
-	d, err := s.Department(ctx, departmentID)
-	if err != nil {
-		return false, err
-	}
-	return len(typeCode) == 21 && typeCode[:18] == d.USCC, nil
-}
-
 func nonNil(a []licence.Annotation) []licence.Annotation {
 	if a == nil {
 		return []licence.Annotation{}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
 )
@@ -24,10 +25,8 @@ type remFixture struct {
 func newRemFixture(t *testing.T, s *Store) *remFixture {
 	t.Helper()
 	ctx := testCtx(t)
-	if err := s.SeedCatalogue(ctx); err != nil {
-		t.Fatalf("SeedCatalogue: %v", err)
-	}
-	dept, err := s.DepartmentByUSCC(ctx, USCCCityTrafficPolice)
+	seedCatalogue(t, s)
+	dept, err := s.DepartmentByUSCC(ctx, demo.USCCCityTrafficPolice)
 	if err != nil {
 		t.Fatalf("issuer: %v", err)
 	}
@@ -35,7 +34,7 @@ func newRemFixture(t *testing.T, s *Store) *remFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &remFixture{s: s, r: r, typeCode: TypeDrivingLicence, issuer: dept.ID}
+	return &remFixture{s: s, r: r, typeCode: demo.TypeDrivingLicence, issuer: dept.ID}
 }
 
 func (f *remFixture) exec(t *testing.T, q string, args ...any) {

@@ -28,8 +28,16 @@ type licenceTypeRow struct {
 	Fields         string    `gorm:"column:fields"` // JSON, see fieldDoc
 	ValidityYears  int       `gorm:"column:validity_years"`
 	ReminderStages string    `gorm:"column:reminder_stages"` // JSON array of days
+	FaceTemplate   string    `gorm:"column:face_template"`
 	CreatedAt      time.Time `gorm:"column:created_at"`
 }
+
+type licenceTypeIssuerRow struct {
+	TypeCode     string `gorm:"column:type_code;primaryKey"`
+	DepartmentID int64  `gorm:"column:department_id;primaryKey;autoIncrement:false"`
+}
+
+func (licenceTypeIssuerRow) TableName() string { return "licence_type_issuers" }
 
 func (licenceTypeRow) TableName() string { return "licence_types" }
 

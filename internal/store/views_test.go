@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 )
 
@@ -14,18 +15,18 @@ import (
 func TestViews(t *testing.T) {
 	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
 		ctx := testCtx(t)
-		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, DemoZhangsanIDNumber)
+		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
 		vs, err := s.ViewsByHolder(ctx, zs.ID)
 		if err != nil || len(vs) != 3 {
 			t.Fatalf("ViewsByHolder = %d views, %v", len(vs), err)
 		}
 		driving := vs[1]
-		if driving.Type.Code != TypeDrivingLicence || driving.Type.Name != "机动车驾驶证" || len(driving.Type.Fields) == 0 ||
-			driving.Issuer.USCC != USCCCityTrafficPolice || driving.Holder.IDNumber != DemoZhangsanIDNumber || driving.Face["name"] != "张三" {
+		if driving.Type.Code != demo.TypeDrivingLicence || driving.Type.Name != "机动车驾驶证" || len(driving.Type.Fields) == 0 ||
+			driving.Issuer.USCC != demo.USCCCityTrafficPolice || driving.Holder.IDNumber != demo.ZhangsanIDNumber || driving.Face["name"] != "张三" {
 			t.Fatalf("driving licence view = %+v", driving)
 		}
-		police, _ := s.DepartmentByUSCC(ctx, USCCTrafficBrigade)
-		housing, _ := s.DepartmentByUSCC(ctx, USCCRealEstateCentre)
+		police, _ := s.DepartmentByUSCC(ctx, demo.USCCTrafficBrigade)
+		housing, _ := s.DepartmentByUSCC(ctx, demo.USCCRealEstateCentre)
 		v, purposes, listed, err := s.VerificationView(ctx, driving.ID, police.ID)
 		if err != nil || !listed || len(purposes) != 2 || v.ID != driving.ID {
 			t.Fatalf("police VerificationView = %v %v %v", purposes, listed, err)
@@ -44,14 +45,14 @@ func TestViews(t *testing.T) {
 func TestChangesAreAudited(t *testing.T) {
 	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
 		ctx := testCtx(t)
-		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, DemoZhangsanIDNumber)
-		if err := s.BindHolder(ctx, DemoCitizenZhangsan, zs.ID, demoNow); err != nil {
+		zs, _ := s.HolderByIDNumber(ctx, IDTypeResident, demo.ZhangsanIDNumber)
+		if err := s.BindHolder(ctx, demo.CitizenZhangsan, zs.ID, demoNow); err != nil {
 			t.Fatal(err)
 		}
 		ls, _ := s.LicencesByHolder(ctx, zs.ID)
-		police, _ := s.DepartmentByUSCC(ctx, USCCTrafficBrigade)
-		if err := s.RecordUsage(ctx, licence.UsageRecord{LicenceID: ls[1].ID, OfficerOpenID: DemoOfficerPolice, DepartmentID: police.ID,
-			Purpose: PurposeTrafficEnforcement, Scope: "basic", Result: "valid", ReasonCode: "ok", At: demoNow}); err != nil {
+		police, _ := s.DepartmentByUSCC(ctx, demo.USCCTrafficBrigade)
+		if err := s.RecordUsage(ctx, licence.UsageRecord{LicenceID: ls[1].ID, OfficerOpenID: demo.OfficerPolice, DepartmentID: police.ID,
+			Purpose: demo.PurposeTrafficEnforcement, Scope: "basic", Result: "valid", ReasonCode: "ok", At: demoNow}); err != nil {
 			t.Fatal(err)
 		}
 		n, err := s.VerifyAudit(ctx)
@@ -62,12 +63,12 @@ func TestChangesAreAudited(t *testing.T) {
 		if err != nil || len(evs) != 2 {
 			t.Fatalf("last entries: %v, %v", evs, err)
 		}
-		if evs[0].Action != "realname.bind" || evs[0].Actor != "account:"+DemoCitizenZhangsan ||
-			evs[1].Action != "verification.valid" || evs[1].Actor != "officer:"+DemoOfficerPolice || evs[1].Object != fmt.Sprintf("licence:%d", ls[1].ID) {
+		if evs[0].Action != "realname.bind" || evs[0].Actor != "account:"+demo.CitizenZhangsan ||
+			evs[1].Action != "verification.valid" || evs[1].Actor != "officer:"+demo.OfficerPolice || evs[1].Object != fmt.Sprintf("licence:%d", ls[1].ID) {
 			t.Fatalf("audit entries = %+v", evs)
 		}
 		for _, e := range evs {
-			if strings.Contains(e.Detail, DemoZhangsanIDNumber) {
+			if strings.Contains(e.Detail, demo.ZhangsanIDNumber) {
 				t.Fatalf("audit detail holds an ID number: %s", e.Detail)
 			}
 		}

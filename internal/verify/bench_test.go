@@ -16,6 +16,7 @@ import (
 	_ "github.com/go-sql-driver/mysql" // the floor's bare driver
 	"github.com/redis/go-redis/v9"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -138,7 +139,7 @@ WHERE l.id = ?`, e.police, rec.LicenceID)
 		defer tx.Rollback()
 		now := time.Now().UTC()
 		res, err := tx.ExecContext(ctx, `INSERT INTO usage_records (licence_id, officer_openid, department_id, purpose, scope, result, reason_code, client_ip, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.LicenceID, police, e.police, store.PurposeTrafficEnforcement, "basic", "valid", "ok", "192.0.2.10", now)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.LicenceID, police, e.police, demo.PurposeTrafficEnforcement, "basic", "valid", "ok", "192.0.2.10", now)
 		if err != nil {
 			return err
 		}
@@ -148,7 +149,7 @@ WHERE l.id = ?`, e.police, rec.LicenceID)
 		if err := tx.QueryRowContext(ctx, "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&lastID, &lastHash); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("department=%d purpose=%s scope=basic reason=ok usage=%d", e.police, store.PurposeTrafficEnforcement, usageID)
+		detail := fmt.Sprintf("department=%d purpose=%s scope=basic reason=ok usage=%d", e.police, demo.PurposeTrafficEnforcement, usageID)
 		sum := sha256.Sum256([]byte(fmt.Sprint(lastID+1, now, "officer:"+police, "verification.valid", detail, lastHash)))
 		entryHash := hex.EncodeToString(sum[:])
 		if _, err := tx.ExecContext(ctx, "INSERT INTO audit_events (id, at, actor, action, object, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

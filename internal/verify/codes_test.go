@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
@@ -42,11 +43,11 @@ func TestVerifyShortCode(t *testing.T) {
 	code := e.mint(t, e.zsDriving, showcode.ScopeBasic)
 	typed := code.ShortCode[:4] + " " + code.ShortCode[4:]
 	res, err := e.verifier.Verify(ctx, e.req(police, e.police, typed))
-	if err != nil || !res.Valid || res.Licence.TypeCode != store.TypeDrivingLicence {
+	if err != nil || !res.Valid || res.Licence.TypeCode != demo.TypeDrivingLicence {
 		t.Fatalf("typed short code: %+v, %v", res, err)
 	}
 	// Single use: the same code, typed or scanned, is spent for anyone else.
-	other := verify.Request{OfficerOpenID: "demo-officer-police-2", DepartmentID: e.police, Code: code.ShortCode, Purpose: store.PurposeTrafficEnforcement, ClientIP: "192.0.2.11"}
+	other := verify.Request{OfficerOpenID: "demo-officer-police-2", DepartmentID: e.police, Code: code.ShortCode, Purpose: demo.PurposeTrafficEnforcement, ClientIP: "192.0.2.11"}
 	if _, err := e.verifier.Verify(ctx, other); verify.ReasonOf(err) != showcode.ReasonUsed {
 		t.Fatalf("second officer, short code: %v; want used", err)
 	}

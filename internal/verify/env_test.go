@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
@@ -78,7 +79,7 @@ func newEnv(t testing.TB, driver string, o envOptions) *env {
 	for _, d := range []struct {
 		uscc string
 		id   *int64
-	}{{store.USCCTrafficBrigade, &e.police}, {store.USCCRealEstateCentre, &e.housing}} {
+	}{{demo.USCCTrafficBrigade, &e.police}, {demo.USCCRealEstateCentre, &e.housing}} {
 		dept, err := st.DepartmentByUSCC(ctx, d.uscc)
 		if err != nil {
 			t.Fatal(err)
@@ -88,17 +89,17 @@ func newEnv(t testing.TB, driver string, o envOptions) *env {
 	for _, h := range []struct {
 		idn string
 		id  *int64
-	}{{store.DemoZhangsanIDNumber, &e.zhangsan}, {store.DemoLisiIDNumber, &e.lisi}} {
+	}{{demo.ZhangsanIDNumber, &e.zhangsan}, {demo.LisiIDNumber, &e.lisi}} {
 		holder, err := st.HolderByIDNumber(ctx, store.IDTypeResident, h.idn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		*h.id = holder.ID
 	}
-	e.zsDriving = e.licenceOf(t, e.zhangsan, store.TypeDrivingLicence)
-	e.zsIDCard = e.licenceOf(t, e.zhangsan, store.TypeResidentID)
-	e.zsRealEstate = e.licenceOf(t, e.zhangsan, store.TypeRealEstateTitle)
-	e.lsDriving = e.licenceOf(t, e.lisi, store.TypeDrivingLicence)
+	e.zsDriving = e.licenceOf(t, e.zhangsan, demo.TypeDrivingLicence)
+	e.zsIDCard = e.licenceOf(t, e.zhangsan, demo.TypeResidentID)
+	e.zsRealEstate = e.licenceOf(t, e.zhangsan, demo.TypeRealEstateTitle)
+	e.lsDriving = e.licenceOf(t, e.lisi, demo.TypeDrivingLicence)
 	return e
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
 )
@@ -68,7 +69,7 @@ func TestInvalidAttemptsAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Someone else's scan of the used code.
-	if _, err := e.verifier.Verify(ctx, e.req(store.DemoOfficerHousing, e.housing, code.Token)); !errors.Is(err, showcode.ErrInvalid) {
+	if _, err := e.verifier.Verify(ctx, e.req(demo.OfficerHousing, e.housing, code.Token)); !errors.Is(err, showcode.ErrInvalid) {
 		t.Fatalf("used code: %v", err)
 	}
 	n, err := e.store.VerifyAudit(ctx)
@@ -80,7 +81,7 @@ func TestInvalidAttemptsAreAudited(t *testing.T) {
 		t.Fatal(last, err)
 	}
 	ev := last[0]
-	if ev.Action != "verification.code_invalid" || ev.Actor != "officer:"+store.DemoOfficerHousing ||
+	if ev.Action != "verification.code_invalid" || ev.Actor != "officer:"+demo.OfficerHousing ||
 		!strings.Contains(ev.Detail, "reason=used") || strings.Contains(ev.Detail, code.Token) || strings.Contains(ev.Detail, code.ShortCode) {
 		t.Fatalf("audit entry = %+v", ev)
 	}

@@ -29,7 +29,10 @@ var (
 	ErrNotOfficer     = errors.New("verify: caller is not an officer")
 	ErrRateLimited    = errors.New("verify: too many failed attempts")
 	ErrNotInUsageList = errors.New("verify: licence type not in the department's usage list")
-	ErrBadPurpose     = errors.New("verify: purpose must be 1 to 50 characters of text")
+	// ErrPurposeNotInUsageList refuses a purpose the department's usage
+	// list does not give for the licence type (用证清单: types and purposes).
+	ErrPurposeNotInUsageList = errors.New("verify: purpose not in the department's usage list for this type")
+	ErrBadPurpose            = errors.New("verify: purpose must be 1 to 50 characters of text")
 )
 
 // Results and reason codes written to usage records and metrics.
@@ -38,7 +41,8 @@ const (
 	ResultInvalid = "invalid"
 	ResultRefused = "refused"
 
-	ReasonNotInUsageList = "type_not_in_usage_list"
+	ReasonNotInUsageList        = "type_not_in_usage_list"
+	ReasonPurposeNotInUsageList = "purpose_not_in_usage_list"
 )
 
 // MaxPurposeLen bounds a free-text purpose, in characters.
@@ -180,6 +184,8 @@ func (s *Service) Verify(ctx context.Context, req Request) (Result, error) {
 		s.opts.Observe(resultOf(res), res.ReasonCode)
 	case errors.Is(err, ErrNotInUsageList):
 		s.opts.Observe(ResultRefused, ReasonNotInUsageList)
+	case errors.Is(err, ErrPurposeNotInUsageList):
+		s.opts.Observe(ResultRefused, ReasonPurposeNotInUsageList)
 	default:
 		s.opts.Observe("error", errorLabel(err))
 	}
@@ -218,7 +224,7 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 
 	// One query: the licence with its type, issuer and holder, and the
 	// department's usage-list entry for its type.
-	v, _, listed, err := s.licences.VerificationView(ctx, rec.LicenceID, req.DepartmentID)
+	v, purposes, listed, err := s.licences.VerificationView(ctx, rec.LicenceID, req.DepartmentID)
 	if errors.Is(err, licence.ErrNotFound) || err == nil && v.HolderID != rec.HolderID {
 		// The licence went away (or changed hands) after the code was minted.
 		return Result{}, s.invalid(ctx, req, token, short)
@@ -228,7 +234,10 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 	}
 	l := v.Licence
 	if !listed {
-		return Result{}, s.refuse(ctx, req, l, rec)
+		return Result{}, s.refuse(ctx, req, l, rec, ReasonNotInUsageList, ErrNotInUsageList)
+	}
+	if !purposeAllowed(purposes, req.Purpose) {
+		return Result{}, s.refuse(ctx, req, l, rec, ReasonPurposeNotInUsageList, ErrPurposeNotInUsageList)
 	}
 
 	// Everything that can be read has been read: only now is the code
@@ -302,18 +311,44 @@ func (s *Service) replayOf(ctx context.Context, token, officer string, err error
 	return rec, true, nil
 }
 
-// refuse records a verification the department may not make and counts it
-// as a failure. The code is not consumed.
-func (s *Service) refuse(ctx context.Context, req Request, l licence.Licence, rec showcode.Record) error {
+// refuse records a verification the department may not make (reason,
+// cause) and counts it as a failure. The code is not consumed: an officer
+// who may verify the licence for this purpose can still do so.
+func (s *Service) refuse(ctx context.Context, req Request, l licence.Licence, rec showcode.Record, reason string, cause error) error {
 	err := s.usage.RecordUsage(ctx, licence.UsageRecord{
 		LicenceID: l.ID, OfficerOpenID: req.OfficerOpenID, DepartmentID: req.DepartmentID,
-		Purpose: req.Purpose, Scope: string(rec.Scope), Result: ResultRefused, ReasonCode: ReasonNotInUsageList,
+		Purpose: req.Purpose, Scope: string(rec.Scope), Result: ResultRefused, ReasonCode: reason,
 		ClientIP: req.ClientIP, At: s.opts.Now(),
 	})
 	if err != nil {
 		return dbErr("record usage", err)
 	}
-	return s.fail(ctx, req, ErrNotInUsageList)
+	return s.fail(ctx, req, cause)
+}
+
+// purposeAllowed reports whether p is one of the purposes a usage list
+// gives. Both sides are compared in normal form (NormalisePurpose, runs of
+// spaces as one), so a full-width space typed on a phone or a doubled space
+// does not turn a listed purpose into a refusal; anything else must match
+// the list exactly.
+func purposeAllowed(purposes []string, p string) bool {
+	norm := func(s string) string {
+		n, ok := NormalisePurpose(s)
+		if !ok {
+			return ""
+		}
+		return strings.Join(strings.Fields(n), " ")
+	}
+	want := norm(p)
+	if want == "" {
+		return false
+	}
+	for _, q := range purposes {
+		if norm(q) == want {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) officerKey(openid string) string {
@@ -359,7 +394,7 @@ func (s *Service) overLimits(counts []int, short bool) error {
 // count cannot be written the attempt fails as unavailable: a limiter that
 // cannot count must not let guesses through.
 func (s *Service) fail(ctx context.Context, req Request, cause error) error {
-	if !errors.Is(cause, showcode.ErrInvalid) && !errors.Is(cause, ErrNotInUsageList) {
+	if !errors.Is(cause, showcode.ErrInvalid) && !errors.Is(cause, ErrNotInUsageList) && !errors.Is(cause, ErrPurposeNotInUsageList) {
 		return unavailable("redis", cause)
 	}
 	w := s.opts.Limits.Window
@@ -373,9 +408,10 @@ func (s *Service) fail(ctx context.Context, req Request, cause error) error {
 }
 
 // NormalisePurpose trims a purpose and checks it is 1 to MaxPurposeLen
-// characters of printable text. Purposes from the department's usage list
-// pass; so does free text, because officers meet cases the list did not
-// foresee, but it must stay short enough to read in a usage record. Space
+// characters of printable text, short enough to read in a usage record.
+// Only a purpose on the department's usage list for the licence type is
+// then accepted (purposeAllowed); the catalogue stores purposes in this
+// same form. Space
 // characters other than ASCII's (the full-width space a Chinese input
 // method types, a no-break space) become a plain space rather than a
 // refusal; control characters are still refused.

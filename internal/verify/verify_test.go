@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/redisx"
@@ -20,8 +21,8 @@ import (
 )
 
 const (
-	police  = store.DemoOfficerPolice
-	housing = store.DemoOfficerHousing
+	police  = demo.OfficerPolice
+	housing = demo.OfficerHousing
 )
 
 func forEachBackend(t *testing.T, fn func(t *testing.T, driver string)) {
@@ -31,7 +32,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, driver string)) {
 }
 
 func (e *env) req(officer string, dept int64, code string) verify.Request {
-	return verify.Request{OfficerOpenID: officer, DepartmentID: dept, Code: code, Purpose: store.PurposeTrafficEnforcement, ClientIP: "192.0.2.10"}
+	return verify.Request{OfficerOpenID: officer, DepartmentID: dept, Code: code, Purpose: demo.PurposeTrafficEnforcement, ClientIP: "192.0.2.10"}
 }
 
 func TestVerifyOutcomes(t *testing.T) {
@@ -89,7 +90,7 @@ func TestVerifyOutcomes(t *testing.T) {
 				if res.Licence.ValidUntil == nil || res.VerifiedAt.IsZero() {
 					t.Fatalf("valid_until or verified_at missing: %+v", res)
 				}
-				for _, s := range []string{store.DemoZhangsanIDNumber, store.DemoLisiIDNumber, "张三", "李四"} {
+				for _, s := range []string{demo.ZhangsanIDNumber, demo.LisiIDNumber, "张三", "李四"} {
 					if strings.Contains(fmt.Sprintf("%+v", res), s) {
 						t.Fatalf("result discloses %q in full: %+v", s, res)
 					}
@@ -100,7 +101,7 @@ func TestVerifyOutcomes(t *testing.T) {
 				}
 				if len(recs) != 1 || recs[0].Result != map[bool]string{true: "valid", false: "invalid"}[tc.want.valid] ||
 					recs[0].ReasonCode != tc.want.reason || recs[0].OfficerOpenID != police || recs[0].DepartmentID != e.police ||
-					recs[0].Scope != string(tc.scope) || recs[0].Purpose != store.PurposeTrafficEnforcement || recs[0].ClientIP != "192.0.2.10" {
+					recs[0].Scope != string(tc.scope) || recs[0].Purpose != demo.PurposeTrafficEnforcement || recs[0].ClientIP != "192.0.2.10" {
 					t.Fatalf("usage records %+v", recs)
 				}
 			})
@@ -131,6 +132,36 @@ func TestVerifyRefusalLeavesCodeUsable(t *testing.T) {
 		}
 		if len(recs) != 2 || recs[0].Result != "valid" || recs[1].Result != "refused" || recs[1].ReasonCode != verify.ReasonNotInUsageList || recs[1].DepartmentID != e.housing {
 			t.Fatalf("usage records %+v; want valid then refused", recs)
+		}
+	})
+}
+
+// TestVerifyPurposeNotInUsageList: the traffic brigade may verify a
+// driving licence, but only for the purposes its usage list gives for it.
+// Another purpose is refused with its own reason, recorded, counted as a
+// failure, and leaves the code usable.
+func TestVerifyPurposeNotInUsageList(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, driver string) {
+		e := newEnv(t, driver, envOptions{})
+		ctx := context.Background()
+		code := e.mint(t, e.zsDriving, showcode.ScopeBasic)
+
+		req := e.req(police, e.police, code.Content)
+		req.Purpose = "查看一下"
+		if _, err := e.verifier.Verify(ctx, req); !errors.Is(err, verify.ErrPurposeNotInUsageList) {
+			t.Fatalf("free-text purpose: err = %v, want ErrPurposeNotInUsageList", err)
+		}
+		res, err := e.verifier.Verify(ctx, e.req(police, e.police, code.Content))
+		if err != nil || !res.Valid || res.Replay {
+			t.Fatalf("listed purpose after the refusal: %+v, %v; want a fresh valid result", res, err)
+		}
+		recs, err := e.store.UsageByLicence(ctx, e.zsDriving.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 2 || recs[1].Result != verify.ResultRefused || recs[1].ReasonCode != verify.ReasonPurposeNotInUsageList ||
+			recs[1].Purpose != "查看一下" || recs[0].Result != verify.ResultValid {
+			t.Fatalf("usage records %+v; want refused then valid", recs)
 		}
 	})
 }
@@ -260,7 +291,7 @@ func TestVerifyRateLimits(t *testing.T) {
 	// The same officer from another address is not held back by that IP.
 	r := e.req(housing, e.housing, e.mint(t, e.zsRealEstate, showcode.ScopeBasic).Token)
 	r.ClientIP = "198.51.100.7"
-	r.Purpose = store.PurposeRealEstateRegister
+	r.Purpose = demo.PurposeRealEstateRegister
 	if res, err := e.verifier.Verify(ctx, r); err != nil || !res.Valid {
 		t.Fatalf("housing officer from another IP: %+v, %v", res, err)
 	}
@@ -385,7 +416,7 @@ func TestVerifyMasksUnmarkedIDNumber(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, driver string) {
 		e := newEnv(t, driver, envOptions{})
 		ctx := context.Background()
-		typ, err := storetest.UnmarkedIDs{Store: e.store}.Type(ctx, store.TypeResidentID)
+		typ, err := storetest.UnmarkedIDs{Store: e.store}.Type(ctx, demo.TypeResidentID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -419,7 +450,7 @@ func TestVerifyMasksUnmarkedIDNumber(t *testing.T) {
 		if id == nil || id.Value != "1405**********0016" || !id.Masked {
 			t.Fatalf("id_number disclosed as %+v, want 1405**********0016 masked", id)
 		}
-		if s := fmt.Sprintf("%+v", res); strings.Contains(s, store.DemoZhangsanIDNumber) {
+		if s := fmt.Sprintf("%+v", res); strings.Contains(s, demo.ZhangsanIDNumber) {
 			t.Fatalf("result discloses the full ID number: %s", s)
 		}
 	})

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/catalogue"
+	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
@@ -71,13 +73,21 @@ func Migrated(t testing.TB, driver, dsn string, opts ...store.Option) *store.Sto
 	return st
 }
 
-// Seeded is Migrated plus the catalogue and the demo people and licences
-// (SeedDemo seeds both), with validity dates counted from now.
+// Seeded is Migrated plus the demo catalogue and the demo people and
+// licences (demo.Seed), with validity dates counted from now.
 func Seeded(t testing.TB, driver, dsn string, now time.Time, opts ...store.Option) *store.Store {
 	t.Helper()
 	st := Migrated(t, driver, dsn, opts...)
-	if err := st.SeedDemo(t.Context(), now); err != nil {
+	if err := demo.Seed(t.Context(), store.TxAs[demo.Repository](st), now); err != nil {
 		t.Fatalf("storetest: seed demo %s: %v", driver, err)
 	}
 	return st
+}
+
+// SeedCatalogue applies the demo catalogue alone to st.
+func SeedCatalogue(t testing.TB, st *store.Store) {
+	t.Helper()
+	if err := demo.ApplyCatalogue(t.Context(), store.TxAs[catalogue.Repository](st)); err != nil {
+		t.Fatalf("storetest: demo catalogue: %v", err)
+	}
 }

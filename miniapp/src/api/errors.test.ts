@@ -14,6 +14,12 @@ describe('API error mapping', () => {
       want: /用证清单/,
     },
     {
+      name: 'purpose outside the usage list',
+      status: 403,
+      body: { error: { code: 'purpose_not_in_usage_list', message: 'x' }, reason_code: 'purpose_not_in_usage_list' },
+      want: /用证事由.*重新核验/,
+    },
+    {
       name: 'unknown, expired or used code',
       status: 404,
       body: { error: { code: 'show_code_invalid', message: 'x' } },

@@ -54,6 +54,7 @@ const reasonWords: Record<string, string> = {
   under_objection: '证照有效，但有异议正在处理。',
   not_officer: '您的微信号未登记为核验人员，不能核验。',
   type_not_in_usage_list: '这类证照不在本单位的用证清单中，无权核验。',
+  purpose_not_in_usage_list: '用证事由不在本单位的用证清单中，未核验。',
   show_code_invalid: '亮证码无效或已被使用，请持证人刷新后重新出示。',
 };
 
