@@ -44,11 +44,24 @@ export interface FaceField {
   masked: boolean;
 }
 
+/** One lifecycle event of a licence (all its versions), as its holder sees it. */
+export interface HistoryEntry {
+  version: number;
+  action: string;
+  from_status: string;
+  to_status: string;
+  annotations: Annotation[];
+  reason: string;
+  effective_at: string;
+}
+
 export interface LicenceDetail extends LicenceSummary {
   fields: FaceField[];
   identifier: string;
+  version?: number;
   issued_on: string;
   holder_name_masked: string;
+  history?: HistoryEntry[];
 }
 
 export type Scope = 'basic' | 'full';

@@ -23,6 +23,25 @@ export const statusMeaning: Record<LicenceStatus, string> = {
   lost: '证照已挂失，不能再使用。如已找回或需补办，请联系发证机关。',
 };
 
+/** Lifecycle actions of the issuing department, as a holder reads them. */
+export const actionLabel: Record<string, string> = {
+  issue: '发证',
+  import: '存量证照归集',
+  update: '信息变更（新版本）',
+  renew: '换证延期（新版本）',
+  suspend: '暂扣',
+  restore: '暂扣解除',
+  report_lost: '挂失',
+  recover: '解除挂失',
+  pledge: '办理质押',
+  release_pledge: '解除质押',
+  inspection_due: '待年检',
+  inspection_passed: '年检通过',
+  cancel: '注销',
+  withdraw: '撤销',
+  revoke: '吊销',
+};
+
 export const annotationLabel: Record<Annotation, string> = {
   pledged: '质押中',
   mortgaged: '抵押中',

@@ -27,6 +27,44 @@ describe('LicenceDetailPage', () => {
     expect(getLicence).toHaveBeenCalledWith('12');
   });
 
+  it('should list the lifecycle history newest first with reasons', async () => {
+    vi.mocked(getLicence).mockResolvedValue({
+      ...drivingDetail,
+      history: [
+        {
+          version: 1,
+          action: 'issue',
+          from_status: '',
+          to_status: 'valid',
+          annotations: [],
+          reason: '',
+          effective_at: '2019-03-30T02:00:00.000Z',
+        },
+        {
+          version: 1,
+          action: 'suspend',
+          from_status: 'valid',
+          to_status: 'suspended',
+          annotations: [],
+          reason: '交通违法记分满12分',
+          effective_at: '2024-05-01T02:00:00.000Z',
+        },
+      ],
+    });
+    const { wrapper } = await mountPage(LicenceDetailPage, { props: { id: '12' } });
+    const items = wrapper.findAll('[data-testid="licence-history"] li');
+    expect(items).toHaveLength(2);
+    expect(items[0].text()).toContain('暂扣');
+    expect(items[0].text()).toContain('原因：交通违法记分满12分');
+    expect(items[1].text()).toContain('发证');
+  });
+
+  it('should leave the history out when there is none', async () => {
+    vi.mocked(getLicence).mockResolvedValue(drivingDetail);
+    const { wrapper } = await mountPage(LicenceDetailPage, { props: { id: '12' } });
+    expect(wrapper.find('[data-testid="licence-history"]').exists()).toBe(false);
+  });
+
   it('should show dates, issuer, status meaning and the expiry countdown', async () => {
     vi.mocked(getLicence).mockResolvedValue(drivingDetail);
     const { wrapper, router } = await mountPage(LicenceDetailPage, { props: { id: '12' } });
