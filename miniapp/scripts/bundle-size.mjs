@@ -1,7 +1,7 @@
 // Measures what a phone downloads for the first screen after `vite build`:
 // the JS and CSS that dist/index.html loads, plus, for each page, the chunks
 // that page needs before it can render (its static imports). Fails the build
-// when any first screen is over budget (DESIGN §7: 150 KB gzipped).
+// when any first screen is over budget (150 KB gzipped; docs/PERFORMANCE.md).
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-// Shapes of the BFF's JSON API (DESIGN §5 plus the agreed additions).
+// Shapes of the BFF's JSON API (docs/API.md).
 
 export type Colour = 'green' | 'amber' | 'red';
 
