@@ -128,7 +128,9 @@ func (s *server) wait(d time.Duration) error {
 }
 
 // restart starts the process again after it has ended, and waits until it
-// is ready.
+// is ready. Only the load-tagged tests (make load) call it.
+//
+//nolint:unused // used by sigterm_test.go, which builds with the load tag
 func (s *server) restart(t *testing.T) {
 	t.Helper()
 	<-s.exited

@@ -208,7 +208,7 @@ func addOfficers(t *testing.T, s *server, openids []string) {
 			cmd := exec.Command(s.bin, "officer", "add", "--openid", id, "--department", "111405220120804312")
 			cmd.Dir, cmd.Env = "..", s.env
 			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("officer add %s: %v\n%s", id, err, out)
+				errs[i] = fmt.Errorf("officer add %s: %w\n%s", id, err, out)
 			}
 		}()
 	}

@@ -207,10 +207,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
-	remOpts, err := reminder.OptionsFromConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+	// The county's calendar day, for daily caps and reminders; the time
+	// zone was validated with the configuration.
+	loc, _ := time.LoadLocation(cfg.Reminder.TimeZone)
 	var (
 		gateway sms.Gateway
 		outbox  *sms.DevOutbox
@@ -229,7 +228,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		CodeTTL: cfg.Realname.CodeTTL, MaxFailures: cfg.Realname.MaxFailures, FailureWindow: cfg.Realname.FailureWindow,
 		ResendInterval: cfg.Realname.ResendInterval, FailuresPerIP: cfg.Realname.FailuresPerIP,
 		SMSPerIDNumberDaily: cfg.Realname.SMSPerIDNumberDaily, SMSPerAccountDaily: cfg.Realname.SMSPerAccountDaily,
-		SMSPerIPDaily: cfg.Realname.SMSPerIPDaily, Location: remOpts.Location, Key: indexKey, Log: log,
+		SMSPerIPDaily: cfg.Realname.SMSPerIPDaily, Location: loc, Key: indexKey, Log: log,
 	})
 	if err != nil {
 		return nil, err
@@ -266,8 +265,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	if a.reminder, err = a.reminderService(remStore, now); err != nil {
 		return nil, err
 	}
-	// The time zone was validated with the configuration.
-	loc, _ := time.LoadLocation(cfg.Reminder.TimeZone)
 	prefs, err := reminder.NewPreferences(remStore, loc, now)
 	if err != nil {
 		return nil, err

@@ -212,7 +212,8 @@ func pathID(c *gin.Context) (int64, bool) {
 }
 
 // decodeStrict decodes the JSON body into v, refusing unknown members: a
-// misspelt "valid_untill" must not silently issue a long-term licence.
+// misspelt member name (valid_until with one letter too many) must not
+// silently issue a long-term licence.
 func decodeStrict(c *gin.Context, v any) error {
 	body, _ := c.Get(ctxBody)
 	dec := json.NewDecoder(bytes.NewReader(body.([]byte)))

@@ -103,7 +103,7 @@ func TestOpenAPIConformanceCheckCatchesDrift(t *testing.T) {
 		t.Fatalf("a conforming issue request refused: %v", err)
 	}
 	extra := zhangsanEstate("1")
-	extra["valid_untill"] = "2030-01-01"
+	extra["valid_untill"] = "2030-01-01" //nolint:misspell // the misspelling is the point
 	noKey := issue(zhangsanEstate("1"))
 	noKey.Header.Del(idempotencyKeyHeader)
 	for name, r := range map[string]*http.Request{"unknown member": issue(extra), "no Idempotency-Key": noKey} {
@@ -291,7 +291,7 @@ func TestOpenAPILicences(t *testing.T) {
 				b["fields"].(map[string]string)["colour"] = "red"
 				b["licence_number"] = ""
 			}, []string{"licence_number", "fields.colour"}},
-			{"unknown member", func(b map[string]any) { b["valid_untill"] = "2030-01-01" }, []string{"valid_untill"}},
+			{"unknown member", func(b map[string]any) { b["valid_untill"] = "2030-01-01" }, []string{"valid_untill"}}, //nolint:misspell // the misspelling is the point
 			{"wrong type", func(b map[string]any) { b["licence_number"] = 12 }, []string{"licence_number"}},
 			{"unknown type", func(b map[string]any) { b["type_code"] = "121405220120805465099" }, []string{"type_code"}},
 		} {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/account"
 	"github.com/yangcheng-county/elicence/internal/auth"
-	"github.com/yangcheng-county/elicence/internal/deadline"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
+	"github.com/yangcheng-county/elicence/internal/deadline"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/showcode"

@@ -212,7 +212,7 @@ func TestApplyRefusesWritingNothing(t *testing.T) {
 			[]string{"types[0] 居民身份证 (11140522012080212P001).fields[2].type", `"idcard"`}},
 		{"no purposes", `purposes: [身份核验, " 道路交通执法检查 "]`, `purposes: []`,
 			[]string{"usage_lists[0] (department 111405220120804312).types[0].purposes"}},
-		{"misspelt key", `required: true`, `requried: true`, []string{"requried"}},
+		{"misspelt key", `required: true`, `requried: true`, []string{"requried"}}, //nolint:misspell // the misspelling is the point
 	}
 	forEachDriver(t, func(t *testing.T, e env) {
 		empty := e.counts(t)

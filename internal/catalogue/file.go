@@ -142,7 +142,7 @@ const (
 )
 
 // Parse reads and validates a catalogue file. Unknown keys are refused (a
-// misspelt "requried" must not silently drop a rule). Every problem the
+// misspelt key must not silently drop a rule). Every problem the
 // file alone shows is reported at once; references to departments and
 // types not in the file are checked against storage by Apply.
 func Parse(r io.Reader) (Catalogue, error) {

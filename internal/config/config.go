@@ -382,7 +382,7 @@ func (c Config) Validate() error {
 		"session.idle": c.Session.Idle, "session.absolute": c.Session.Absolute,
 		"realname.code_ttl": c.Realname.CodeTTL, "realname.failure_window": c.Realname.FailureWindow,
 		"verify.failure_window": c.Verify.FailureWindow, "sms.timeout": c.SMS.Timeout,
-		"openapi.rate_window": c.OpenAPI.RateWindow,
+		"openapi.rate_window":  c.OpenAPI.RateWindow,
 		"http.request_timeout": c.HTTP.RequestTimeout, "database.connect_timeout": c.Database.ConnectTimeout,
 		"database.query_timeout": c.Database.QueryTimeout, "database.exec_timeout": c.Database.ExecTimeout,
 		"showcode.mint_window": c.ShowCode.MintWindow,

@@ -245,7 +245,7 @@ func (r *run) row(rec record) {
 				Message: fmt.Sprintf("%s does not issue %s", r.dept.Name, t.Name)})
 		}
 		for _, e := range licence.ValidateIssue(t, req) {
-			if !covered[e.Field] && !(covered["fields"] && strings.HasPrefix(e.Field, "fields.")) {
+			if !covered[e.Field] && (!covered["fields"] || !strings.HasPrefix(e.Field, "fields.")) {
 				errs = append(errs, e)
 			}
 		}

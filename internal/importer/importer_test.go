@@ -418,7 +418,7 @@ func TestImportRefusesBadFiles(t *testing.T) {
 		"wrong extension": write("stock.txt", full+"\n"),
 		"empty":           write("empty.csv", ""),
 		"missing column":  write("missing.csv", strings.Join(header[:9], ",")+"\n"),
-		"unknown column":  write("unknown.csv", full+",valid_untill\n"),
+		"unknown column":  write("unknown.csv", full+",valid_untill\n"), //nolint:misspell // the misspelling is the point
 		"column twice":    write("twice.csv", full+",fields\n"),
 		"not a workbook":  write("fake.xlsx", "PK not really"),
 	}

@@ -157,7 +157,7 @@ func openCSV(path string) (*csvSource, error) {
 	header, err := r.Read()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%w: %s: no header row: %v", ErrBadFile, filepath.Base(path), err)
+		return nil, fmt.Errorf("%w: %s: no header row: %w", ErrBadFile, filepath.Base(path), err)
 	}
 	idx, err := headerIndex(header)
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *csvSource) Next() (record, error) {
 		if errors.Is(err, io.EOF) {
 			return record{}, io.EOF
 		}
-		return record{}, fmt.Errorf("%w: %v", ErrBadFile, err)
+		return record{}, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	line, _ := s.r.FieldPos(0)
 	return pick(s.idx, cells, line), nil
@@ -219,7 +219,7 @@ type xlsxSource struct {
 func openXLSX(path string) (*xlsxSource, error) {
 	f, err := excelize.OpenFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadFile, filepath.Base(path), err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadFile, filepath.Base(path), err)
 	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
@@ -229,7 +229,7 @@ func openXLSX(path string) (*xlsxSource, error) {
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadFile, filepath.Base(path), err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadFile, filepath.Base(path), err)
 	}
 	s := &xlsxSource{f: f, rows: rows}
 	if !rows.Next() {
@@ -240,7 +240,7 @@ func openXLSX(path string) (*xlsxSource, error) {
 	header, err := rows.Columns()
 	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	if s.idx, err = headerIndex(header); err != nil {
 		s.Close()
@@ -259,7 +259,7 @@ func openXLSX(path string) (*xlsxSource, error) {
 func (s *xlsxSource) Next() (record, error) {
 	if !s.rows.Next() {
 		if err := s.rows.Error(); err != nil {
-			return record{}, fmt.Errorf("%w: %v", ErrBadFile, err)
+			return record{}, fmt.Errorf("%w: %w", ErrBadFile, err)
 		}
 		return record{}, io.EOF
 	}
@@ -268,7 +268,7 @@ func (s *xlsxSource) Next() (record, error) {
 	// display format the clerk's spreadsheet gave it, and is converted here.
 	cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
 	if err != nil {
-		return record{}, fmt.Errorf("%w: row %d: %v", ErrBadFile, s.row, err)
+		return record{}, fmt.Errorf("%w: row %d: %w", ErrBadFile, s.row, err)
 	}
 	rec := pick(s.idx, cells, s.row)
 	for _, c := range []int{colIssueDate, colValidFrom, colValidUntil} {

@@ -282,8 +282,8 @@ func (s *Lifecycle) Apply(ctx context.Context, issuer Department, actor string, 
 
 	var l Licence
 	if tr.version {
-		holder, err := s.repo.Holder(ctx, cur.HolderID)
-		if err != nil {
+		var holder Holder
+		if holder, err = s.repo.Holder(ctx, cur.HolderID); err != nil {
 			return Record{}, err
 		}
 		l, err = s.writer.ReviseLicence(ctx, id, func(old Licence) (Licence, Change, error) {

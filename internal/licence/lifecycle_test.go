@@ -113,8 +113,8 @@ func TestLifecycle(t *testing.T) {
 			for i, s := range steps {
 				got, err := e.svc.Apply(ctx, e.issuer, actor, rec.ID, s.req)
 				if s.wantErr != nil {
-					var ve *licence.ValidationError
-					if _, isVE := s.wantErr.(*licence.ValidationError); isVE && errors.As(err, &ve) {
+					var ve, wantVE *licence.ValidationError
+					if errors.As(s.wantErr, &wantVE) && errors.As(err, &ve) {
 						continue
 					}
 					if !errors.Is(err, s.wantErr) {

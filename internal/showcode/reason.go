@@ -2,6 +2,7 @@ package showcode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -26,7 +27,7 @@ const (
 func (s *Service) Reason(ctx context.Context, code string) (Reason, error) {
 	h, err := s.ref(ctx, code)
 	if err != nil {
-		if err == ErrInvalid {
+		if errors.Is(err, ErrInvalid) {
 			return ReasonUsed, nil
 		}
 		return "", err

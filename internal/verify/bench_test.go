@@ -110,6 +110,7 @@ WHERE l.id = ?`, e.police, rec.LicenceID)
 		if err != nil {
 			return err
 		}
+		defer rows.Close()
 		cols, err := rows.Columns()
 		if err != nil {
 			return err
@@ -119,12 +120,15 @@ WHERE l.id = ?`, e.police, rec.LicenceID)
 			dest[i] = new(any)
 		}
 		if !rows.Next() {
-			return errors.New("floor: licence not found")
+			return errors.Join(errors.New("floor: licence not found"), rows.Err())
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
 			return err
 		}
 		if err := floorConsume.Run(ctx, rdb, []string{e.redis.Key("sc", hash), e.redis.Key("scu", hash)}, police).Err(); err != nil {
