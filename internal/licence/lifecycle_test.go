@@ -137,6 +137,15 @@ func TestLifecycle(t *testing.T) {
 				t.Fatalf("restore of a valid licence: %v", err)
 			}
 
+			// A revision refused inside its transaction reports why and
+			// changes nothing (renew needs the new last day).
+			if _, err := e.svc.Apply(ctx, e.issuer, actor, rec.ID, licence.EventRequest{Action: licence.ActionRenew}); !errors.As(err, &ve) || ve.Details[0].Field != "valid_until" {
+				t.Fatalf("renew without valid_until: %v", err)
+			}
+			if cur, err := e.st.Licence(ctx, rec.ID); err != nil || cur.Status != licence.StatusValid {
+				t.Fatalf("after a refused renewal: %s, %v", cur.Status, err)
+			}
+
 			// Update makes version 2; version 1 is superseded and stays so.
 			v2, err := e.svc.Apply(ctx, e.issuer, actor, rec.ID, licence.EventRequest{Action: licence.ActionUpdate, Reason: "面积更正",
 				Fields: map[string]string{"area": "101㎡"}})
