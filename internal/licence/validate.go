@@ -108,10 +108,10 @@ func NormaliseIDNumber(idType, n string) string {
 	return strings.ToUpper(strings.TrimSpace(n))
 }
 
-// validIDNumber checks a normalised number by the standard of its type;
+// ValidIDNumber checks a normalised number by the standard of its type;
 // numbers of other ID types have no public check and need only be present
 // and short.
-func validIDNumber(idType, n string) bool {
+func ValidIDNumber(idType, n string) bool {
 	switch idType {
 	case IDTypeResident:
 		return ident.ValidResidentID(n)
@@ -178,7 +178,7 @@ func ValidateIssue(t Type, req IssueRequest) []FieldError {
 	switch idn := NormaliseIDNumber(idType, h.IDNumber); {
 	case idn == "":
 		add("holder.id_number", CodeRequired, "holder ID number is required")
-	case known && !validIDNumber(idType, idn):
+	case known && !ValidIDNumber(idType, idn):
 		add("holder.id_number", CodeInvalidIDNumber, "holder ID number fails the %s check", idCheckName(idType))
 	}
 	if p := strings.TrimSpace(h.Phone); p != "" && !phonePattern.MatchString(p) {
@@ -216,7 +216,7 @@ func ValidateIssue(t Type, req IssueRequest) []FieldError {
 				add(path, CodeInvalidDate, "%s must be a date YYYY-MM-DD", f.Label)
 			}
 		case FieldTypeIDNumber:
-			if known && !validIDNumber(idType, NormaliseIDNumber(idType, v)) {
+			if known && !ValidIDNumber(idType, NormaliseIDNumber(idType, v)) {
 				add(path, CodeInvalidIDNumber, "%s fails the %s check", f.Label, idCheckName(idType))
 			}
 		case FieldTypePhone:

@@ -41,25 +41,6 @@ type fieldDoc struct {
 	Basic     bool   `json:"basic,omitempty"`
 }
 
-// normaliseIDNumber gives the form used for the blind index, so "x" and
-// "X" or surrounding spaces find the same holder.
-func normaliseIDNumber(idType, n string) string {
-	if idType == IDTypeResident {
-		return ident.NormaliseResidentID(n)
-	}
-	return strings.ToUpper(strings.TrimSpace(n))
-}
-
-func validIDNumber(idType, n string) bool {
-	switch idType {
-	case IDTypeResident:
-		return ident.ValidResidentID(n)
-	case IDTypeUSCC:
-		return ident.ValidUSCC(n)
-	}
-	return n != ""
-}
-
 // --- departments -----------------------------------------------------------
 
 func departmentFromRow(r departmentRow) licence.Department {
@@ -225,8 +206,8 @@ func (s *Store) holderFromRow(r holderRow) (licence.Holder, error) {
 // phone is sealed. A second holder with the same ID type and number gets
 // ErrDuplicate.
 func (s *Store) CreateHolder(ctx context.Context, h licence.Holder) (licence.Holder, error) {
-	h.IDNumber = normaliseIDNumber(h.IDType, h.IDNumber)
-	if h.Name == "" || h.IDType == "" || !validIDNumber(h.IDType, h.IDNumber) {
+	h.IDNumber = licence.NormaliseIDNumber(h.IDType, h.IDNumber)
+	if h.Name == "" || h.IDType == "" || !licence.ValidIDNumber(h.IDType, h.IDNumber) {
 		return licence.Holder{}, errors.New("store: create holder: name, ID type or ID number invalid")
 	}
 	idEnc, err := s.sealer.Encrypt(sealHolderIDNumber, h.IDNumber)
@@ -263,7 +244,7 @@ func (s *Store) Holder(ctx context.Context, id int64) (licence.Holder, error) {
 // HolderByIDNumber implements licence.Repository: the number is normalised
 // and looked up through its blind index, never compared in plain text.
 func (s *Store) HolderByIDNumber(ctx context.Context, idType, idNumber string) (licence.Holder, error) {
-	n := normaliseIDNumber(idType, idNumber)
+	n := licence.NormaliseIDNumber(idType, idNumber)
 	var r holderRow
 	err := s.q(ctx).Where("id_type = ? AND id_number_idx = ?", idType, s.sealer.BlindIndex(sealHolderIDNumber, n)).First(&r).Error
 	if err != nil {
