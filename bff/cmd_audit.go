@@ -17,16 +17,11 @@ func cmdAudit(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 	if len(args) == 0 || args[0] != "verify" {
 		return fmt.Errorf("audit: want the subcommand verify\n%w", errUsage)
 	}
-	cfg, err := commonFlags("audit verify", args[1:], lookupEnv, nil)
+	cfg, err := parseFlags("audit verify", args[1:], lookupEnv, nil, config.LoadDatabase)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	sealer, _, err := sealerFor(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, log, sealer)
+	st, err := schemaStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

@@ -156,12 +156,7 @@ func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 	if err != nil {
 		return err
 	}
-	log := commandLogger(stderr, cfg)
-	sealer, _, err := sealerFor(cfg)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, log, sealer)
+	st, err := schemaStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}

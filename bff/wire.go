@@ -110,6 +110,16 @@ var (
 	_ demo.Repository      = (*store.Store)(nil)
 )
 
+// schemaStore opens the store for a command that must not migrate it
+// (`migrate` itself, `audit verify`), logging to stderr.
+func schemaStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
+	sealer, _, err := sealerFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, cfg, commandLogger(stderr, cfg), sealer)
+}
+
 // commandStore opens the migrated store for a one-shot operator command,
 // logging to stderr.
 func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*store.Store, error) {
