@@ -117,11 +117,7 @@ func (h *helpRequest) Error() string { return "help requested" }
 // configuration with load (config.Load, or config.LoadDatabase for
 // commands that only touch the database).
 func commonFlags(name string, args []string, lookupEnv config.LookupEnv, extra func(*flag.FlagSet)) (config.Config, error) {
-	cfg, rest, err := flagsAndArgs(name, args, lookupEnv, extra, config.Load)
-	if err == nil && len(rest) > 0 {
-		return config.Config{}, fmt.Errorf("%s: unexpected argument %q\n%w", name, rest[0], errUsage)
-	}
-	return cfg, err
+	return parseFlags(name, args, lookupEnv, extra, config.Load)
 }
 
 // parseFlags is commonFlags with the configuration loaded by load.
