@@ -237,7 +237,7 @@ func (s *Lifecycle) issue(ctx context.Context, issuer Department, actor, action 
 			IssuedOn: req.IssuedOn, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil,
 			Status: StatusValid, Version: 1, Face: req.Fields,
 		}
-		return l, s.change(l, action, "", StatusValid, "", actor, now, now), nil
+		return l, change(l, action, "", StatusValid, "", actor, now, now), nil
 	})
 	if err != nil {
 		return Record{}, err
@@ -294,7 +294,7 @@ func (s *Lifecycle) Apply(ctx context.Context, issuer Department, actor string, 
 			if err != nil {
 				return Licence{}, Change{}, err
 			}
-			return next, s.change(next, req.Action, EffectiveStatus(old, now), StatusValid, reason, actor, effective, now), nil
+			return next, change(next, req.Action, EffectiveStatus(old, now), StatusValid, reason, actor, effective, now), nil
 		})
 	} else {
 		l, err = s.writer.UpdateLicence(ctx, id, func(l *Licence) (Change, error) {
@@ -311,7 +311,7 @@ func (s *Lifecycle) Apply(ctx context.Context, issuer Department, actor string, 
 			if tr.remove != "" {
 				l.Annotations = slices.DeleteFunc(slices.Clone(l.Annotations), func(a Annotation) bool { return a == tr.remove })
 			}
-			return s.change(*l, req.Action, from, EffectiveStatus(*l, now), reason, actor, effective, now), nil
+			return change(*l, req.Action, from, EffectiveStatus(*l, now), reason, actor, effective, now), nil
 		})
 	}
 	if err != nil {
@@ -388,7 +388,7 @@ func nextVersion(t Type, holder Holder, old Licence, req EventRequest, issuer De
 // change describes a write for the history and the audit chain. The audit
 // detail names the licence by id and identifier, never by its number or
 // holder (the number may be an ID number).
-func (s *Lifecycle) change(l Licence, action string, from, to Status, reason, actor string, effective, at time.Time) Change {
+func change(l Licence, action string, from, to Status, reason, actor string, effective, at time.Time) Change {
 	return Change{
 		History: HistoryEntry{Version: l.Version, Action: action, FromStatus: from, ToStatus: to,
 			Annotations: l.Annotations, Reason: reason, Actor: actor, EffectiveAt: effective, At: at},

@@ -69,16 +69,6 @@ func (k *Counter) Reset(ctx context.Context, key string) error {
 	return unavailable(k.c.rdb.Del(ctx, key).Err())
 }
 
-// CountAll returns the failures under each key in one round trip (MGET),
-// in the order of keys.
-func (k *Counter) CountAll(ctx context.Context, keys []string) ([]int, error) {
-	vals, err := k.c.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	return counts(keys, vals)
-}
-
 // counts reads MGET answers as counters: a missing key is zero.
 func counts(keys []string, vals []any) ([]int, error) {
 	out := make([]int, len(keys))

@@ -272,11 +272,7 @@ func (s *Store) licenceToRow(l licence.Licence) (licenceRow, error) {
 	if err != nil {
 		return licenceRow{}, err
 	}
-	ann := l.Annotations
-	if ann == nil {
-		ann = []licence.Annotation{}
-	}
-	aj, err := json.Marshal(ann)
+	aj, err := json.Marshal(nonNil(l.Annotations))
 	if err != nil {
 		return licenceRow{}, err
 	}
@@ -371,17 +367,6 @@ func (s *Store) LicenceByIdentifier(ctx context.Context, identifier string) (lic
 		return licence.Licence{}, fmt.Errorf("store: licence by identifier: %w", mapErr(err, licence.ErrNotFound))
 	}
 	return s.licenceFromRow(r)
-}
-
-// LicencesByNumber finds the licences (all versions) of a type with a given
-// licence number, through the number's blind index.
-func (s *Store) LicencesByNumber(ctx context.Context, typeCode, number string) ([]licence.Licence, error) {
-	var rows []licenceRow
-	if err := s.q(ctx).Where("type_code = ? AND number_idx = ?", typeCode, s.licenceNumberIndex(typeCode, number)).
-		Order("version DESC, id DESC").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: licences by number: %w", err)
-	}
-	return s.licencesFromRows(rows)
 }
 
 // LicencesByHolder implements licence.Repository: the holder's licences in

@@ -195,11 +195,11 @@ func TestLicencesOwnershipAndLookups(t *testing.T) {
 		if err != nil || byID.ID != zl[1].ID {
 			t.Fatalf("LicenceByIdentifier = %d, %v", byID.ID, err)
 		}
-		byNum, err := s.LicencesByNumber(ctx, demo.TypeDrivingLicence, demo.ZhangsanIDNumber)
+		byNum, err := s.CurrentByNumber(ctx, demo.TypeDrivingLicence, demo.ZhangsanIDNumber)
 		if err != nil || len(byNum) != 1 || byNum[0].ID != zl[1].ID {
-			t.Fatalf("LicencesByNumber = %v, %v", byNum, err)
+			t.Fatalf("CurrentByNumber = %v, %v", byNum, err)
 		}
-		if other, err := s.LicencesByNumber(ctx, demo.TypeRealEstateTitle, demo.ZhangsanIDNumber); err != nil || len(other) != 0 {
+		if other, err := s.CurrentByNumber(ctx, demo.TypeRealEstateTitle, demo.ZhangsanIDNumber); err != nil || len(other) != 0 {
 			t.Fatalf("number index must be per type: %v, %v", other, err)
 		}
 	}))

@@ -50,7 +50,6 @@ const MaxPurposeLen = 50
 
 // Codes is the show-code service as the verifier uses it.
 type Codes interface {
-	Peek(ctx context.Context, code string) (showcode.Record, error)
 	PeekCounted(ctx context.Context, code string, counterKeys []string) (showcode.Record, []int, error)
 	Consume(ctx context.Context, code, officer string, at time.Time) (showcode.Record, bool, error)
 	Reason(ctx context.Context, code string) (showcode.Reason, error)

@@ -24,7 +24,7 @@ type Card struct {
 	Status       licence.Status
 	Colour       licence.Colour
 	NumberMasked string
-	// DaysLeft counts calendar days to the last valid day (0 on it,
+	// daysLeft counts calendar days to the last valid day (0 on it,
 	// negative after); nil for a long-term licence.
 	DaysLeft *int
 }
@@ -116,15 +116,15 @@ func card(v licence.View, now time.Time) Card {
 		NumberMasked: ident.MaskIDNumber(v.Number),
 	}
 	if v.ValidUntil != nil {
-		d := DaysLeft(*v.ValidUntil, now)
+		d := daysLeft(*v.ValidUntil, now)
 		c.DaysLeft = &d
 	}
 	return c
 }
 
-// DaysLeft counts calendar days from today to the last valid day in the
+// daysLeft counts calendar days from today to the last valid day in the
 // licence date's zone (Asia/Shanghai): 0 on the last day, negative after.
-func DaysLeft(until, now time.Time) int {
+func daysLeft(until, now time.Time) int {
 	y, m, d := now.In(until.Location()).Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	uy, um, ud := until.Date()
