@@ -73,6 +73,7 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	drain(a, srv, cfg.HTTP.DrainDelay, log)
 	log.Info("shutting down", "grace", cfg.HTTP.ShutdownGrace.String())
 	stopBackground()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownGrace)
@@ -83,6 +84,22 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// drain is the first step of a graceful stop: /readyz answers 503 at once
+// and every response closes its connection, while requests are still served
+// for delay, so a balancer polling readiness moves new connections elsewhere
+// before the listener closes. Closing a listener resets connections the
+// kernel accepted but serve had not yet taken, which a client cannot tell
+// from a dropped request; with nothing arriving any more, none are left.
+func drain(a *app, srv *http.Server, delay time.Duration, log *slog.Logger) {
+	a.draining.Store(true)
+	srv.SetKeepAlivesEnabled(false)
+	if delay <= 0 {
+		return
+	}
+	log.Info("draining: /readyz answers 503, still serving", "for", delay.String())
+	time.Sleep(delay)
 }
 
 // startAdmin serves /metrics and pprof on http.admin_addr, off the public

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -133,6 +135,8 @@ func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*st
 
 // app holds every long-lived part of a running process, built in one place.
 type app struct {
+	// draining turns /readyz to 503 from the moment serve is told to stop.
+	draining atomic.Bool
 	cfg      config.Config
 	log      *slog.Logger
 	store    *store.Store
@@ -344,8 +348,14 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing 
 	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
 }
 
-// ready is /readyz: both stores must answer.
+// errDraining is /readyz's answer once serve has begun to shut down.
+var errDraining = errors.New("serve: draining after SIGTERM")
+
+// ready is /readyz: not draining, and both stores must answer.
 func (a *app) ready(ctx context.Context) error {
+	if a.draining.Load() {
+		return errDraining
+	}
 	if err := a.store.Ping(ctx); err != nil {
 		return err
 	}

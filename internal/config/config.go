@@ -56,6 +56,11 @@ type HTTP struct {
 	WriteTimeout   time.Duration `yaml:"write_timeout"`
 	IdleTimeout    time.Duration `yaml:"idle_timeout"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	// DrainDelay is how long serve keeps answering after SIGTERM while
+	// /readyz already says 503, so a load balancer that polls readiness
+	// takes the instance out before its listener closes. Under Kubernetes
+	// the preStop hook does this instead, and it stays 0.
+	DrainDelay time.Duration `yaml:"drain_delay"`
 	// RequestTimeout bounds everything one API request does: every
 	// database, Redis, WeChat and SMS call it makes runs under this deadline.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
@@ -390,6 +395,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			bad(key, "must be a positive duration, got %s", d)
 		}
+	}
+	if c.HTTP.DrainDelay < 0 || c.HTTP.DrainDelay > time.Minute {
+		bad("http.drain_delay", "must be between 0s and 1m, got %s", c.HTTP.DrainDelay)
 	}
 	if c.ShowCode.TTL < 10*time.Second || c.ShowCode.TTL > 10*time.Minute {
 		bad("showcode.ttl", "must be between 10s and 10m, got %s", c.ShowCode.TTL)

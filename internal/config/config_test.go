@@ -74,6 +74,8 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{map[string]string{"ELICENCE_DATABASE_DRIVER": "mysql"}, "database.dsn"},
 		{map[string]string{"ELICENCE_REDIS_ADDR": "nohost"}, "redis.addr"},
 		{map[string]string{"ELICENCE_HTTP_ADDR": "8080"}, "http.addr"},
+		{map[string]string{"ELICENCE_HTTP_DRAIN_DELAY": "-1s"}, "http.drain_delay"},
+		{map[string]string{"ELICENCE_HTTP_DRAIN_DELAY": "5m"}, "http.drain_delay"},
 		{map[string]string{"ELICENCE_PUBLIC_URL": "ftp://x"}, "public_url"},
 		{map[string]string{"ELICENCE_WECHAT_FAKE": "maybe"}, "wechat.fake"},
 		{map[string]string{"ELICENCE_WECHAT_FAKE": "false"}, "wechat.app_secret"},
