@@ -2,10 +2,8 @@ package secure
 
 import (
 	"bytes"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
+
+	"github.com/yangcheng-county/elicence/internal/secure/securetest"
 )
 
 func key(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }
@@ -244,30 +244,10 @@ func TestTamperAndMisuseFail(t *testing.T) {
 	}
 }
 
-// legacySeal seals the way the platform did before SM4: AES-256-GCM,
-// "v1.<key id>.<base64url(nonce|ciphertext)>", the field bound as "v1|field".
-// It is written out here, apart from the package, so the test pins the
-// old format rather than whatever the package now reads.
-func legacySeal(t *testing.T, aesKey []byte, field, plain string) string {
-	t.Helper()
-	block, err := aes.NewCipher(aesKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gcm, _ := cipher.NewGCM(block)
-	nonce := bytes.Repeat([]byte{9}, gcm.NonceSize())
-	m := hmac.New(sha256.New, aesKey)
-	m.Write([]byte("elicence key id"))
-	id := hex.EncodeToString(m.Sum(nil)[:4])
-	return "v1." + id + "." + base64.RawURLEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(plain), []byte("v1|"+field)))
-}
-
 func TestLegacyValuesStillRead(t *testing.T) {
 	aesKey, shaKey := key(5, 32), key(6, 32)
-	old := legacySeal(t, aesKey, "holder.id_number", "140522198503120016")
-	m := hmac.New(sha256.New, shaKey)
-	m.Write([]byte("holder.id_number\x00140522198503120016"))
-	oldIndex := hex.EncodeToString(m.Sum(nil))
+	old := securetest.LegacySeal(aesKey, "holder.id_number", "140522198503120016")
+	oldIndex := securetest.LegacyIndex(shaKey, "holder.id_number", "140522198503120016")
 
 	s := mustSealer(t, dataKey(1), indexKey(2), WithLegacy(aesKey, shaKey))
 	got, err := s.Decrypt("holder.id_number", old)
