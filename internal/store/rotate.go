@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -201,20 +203,63 @@ func (r resealer) batch(ctx context.Context, s *Store, after any, n int) (int64,
 		if err != nil {
 			return err
 		}
-		for _, row := range rows {
-			res := tx.Table(r.table).Where(r.pk+" = ?", row.key).Updates(row.set)
-			if res.Error != nil {
-				return fmt.Errorf("store: rotate keys: %s %v: %w", r.table, row.key, mapErr(res.Error, gorm.ErrRecordNotFound))
-			}
-			changed += res.RowsAffected
-			last = row.key
+		if len(rows) == 0 {
+			return nil
 		}
+		sqlText, args := r.update(rows)
+		res := tx.Exec(sqlText, args...)
+		if res.Error != nil {
+			return fmt.Errorf("store: rotate keys: %s %v to %v: %w", r.table, rows[0].key, rows[len(rows)-1].key,
+				mapErr(res.Error, gorm.ErrRecordNotFound))
+		}
+		changed, last = res.RowsAffected, rows[len(rows)-1].key
 		return nil
 	}, opts)
 	if err != nil {
 		return 0, nil, err
 	}
 	return changed, last, nil
+}
+
+// update is one UPDATE writing a batch's new values: per column a CASE
+// over the rows' keys, the column left as it is for a row without a new
+// value for it (a holder without a phone). One statement instead of one
+// per row keeps the batch's transaction, and so its locks, short.
+func (r resealer) update(rows []resealed) (string, []any) {
+	var cols []string
+	seen := map[string]bool{}
+	for _, row := range rows {
+		for c := range row.set {
+			if !seen[c] {
+				seen[c] = true
+				cols = append(cols, c)
+			}
+		}
+	}
+	sort.Strings(cols)
+	var (
+		sb   strings.Builder
+		args []any
+	)
+	sb.WriteString("UPDATE " + r.table + " SET ")
+	for i, c := range cols {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(c + " = CASE " + r.pk)
+		for _, row := range rows {
+			if v, ok := row.set[c]; ok {
+				sb.WriteString(" WHEN ? THEN ?")
+				args = append(args, row.key, v)
+			}
+		}
+		sb.WriteString(" ELSE " + c + " END")
+	}
+	sb.WriteString(" WHERE " + r.pk + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(rows)), ", ") + ")")
+	for _, row := range rows {
+		args = append(args, row.key)
+	}
+	return sb.String(), args
 }
 
 func (s *Store) resealHolder(r holderRow) (resealed, error) {
