@@ -39,15 +39,15 @@ import (
 // sealerFor loads the keys once and builds the field sealer; the index key
 // is returned too because real-name binding derives its own MAC keys from it.
 func sealerFor(cfg config.Config) (*secure.Sealer, []byte, error) {
-	dataKey, indexKey, err := loadKeys(cfg)
+	keys, err := loadKeys(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	sealer, err := secure.NewSealer(dataKey, indexKey)
+	sealer, err := keys.sealer()
 	if err != nil {
 		return nil, nil, err
 	}
-	return sealer, indexKey, nil
+	return sealer, keys.index, nil
 }
 
 // openStore connects to the configured database with the field sealer. It

@@ -138,7 +138,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		ts.redis = redistest.Open(t)
 	}
 
-	sealer, err := secure.NewSealer(randomKey(t), randomKey(t))
+	sealer, err := secure.NewSealer(randomKey(t, secure.DataKeySize), randomKey(t, secure.IndexKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	}
 	rnSvc, err := realname.NewService(rnStore, st, st, ts.outbox, realname.Options{
 		CodeTTL: 5 * time.Minute, MaxFailures: 5, FailureWindow: time.Hour, ResendInterval: resend,
-		Key: randomKey(t), Now: ts.clock.Now, Log: log,
+		Key: randomKey(t, 32), Now: ts.clock.Now, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -260,9 +260,9 @@ func (ts *testServer) scrape() *httptest.ResponseRecorder {
 	return w
 }
 
-func randomKey(t testing.TB) []byte {
+func randomKey(t testing.TB, size int) []byte {
 	t.Helper()
-	k := make([]byte, 32)
+	k := make([]byte, size)
 	if _, err := rand.Read(k); err != nil {
 		t.Fatal(err)
 	}

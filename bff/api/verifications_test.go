@@ -340,7 +340,7 @@ func TestVerificationDatabaseDown(t *testing.T) {
 		w := newWorld(t, testServerOpts{Driver: driver})
 		ctx := context.Background()
 		dsn := storetest.DSN(t, driver)
-		sealer, err := secure.NewSealer(randomKey(t), randomKey(t))
+		sealer, err := secure.NewSealer(randomKey(t, secure.DataKeySize), randomKey(t, secure.IndexKeySize))
 		if err != nil {
 			t.Fatal(err)
 		}
