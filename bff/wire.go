@@ -96,6 +96,10 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 		st.Close()
 		return nil, fmt.Errorf("%w: at version %d, this build needs %d; run `bff migrate` first", store.ErrSchemaOutdated, current, latest)
 	}
+	if err := st.CheckIndexKeys(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if cfg.SeedDemo {
 		if err := demo.Seed(ctx, store.TxAs[demo.Repository](st), time.Now()); err != nil {
 			st.Close()

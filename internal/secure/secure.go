@@ -278,6 +278,21 @@ func (s *Sealer) BlindIndexes(kind, value string) []string {
 // IndexPrefix is how every index made with the current index key begins.
 func (s *Sealer) IndexPrefix() string { return s.index.id + "." }
 
+// HoldsIndexKey reports whether id names an index key this Sealer
+// searches with: the current, the previous or ("" — legacy indexes carry
+// no id) the legacy one.
+func (s *Sealer) HoldsIndexKey(id string) bool {
+	if id == s.index.id {
+		return true
+	}
+	for _, k := range s.older {
+		if k.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 // IndexDigest returns the hex digest of an index without its key id.
 func IndexDigest(index string) string {
 	return index[strings.IndexByte(index, '.')+1:]

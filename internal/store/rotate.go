@@ -38,6 +38,39 @@ const maxRotatePasses = 5
 // restarted with the new configuration) or holds rows locked.
 var ErrRotateIncomplete = errors.New("store: rotate keys: rows still use older keys")
 
+// ErrIndexKeyMissing is returned by CheckIndexKeys: rows carry blind
+// indexes made with a key this instance does not hold.
+var ErrIndexKeyMissing = errors.New("store: rows are indexed with a key this instance does not hold")
+
+// CheckIndexKeys fails when a blind index in the database was made with an
+// index key the sealer does not hold. Lookups by ID number or licence
+// number would then miss those rows, and the next binding or import would
+// create the holder or licence a second time; so an instance started
+// without the keys a rotation still needs refuses to start instead. It
+// reads only the two unique indexes.
+func (s *Store) CheckIndexKeys(ctx context.Context) error {
+	for _, c := range []struct{ table, column string }{{"holders", "id_number_idx"}, {"licences", "number_idx"}} {
+		var ids []string
+		// The key id is what precedes the first "."; a legacy index has none
+		// and yields "" (SUBSTR with a negative length is empty on both
+		// databases).
+		q := fmt.Sprintf("SELECT DISTINCT SUBSTR(%[2]s, 1, INSTR(%[2]s, '.') - 1) FROM %[1]s", c.table, c.column)
+		if err := s.q(ctx).Raw(q).Scan(&ids).Error; err != nil {
+			return fmt.Errorf("store: check index keys of %s: %w", c.table, err)
+		}
+		for _, id := range ids {
+			if s.sealer.HoldsIndexKey(id) {
+				continue
+			}
+			if id == "" {
+				return fmt.Errorf("%w: %s has indexes of the pre-SM3 HMAC-SHA256 key: set security.legacy_index_key (and legacy_data_key) until `bff keys rotate` has finished", ErrIndexKeyMissing, c.table)
+			}
+			return fmt.Errorf("%w: %s has indexes of index key id %s: set it as security.previous_index_key until `bff keys rotate` has finished", ErrIndexKeyMissing, c.table, id)
+		}
+	}
+	return nil
+}
+
 // RotateProgress is reported after every batch: Done of Total rows of
 // Table re-sealed so far in this run (Total counted when the table was
 // reached).

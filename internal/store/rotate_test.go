@@ -322,3 +322,33 @@ func TestNoSecondHolderWhileRotating(t *testing.T) {
 		}
 	}))
 }
+
+// TestCheckIndexKeys: an instance that does not hold every index key the
+// rows use refuses to start, naming the setting to add; with the keys, or
+// once rotation has finished, it starts.
+func TestCheckIndexKeys(t *testing.T) {
+	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
+		ctx := testCtx(t)
+		newRotationFixture(t, s) // half legacy, half under the old SM4 pair
+		if err := s.CheckIndexKeys(ctx); err == nil || !strings.Contains(err.Error(), "legacy_index_key") {
+			t.Fatalf("store sealing with the old pair, legacy rows present: %v", err)
+		}
+		noPrevious := *s
+		noPrevious.sealer = sealerWith(t, secure.WithLegacy(legacyData, legacyIndex))
+		if err := noPrevious.CheckIndexKeys(ctx); !errors.Is(err, ErrIndexKeyMissing) || !strings.Contains(err.Error(), "previous_index_key") {
+			t.Fatalf("without the previous index key: %v", err)
+		}
+		r := rotated(t, s)
+		if err := r.CheckIndexKeys(ctx); err != nil {
+			t.Fatalf("with every older key: %v", err)
+		}
+		if _, err := r.RotateKeys(ctx, 1000, nil); err != nil {
+			t.Fatal(err)
+		}
+		newOnly := *s
+		newOnly.sealer = sealerWith(t)
+		if err := newOnly.CheckIndexKeys(ctx); err != nil {
+			t.Fatalf("after rotation, new keys alone: %v", err)
+		}
+	}))
+}
