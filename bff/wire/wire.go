@@ -88,7 +88,9 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 	}
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	wxOpts := weChatOptions(cfg, in.WeChatAPIBase)
+	// WeChat's tokens are cached under the opened Redis's own prefix.
+	wxOpts := weChatOptions(cfg)
+	wxOpts.APIBase, wxOpts.KeyPrefix = in.WeChatAPIBase, rc.Key()
 	wx, err := wechat.New(wxOpts, rc.Redis())
 	if err != nil {
 		return nil, err
@@ -208,12 +210,11 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 // fake accepts whatever secret the configuration holds.
 const fakeSecret = "fake-secret"
 
-// weChatOptions are the WeChat adapter's settings, calling apiBase.
-func weChatOptions(cfg config.Config, apiBase string) wechat.Options {
+// weChatOptions are the public account's settings from the configuration.
+func weChatOptions(cfg config.Config) wechat.Options {
 	o := wechat.Options{
 		AppID: cfg.WeChat.AppID, AppSecret: cfg.WeChat.AppSecret, Token: cfg.WeChat.Token,
-		EncodingAESKey: cfg.WeChat.EncodingAESKey, APIBase: apiBase,
-		HTTPTimeout: cfg.WeChat.HTTPTimeout, KeyPrefix: cfg.Redis.KeyPrefix,
+		EncodingAESKey: cfg.WeChat.EncodingAESKey, HTTPTimeout: cfg.WeChat.HTTPTimeout,
 	}
 	if cfg.WeChat.Fake && o.AppSecret == "" {
 		o.AppSecret = fakeSecret
@@ -235,7 +236,7 @@ var demoUsers = []fakewx.DemoUser{
 // WeChat at {public_url}/fakewx with the demo users on its login page and
 // pushes its events to the service's own /wechat/events.
 func FakeWeChat(cfg config.Config) (*fakewx.Server, error) {
-	o := weChatOptions(cfg, cfg.WeChatAPIBase())
+	o := weChatOptions(cfg)
 	return fakewx.New(cfg.PublicURL, demoUsers,
 		fakewx.WithCredentials(o.AppID, o.AppSecret),
 		fakewx.WithEventPush(cfg.PublicURL+"/wechat/events", o.Token, nil))
