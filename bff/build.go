@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -116,9 +115,6 @@ func commandStore(ctx context.Context, cfg config.Config, stderr io.Writer) (*st
 	}
 	return openMigratedStore(ctx, cfg, log, sealer)
 }
-
-// errRemindersOff is what `remind` says when there is nothing it may send with.
-var errRemindersOff = errors.New("remind: expiry reminders are off: wechat.expiry_template_id is empty (take the template id from the public account's template library)")
 
 // app holds every long-lived part of a running process: what build opened
 // and the service composed over it (package wire).

@@ -202,6 +202,9 @@ func cmdHealthcheck(ctx context.Context, args []string, lookupEnv config.LookupE
 	return nil
 }
 
+// errRemindersOff is what `remind` says when there is nothing it may send with.
+var errRemindersOff = errors.New("remind: expiry reminders are off: wechat.expiry_template_id is empty (take the template id from the public account's template library)")
+
 // cmdRemind sweeps and sends due reminders (--once) or prints the queue (--status).
 func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
 	var once, status bool
