@@ -326,6 +326,8 @@ func (s *Store) licenceFromRow(r licenceRow) (licence.Licence, error) {
 // CreateLicence inserts a licence and returns it with its id. The
 // identifier must be a valid GB/T 36904 identifier (ident.LicenceIdentifier);
 // issue and valid-from dates are required. Number and face are sealed.
+// Its origin is issue: the lifecycle's revisions and the stock import
+// record their own.
 func (s *Store) CreateLicence(ctx context.Context, l licence.Licence) (licence.Licence, error) {
 	return s.createLicence(ctx, l, licence.ActionIssue)
 }

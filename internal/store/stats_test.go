@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,7 +43,6 @@ func i64(n int64) *int64 { return &n }
 
 // d25 is a calendar day of 2025 in Asia/Shanghai.
 func d25(mo time.Month, d int) time.Time { return shanghaiDate(2025, mo, d) }
-
 
 var statsLicences = []statsLicence{
 	// A: issued in June on its issue day (10:00 in Shanghai): issued, synced, held.
@@ -282,6 +282,17 @@ func TestStatsRefusals(t *testing.T) {
 		}
 		if _, err := svc.Department(ctx, statsJune, 99); !errors.Is(err, stats.ErrNotFound) {
 			t.Errorf("report of unknown department: %v, want ErrNotFound", err)
+		}
+		if err := s.InTx(ctx, func(tx *Store) error {
+			_, err := tx.MonthFigures(ctx, statsJune, 0)
+			return err
+		}); err == nil {
+			t.Error("statistics inside a transaction: no error")
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := svc.County(cancelled, statsJune); !errors.Is(err, context.Canceled) {
+			t.Errorf("statistics with a cancelled context: %v", err)
 		}
 		// A baseline is replaced, not added, and audited each time.
 		for _, n := range []int64{10, 12} {
