@@ -209,7 +209,7 @@ GROUP BY department_id, result, purpose`,
 		args: sm.args(sm.start, sm.end),
 		apply: func(f *statsFill, d *stats.DepartmentMonth, r statsRow) {
 			d.Verifications += r.N
-			switch r.Key {
+			switch r.Key { // the results verification writes (docs/DOMAIN.md)
 			case "valid":
 				d.Valid += r.N
 			case "invalid":

@@ -400,3 +400,41 @@ func planRow(plan []map[string]any, table string) map[string]any {
 	}
 	return nil
 }
+
+// TestStatsMigrationBackfillsOrigin: migration 0020 gives the licences
+// already on record the origin their history line names. It is run again
+// here over such licences (its statements are safe to repeat, as every
+// migration's must be on MySQL).
+func TestStatsMigrationBackfillsOrigin(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s *Store) {
+		seedStats(t, s)
+		ctx := testCtx(t)
+		now := utc(time.Now())
+		var ev [][]any
+		for id, action := range map[int64]string{1: "issue", 5: "import", 9: "renew"} {
+			ev = append(ev, []any{id, id, 1, action, "", "valid", "[]", "", "cli:test", now, now})
+		}
+		if err := s.insertValues(ctx, "licence_events", []string{"lineage_id", "licence_id", "version", "action", "from_status", "to_status",
+			"annotations", "reason", "actor", "effective_at", "at"}, ev, ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"UPDATE licences SET origin = 'issue'", "DELETE FROM schema_migrations WHERE version = 20"} {
+			if err := s.q(ctx).Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("migration 0020 again: %v", err)
+		}
+		var got []struct {
+			ID     int64
+			Origin string
+		}
+		if err := s.q(ctx).Raw("SELECT id, origin FROM licences WHERE id IN (1, 5, 9, 13) ORDER BY id").Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != "[{1 issue} {5 import} {9 renew} {13 issue}]" {
+			t.Errorf("origins after the backfill: %v", got)
+		}
+	})
+}
