@@ -279,7 +279,7 @@ func (s *Store) insertHolders(ctx context.Context, rows []importRow, holders map
 // superseded_by stay NULL, as on every first version.
 var licenceColumns = []string{
 	"identifier", "number_enc", "number_idx", "type_code", "holder_id", "issuer_id", "issued_on", "valid_from",
-	"valid_until", "status", "annotations", "version", "face_enc", "seal", "created_at", "updated_at",
+	"valid_until", "status", "annotations", "version", "face_enc", "seal", "created_at", "updated_at", "origin",
 }
 
 // insertLicences writes version 1 of each row's licence with one multi-row
@@ -311,7 +311,7 @@ func (s *Store) insertLicences(ctx context.Context, issuer licence.Department, r
 		identifiers[i] = id
 		values[i] = []any{id, numEnc, r.numberIdxs[0], req.TypeCode, holders[r.holderKey], issuer.ID,
 			dateOf(req.IssuedOn), dateOf(req.ValidFrom), datePtr(req.ValidUntil), string(licence.StatusValid), "[]", 1,
-			faceEnc, "", now, now}
+			faceEnc, "", now, now, licence.ActionImport}
 	}
 	if err := s.insertValues(ctx, "licences", licenceColumns, values, ""); err != nil {
 		return nil, fmt.Errorf("store: import: insert licences: %w", mapErr(err, licence.ErrNotFound))

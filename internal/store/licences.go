@@ -354,7 +354,15 @@ func (s *Store) licenceFromRow(r licenceRow) (licence.Licence, error) {
 // CreateLicence inserts a licence and returns it with its id. The
 // identifier must be a valid GB/T 36904 identifier (ident.LicenceIdentifier);
 // issue and valid-from dates are required. Number and face are sealed.
+// Its origin is issue: the lifecycle's revisions and the stock import
+// record their own.
 func (s *Store) CreateLicence(ctx context.Context, l licence.Licence) (licence.Licence, error) {
+	return s.createLicence(ctx, l, licence.ActionIssue)
+}
+
+// createLicence inserts l, recording origin, the action that made this
+// version (docs/STATISTICS.md counts licences by it).
+func (s *Store) createLicence(ctx context.Context, l licence.Licence, origin string) (licence.Licence, error) {
 	if _, err := ident.ParseLicenceIdentifier(l.Identifier); err != nil {
 		return licence.Licence{}, fmt.Errorf("store: create licence: %w", err)
 	}
@@ -372,6 +380,7 @@ func (s *Store) CreateLicence(ctx context.Context, l licence.Licence) (licence.L
 	if err != nil {
 		return licence.Licence{}, fmt.Errorf("store: create licence: %w", err)
 	}
+	r.Origin = origin
 	if err := s.q(ctx).Create(&r).Error; err != nil {
 		return licence.Licence{}, fmt.Errorf("store: create licence: %w", mapErr(err, licence.ErrNotFound))
 	}

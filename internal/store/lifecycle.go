@@ -96,7 +96,7 @@ func (s *Store) ReviseLicence(ctx context.Context, id int64, fn func(licence.Lic
 			return err
 		}
 		next.LineageID = old.LineageID
-		if out, err = tx.CreateLicence(ctx, next); err != nil {
+		if out, err = tx.createLicence(ctx, next, ch.History.Action); err != nil {
 			return err
 		}
 		if err := tx.q(ctx).Model(&licenceRow{}).Where("id = ?", id).Updates(map[string]any{

@@ -72,6 +72,7 @@ type licenceRow struct {
 	Seal        string    `gorm:"column:seal"`
 	LineageID   *int64    `gorm:"column:lineage_id"`    // nil on version 1
 	Superseded  *int64    `gorm:"column:superseded_by"` // the version that replaced this one
+	Origin      string    `gorm:"column:origin"`        // the action that made this version: issue, import, update, renew
 	CreatedAt   time.Time `gorm:"column:created_at"`
 	UpdatedAt   time.Time `gorm:"column:updated_at"`
 }
