@@ -78,7 +78,8 @@ func insertLegacyHolders(t *testing.T, s *Store, n int) map[int64]string {
 			values = append(values, []any{id, securetest.LegacySeal(legacyData, sealLicenceNumber, number),
 				securetest.LegacyIndex(legacyIndex, sealLicenceNumber, demo.TypeDrivingLicence+"\x00"+number),
 				demo.TypeDrivingLicence, holderIDs[i], issuer.ID, dateOf(now.AddDate(-1, 0, 0)), dateOf(now.AddDate(-1, 0, 0)),
-				dateOf(validUntil), string(licence.StatusValid), "[]", 1, securetest.LegacySeal(legacyData, sealLicenceFace, string(face)), "", now, now})
+				dateOf(validUntil), string(licence.StatusValid), "[]", 1, securetest.LegacySeal(legacyData, sealLicenceFace, string(face)), "", now, now,
+				licence.ActionImport})
 		}
 		if err := s.insertValues(ctx, "licences", licenceColumns, values, ""); err != nil {
 			t.Fatal(err)
