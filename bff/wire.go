@@ -29,6 +29,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/staff"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
@@ -306,6 +307,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 	if err != nil {
 		return nil, err
 	}
+	console, err := consoleDeps(cfg, a.store, a.redis, lifecycle, now)
+	if err != nil {
+		return nil, err
+	}
 
 	a.deps = api.Deps{
 		Log: log, Metrics: a.metrics, TrustedProxies: cfg.HTTP.TrustedProxies,
@@ -314,7 +319,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
 		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier, UsageLists: a.store,
 		MintLimit: api.MintLimit{Counter: redisx.NewCounter(a.redis), Key: a.redis.Key, Max: cfg.ShowCode.MintsPerHolder, Window: cfg.ShowCode.MintWindow},
-		Reminders: prefs, WeChatEvents: events, OpenAPI: oa,
+		Reminders: prefs, WeChatEvents: events, OpenAPI: oa, Console: console,
 	}
 	if a.fake != nil {
 		a.deps.FakeWeChat = a.fake
@@ -346,6 +351,26 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing 
 		return api.OpenAPIDeps{}, err
 	}
 	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
+}
+
+// consoleDeps builds the staff console's services: staff accounts over
+// the store, sessions and lockout counters in Redis, and the same
+// lifecycle the Open API calls. A second factor is required everywhere
+// but in the embedded demo.
+func consoleDeps(cfg config.Config, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, now func() time.Time) (api.ConsoleDeps, error) {
+	sessions, err := redisx.NewStaffSessions(rc, cfg.Console.SessionAbsolute)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	svc, err := staff.NewService(st, sessions, redisx.NewCounter(rc), staff.Options{
+		Idle: cfg.Console.SessionIdle, Absolute: cfg.Console.SessionAbsolute,
+		MaxFailures: cfg.Console.MaxFailures, Lockout: cfg.Console.Lockout,
+		RequireTOTP: !(cfg.Mode == "embedded" && cfg.SeedDemo), Key: rc.Key, Now: now,
+	})
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st}, nil
 }
 
 // errDraining is /readyz's answer once serve has begun to shut down.

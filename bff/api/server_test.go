@@ -30,6 +30,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/staff"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/testkit"
@@ -93,6 +94,9 @@ type testServerOpts struct {
 	MiniRedis bool
 	// ResendInterval overrides realname.resend_interval (default 60s).
 	ResendInterval time.Duration
+	// RequireTOTP makes the console require a second factor, as outside
+	// the embedded demo.
+	RequireTOTP bool
 }
 
 // testServer is the whole HTTP stack on real dependencies: Redis, a
@@ -111,6 +115,8 @@ type testServer struct {
 	logs      *testkit.LogBuffer
 	publicURL string
 	deps      Deps
+	// staff is the console's staff service on the test store and Redis.
+	staff *staff.Service
 	// reminders is the expiry-reminder outbox on the test store.
 	reminders *store.Reminders
 	// oauthBinding holds, per OAuth state, the login-binding cookie that
@@ -245,6 +251,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		ts.deps.SMSOutbox = ts.outbox
 	}
 	ts.deps.OpenAPI = testOpenAPIDeps(t, st, ts.redis, ts.clock.Now, testRateLimit)
+	ts.deps.Console = ts.consoleDeps(opts.RequireTOTP)
 	ts.admin = NewAdminHandler(reg)
 	ts.router, err = NewRouter(ts.deps)
 	if err != nil {
