@@ -145,7 +145,6 @@ func TestConsoleLicenceSearch(t *testing.T) {
 	}
 }
 
-
 func TestConsoleLifecycleAction(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 	clerk := ts.loginConsole(demo.StaffEstateClerk, demo.DemoStaffPassword, "")

@@ -173,8 +173,8 @@ func TestConsoleLogin(t *testing.T) {
 		t.Fatal("a console login set the citizens' session cookie")
 	}
 	var me struct {
-		Username    string   `json:"username"`
-		Role        string   `json:"role"`
+		Username    string `json:"username"`
+		Role        string `json:"role"`
 		Department  struct{ USCC string }
 		Permissions []string `json:"permissions"`
 	}

@@ -19,7 +19,7 @@ func TestStaticServesPrecompressed(t *testing.T) {
 	files := map[string]string{
 		"index.html": "<!doctype html>plain", "index.html.br": "BR-INDEX", "index.html.gz": "GZ-INDEX",
 		"assets/app-1a2b.js": "plain js", "assets/app-1a2b.js.gz": "GZ-JS",
-		"sw.js": "self",
+		"sw.js":              "self",
 		"console/index.html": "CONSOLE", "console/assets/console-9f8e.js": "console js",
 	}
 	for name, body := range files {
