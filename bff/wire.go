@@ -365,7 +365,7 @@ func consoleDeps(cfg config.Config, st *store.Store, rc *redisx.Client, lifecycl
 	svc, err := staff.NewService(st, sessions, redisx.NewCounter(rc), staff.Options{
 		Idle: cfg.Console.SessionIdle, Absolute: cfg.Console.SessionAbsolute,
 		MaxFailures: cfg.Console.MaxFailures, Lockout: cfg.Console.Lockout,
-		RequireTOTP: !(cfg.Mode == "embedded" && cfg.SeedDemo), Key: rc.Key, Now: now,
+		RequireTOTP: cfg.Mode != "embedded" || !cfg.SeedDemo, Key: rc.Key, Now: now,
 	})
 	if err != nil {
 		return api.ConsoleDeps{}, err
