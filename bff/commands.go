@@ -13,7 +13,6 @@ import (
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
-	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -31,7 +30,7 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return err
 	}
 	defer a.Close()
-	handler, err := a.router()
+	handler, err := a.Router()
 	if err != nil {
 		return err
 	}
@@ -93,7 +92,7 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 // kernel accepted but serve had not yet taken, which a client cannot tell
 // from a dropped request; with nothing arriving any more, none are left.
 func drain(a *app, srv *http.Server, delay time.Duration, log *slog.Logger) {
-	a.draining.Store(true)
+	a.StartDraining()
 	srv.SetKeepAlivesEnabled(false)
 	if delay <= 0 {
 		return
@@ -112,7 +111,7 @@ func startAdmin(cfg config.Config, a *app, log *slog.Logger) (*http.Server, erro
 	if err != nil {
 		return nil, fmt.Errorf("http.admin_addr: %w", err)
 	}
-	srv := &http.Server{Handler: api.NewAdminHandler(a.registry), ReadHeaderTimeout: 5 * time.Second,
+	srv := &http.Server{Handler: a.Admin(), ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -221,6 +220,9 @@ func cmdHealthcheck(ctx context.Context, args []string, lookupEnv config.LookupE
 	return nil
 }
 
+// errRemindersOff is what `remind` says when there is nothing it may send with.
+var errRemindersOff = errors.New("remind: expiry reminders are off: wechat.expiry_template_id is empty (take the template id from the public account's template library)")
+
 // cmdRemind sweeps and sends due reminders (--once) or prints the queue (--status).
 func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
 	var once, status bool
@@ -240,11 +242,11 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		return err
 	}
 	defer a.Close()
-	if a.reminder == nil {
+	if a.Reminder == nil {
 		return errRemindersOff
 	}
 	if status {
-		counts, oldest, err := a.reminder.Status(ctx)
+		counts, oldest, err := a.Reminder.Status(ctx)
 		if err != nil {
 			return err
 		}
@@ -254,12 +256,12 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 	// RunOnce's steps, one progress line each: a long queue shows it moves.
 	fmt.Fprintln(stderr, "remind: sweeping for due reminders…")
 	var sum reminder.Summary
-	if sum.Sweep, err = a.reminder.Sweep(ctx); err != nil {
+	if sum.Sweep, err = a.Reminder.Sweep(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "remind: %d new to send; sending in batches of %d\n", sum.Sweep.Pending, cfg.Reminder.BatchSize)
 	for batch := 1; ctx.Err() == nil; batch++ {
-		n, err := a.reminder.DispatchBatch(ctx, &sum)
+		n, err := a.Reminder.DispatchBatch(ctx, &sum)
 		if err != nil {
 			return err
 		}

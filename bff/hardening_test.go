@@ -269,7 +269,7 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 	base := append(os.Environ(), "ELICENCE_DATA_DIR="+t.TempDir(),
 		"ELICENCE_DATABASE_DSN=u:p@tcp(127.0.0.1:1)/elicence?parseTime=true", "ELICENCE_DATABASE_CONNECT_TIMEOUT=2s",
 		"ELICENCE_WECHAT_APP_SECRET=secret", "ELICENCE_WECHAT_TOKEN=token123",
-		"ELICENCE_SECURITY_DATA_KEY="+strings.Repeat("ab", 32), "ELICENCE_SECURITY_INDEX_KEY="+strings.Repeat("cd", 32), "ELICENCE_SMS_TOKEN=t")
+		"ELICENCE_SECURITY_DATA_KEY="+strings.Repeat("ab", 16), "ELICENCE_SECURITY_INDEX_KEY="+strings.Repeat("cd", 32), "ELICENCE_SMS_TOKEN=t")
 	serve := func(env ...string) string {
 		cmd := exec.Command(bin, "serve", "-config", "configs/production.example.yaml")
 		cmd.Dir = ".."

@@ -57,6 +57,7 @@ const usage = `usage:
   bff officer remove --openid ID [-config FILE]
   bff catalogue apply -f FILE [--dry-run] [-config FILE]
   bff audit verify [-config FILE]
+  bff keys rotate [--batch N] [--dry-run] [-config FILE]
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
   bff app add --department USCC --name NAME [-config FILE]
   bff app disable --app-id ID [-config FILE]
@@ -97,6 +98,8 @@ func dispatch(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return cmdCatalogue(ctx, rest, lookupEnv, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, rest, lookupEnv, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, rest, lookupEnv, stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, lookupEnv, stdout, stderr)
 	case "app":

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"encoding/json"
@@ -12,40 +12,13 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/yangcheng-county/elicence/bff/api"
+	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
-	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/staff"
 	"github.com/yangcheng-county/elicence/internal/testkit"
 )
-
-// Console settings of the test server: the defaults of configs/default.yaml.
-const (
-	testConsoleIdle     = 30 * time.Minute
-	testConsoleAbsolute = 12 * time.Hour
-	testConsoleFailures = 5
-)
-
-// consoleDeps wires the console as bff/wire.go does, on the test clock.
-func (ts *testServer) consoleDeps(requireTOTP bool) ConsoleDeps {
-	t := ts.t
-	sessions, err := redisx.NewStaffSessions(ts.redis, testConsoleAbsolute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.staff, err = staff.NewService(ts.store, sessions, redisx.NewCounter(ts.redis), staff.Options{
-		Idle: testConsoleIdle, Absolute: testConsoleAbsolute, MaxFailures: testConsoleFailures, Lockout: 15 * time.Minute,
-		RequireTOTP: requireTOTP, Key: ts.redis.Key, Now: ts.clock.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lifecycle, err := licence.NewLifecycle(ts.store, ts.store, ts.store, ts.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ConsoleDeps{Staff: ts.staff, Licences: lifecycle, Store: ts.store}
-}
 
 // console is a logged-in console browser: its session cookie and the
 // CSRF token the login answered with.
@@ -76,7 +49,7 @@ func (ts *testServer) loginConsole(username, password, otp string) *console {
 		ts.t.Fatalf("console login %s: no csrf token in %s", username, w.Body)
 	}
 	for _, c := range w.Result().Cookies() {
-		if c.Name == consoleCookie {
+		if c.Name == api.ConsoleCookie {
 			return &console{ts: ts, cookie: c.Value, csrf: me.CSRF}
 		}
 	}
@@ -102,10 +75,10 @@ func (ts *testServer) consoleDo(method, path string, body any, cookie, csrf stri
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: consoleCookie, Value: cookie})
+		req.AddCookie(&http.Cookie{Name: api.ConsoleCookie, Value: cookie})
 	}
 	if csrf != "" {
-		req.Header.Set(csrfHeader, csrf)
+		req.Header.Set(api.CSRFHeader, csrf)
 	}
 	w := httptest.NewRecorder()
 	ts.router.ServeHTTP(w, req)
@@ -127,7 +100,7 @@ func (ts *testServer) addStaff(username string, role staff.Role, uscc string) (s
 			ts.t.Fatal(err)
 		}
 	}
-	m, pw, err := ts.staff.Add(ts.t.Context(), "cli:test", username, role, dept)
+	m, pw, err := ts.deps.Console.Staff.Add(ts.t.Context(), "cli:test", username, role, dept)
 	if err != nil {
 		ts.t.Fatalf("add staff %s: %v", username, err)
 	}
@@ -162,12 +135,12 @@ func TestConsoleLogin(t *testing.T) {
 	}
 	var cookie *http.Cookie
 	for _, c := range w.Result().Cookies() {
-		if c.Name == consoleCookie {
+		if c.Name == api.ConsoleCookie {
 			cookie = c
 		}
 	}
-	if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != consoleCookiePath {
-		t.Fatalf("console cookie = %+v; want HttpOnly, Secure, SameSite=Strict, Path=%s", cookie, consoleCookiePath)
+	if cookie == nil || !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != api.ConsoleCookiePath {
+		t.Fatalf("console cookie = %+v; want HttpOnly, Secure, SameSite=Strict, Path=%s", cookie, api.ConsoleCookiePath)
 	}
 	if sessionFrom(w) != nil {
 		t.Fatal("a console login set the citizens' session cookie")
@@ -238,7 +211,8 @@ func me2CSRF(t *testing.T, ts *testServer, cookie string) string {
 
 func TestConsoleLockout(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	for i := range testConsoleFailures {
+	maxFailures := ts.cfg.Console.MaxFailures
+	for i := range maxFailures {
 		if w := ts.consoleLogin(demo.StaffEstateClerk, "wrong", ""); w.Code != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d %s", i+1, w.Code, w.Body)
 		}
@@ -246,7 +220,7 @@ func TestConsoleLockout(t *testing.T) {
 	// Locked: even the right password is refused until the window ends.
 	w := ts.consoleLogin(demo.StaffEstateClerk, demo.DemoStaffPassword, "")
 	if w.Code != http.StatusTooManyRequests || errorCode(w) != "account_locked" {
-		t.Fatalf("after %d failures: %d %s", testConsoleFailures, w.Code, w.Body)
+		t.Fatalf("after %d failures: %d %s", maxFailures, w.Code, w.Body)
 	}
 	// Another member is not locked by it.
 	ts.loginConsole(demo.StaffAdmin, demo.DemoStaffPassword, "")
@@ -259,8 +233,12 @@ func TestConsoleLockout(t *testing.T) {
 	}
 }
 
+// withoutDemo is an embedded server that seeds no demo data: the console
+// requires a second factor there, as in production.
+func withoutDemo(c *config.Config) { c.SeedDemo = false }
+
 func TestConsoleTOTPEnrolmentAndRequired(t *testing.T) {
-	ts := newTestServer(t, testServerOpts{RequireTOTP: true})
+	ts := newTestServer(t, testServerOpts{Config: withoutDemo})
 	_, pw := ts.addStaff("estate-clerk-2", staff.RoleClerk, demo.USCCRealEstateCentre)
 
 	// Right password, nothing enrolled: the secret to enrol, no session.
@@ -312,6 +290,19 @@ func TestConsoleTOTPEnrolmentAndRequired(t *testing.T) {
 	// Outside the demo the demo staff, who have no second factor, enrol too.
 	if w := ts.consoleLogin(demo.StaffEstateClerk, demo.DemoStaffPassword, ""); w.Code != http.StatusAccepted {
 		t.Fatalf("demo staff where TOTP is required: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestConsoleProductionRequiresTOTP: production requires the second
+// factor whatever seed_demo says (the configuration refuses seed_demo
+// there anyway).
+func TestConsoleProductionRequiresTOTP(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{Config: func(c *config.Config) { c.Mode = "production" }})
+	if !ts.cfg.SeedDemo {
+		t.Fatal("the test configuration should seed the demo, or this proves nothing")
+	}
+	if w := ts.consoleLogin(demo.StaffEstateClerk, demo.DemoStaffPassword, ""); w.Code != http.StatusAccepted {
+		t.Fatalf("demo staff in production mode without a code: %d %s", w.Code, w.Body)
 	}
 }
 
@@ -388,18 +379,19 @@ func TestConsoleCSRFRefused(t *testing.T) {
 
 func TestConsoleSessionTimeouts(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
+	idleTimeout, absolute := ts.cfg.Console.SessionIdle, ts.cfg.Console.SessionAbsolute
 	idle := ts.loginConsole(demo.StaffEstateClerk, demo.DemoStaffPassword, "")
-	ts.clock.Add(testConsoleIdle - time.Minute)
+	ts.clock.Add(idleTimeout - time.Minute)
 	if w := idle.do(http.MethodGet, "/api/v1/console/me", nil); w.Code != http.StatusOK {
 		t.Fatalf("within the idle timeout: %d", w.Code)
 	}
-	ts.clock.Add(testConsoleIdle + time.Second)
+	ts.clock.Add(idleTimeout + time.Second)
 	if w := idle.do(http.MethodGet, "/api/v1/console/me", nil); w.Code != http.StatusUnauthorized {
 		t.Fatalf("after the idle timeout: %d", w.Code)
 	}
 
 	busy := ts.loginConsole(demo.StaffEstateClerk, demo.DemoStaffPassword, "")
-	for elapsed := time.Duration(0); elapsed < testConsoleAbsolute-20*time.Minute; elapsed += 20 * time.Minute {
+	for elapsed := time.Duration(0); elapsed < absolute-20*time.Minute; elapsed += 20 * time.Minute {
 		ts.clock.Add(20 * time.Minute)
 		if w := busy.do(http.MethodGet, "/api/v1/console/me", nil); w.Code != http.StatusOK {
 			t.Fatalf("a busy session at %s: %d", elapsed, w.Code)

@@ -154,6 +154,12 @@ func respondError(c *gin.Context, err error) {
 		// dependency was too slow, which is a 503.
 		pub = errUnavailable
 	}
+	respondPublic(c, pub, err)
+}
+
+// respondPublic writes pub as the JSON error body, recording err, the
+// cause, for the access log line.
+func respondPublic(c *gin.Context, pub *publicError, err error) {
 	if pub.Status >= 500 {
 		_ = c.Error(err)
 	}

@@ -26,7 +26,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/wallet"
 )
 
-// Deps are everything the HTTP layer calls, built in one place (bff/wire.go).
+// Deps are everything the HTTP layer calls, built in one place (bff/wire.Compose).
 type Deps struct {
 	Log            *slog.Logger
 	Metrics        *Metrics

@@ -190,12 +190,20 @@ type SMS struct {
 	Timeout    time.Duration `yaml:"timeout"`
 }
 
-// Security holds the keys protecting ID numbers at rest: hex-encoded 32-byte
-// values, from the environment in production. In embedded mode empty keys are
-// generated once and kept in {data_dir}/keys.
+// Security holds the keys protecting personal data at rest, hex-encoded,
+// from the environment in production: the SM4 data key (16 bytes) and the
+// HMAC-SM3 index key (32 bytes). The previous pair is the one a rotation is
+// retiring; the legacy pair (AES-256 and HMAC-SHA256, 32 bytes each) is the
+// one used before SM4. Both stay configured until `bff keys rotate` has
+// finished (docs/OPERATIONS.md). In embedded mode an empty current pair is
+// generated once and kept in {data_dir}/keys.gm.
 type Security struct {
-	DataKey  string `yaml:"data_key"`
-	IndexKey string `yaml:"index_key"`
+	DataKey          string `yaml:"data_key"`
+	IndexKey         string `yaml:"index_key"`
+	PreviousDataKey  string `yaml:"previous_data_key"`
+	PreviousIndexKey string `yaml:"previous_index_key"`
+	LegacyDataKey    string `yaml:"legacy_data_key"`
+	LegacyIndexKey   string `yaml:"legacy_index_key"`
 }
 
 // Reminder configures expiry reminders and status notices.
@@ -496,17 +504,7 @@ func (c Config) Validate() error {
 			bad("wechat.token", "is required unless wechat.fake is true (set ELICENCE_WECHAT_TOKEN)")
 		}
 	}
-	for key, v := range map[string]string{"security.data_key": c.Security.DataKey, "security.index_key": c.Security.IndexKey} {
-		if v == "" {
-			if c.Mode == "production" {
-				bad(key, "is required in production (64 hex characters from the environment)")
-			}
-			continue
-		}
-		if b, err := hex.DecodeString(v); err != nil || len(b) != 32 {
-			bad(key, "must be 64 hex characters (32 bytes)")
-		}
-	}
+	c.Security.validate(c.Mode, bad)
 	if c.Mode == "production" {
 		if c.DevMode {
 			bad("dev_mode", "must be false in production")
@@ -684,4 +682,49 @@ func splitList(raw string) []string {
 		}
 	}
 	return out
+}
+
+// validate checks the key settings: their lengths, that the current pair is
+// there in production, that the legacy pair comes whole, and that no key
+// is used twice. An AES-era key left in data_key gets a message saying
+// where it belongs now.
+func (s Security) validate(mode string, bad func(key, format string, a ...any)) {
+	keys := []struct {
+		name, value string
+		size        int
+		what        string
+	}{
+		{"security.data_key", s.DataKey, 16, "an SM4 key"},
+		{"security.index_key", s.IndexKey, 32, "an HMAC-SM3 key"},
+		{"security.previous_data_key", s.PreviousDataKey, 16, "an SM4 key"},
+		{"security.previous_index_key", s.PreviousIndexKey, 32, "an HMAC-SM3 key"},
+		{"security.legacy_data_key", s.LegacyDataKey, 32, "the AES-256 key used before SM4"},
+		{"security.legacy_index_key", s.LegacyIndexKey, 32, "the HMAC-SHA256 key used before SM3"},
+	}
+	seen := map[string]string{}
+	for i, k := range keys {
+		if k.value == "" {
+			if i < 2 && mode == "production" {
+				bad(k.name, "is required in production (%d hex characters from the environment)", 2*k.size)
+			}
+			continue
+		}
+		b, err := hex.DecodeString(k.value)
+		switch {
+		case i == 0 && err == nil && len(b) == 32:
+			bad(k.name, "is 32 bytes, the size of the AES-256 key used before SM4: set a new 16-byte SM4 key "+
+				"(32 hex characters) and move this one to security.legacy_data_key (docs/OPERATIONS.md)")
+			continue
+		case err != nil || len(b) != k.size:
+			bad(k.name, "must be %d hex characters (%d bytes, %s)", 2*k.size, k.size, k.what)
+			continue
+		}
+		if other, dup := seen[strings.ToLower(k.value)]; dup {
+			bad(k.name, "must differ from %s", other)
+		}
+		seen[strings.ToLower(k.value)] = k.name
+	}
+	if (s.LegacyDataKey == "") != (s.LegacyIndexKey == "") {
+		bad("security.legacy_index_key", "security.legacy_data_key and security.legacy_index_key go together: rows from before SM4 need both")
+	}
 }
