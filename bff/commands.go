@@ -132,6 +132,7 @@ func printBanner(w io.Writer, cfg config.Config) {
   Open          %[1]s/
   Demo users    picked on the fake WeChat login page: 张三, 李四 (citizens), 王五 (no licences),
                 交警 and 不动产登记中心 (officers)
+  Console       %[1]s/console/  (staff: demo-estate-clerk / demo-password)
   SMS codes     %[1]s/api/v1/dev/sms  (real-name binding codes land here, not on a phone)
   WeChat msgs   %[1]s/fakewx/_messages  (expiry reminders sent as template messages)
   Metrics       %[2]s

@@ -11,6 +11,8 @@
 //	bff import licences --department USCC FILE [--dry-run] [-config FILE]
 //	bff app add --department USCC --name NAME [-config FILE]   prints {"app_id","app_secret"}
 //	bff app disable --app-id ID [-config FILE]
+//	bff staff add --username U --role ROLE [--department USCC] [-config FILE]   prints a one-time password
+//	bff staff disable --username U [-config FILE]
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -59,6 +61,8 @@ const usage = `usage:
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
   bff app add --department USCC --name NAME [-config FILE]
   bff app disable --app-id ID [-config FILE]
+  bff staff add --username U --role ROLE [--department USCC] [-config FILE]
+  bff staff disable --username U [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.
@@ -100,6 +104,8 @@ func dispatch(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return cmdImport(ctx, rest, lookupEnv, stdout, stderr)
 	case "app":
 		return cmdApp(ctx, rest, lookupEnv, stdout, stderr)
+	case "staff":
+		return cmdStaff(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, lookupEnv)
 	case "help", "-h", "--help":

@@ -27,6 +27,9 @@ const (
 	IdempotencyKeyHeader = idempotencyKeyHeader
 	ReplayedHeader       = replayedHeader
 	MaxOpenAPIBody       = maxOpenAPIBody
+	ConsoleCookie        = consoleCookie
+	ConsoleCookiePath    = consoleCookiePath
+	CSRFHeader           = csrfHeader
 )
 
 // MountOpenAPITestRoute adds a POST route behind the Open API's signature

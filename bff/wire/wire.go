@@ -33,6 +33,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/reminder/wxsender"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/staff"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
@@ -196,6 +197,10 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	console, err := consoleDeps(cfg, st, rc, lifecycle, now)
+	if err != nil {
+		return nil, err
+	}
 
 	s.Deps = api.Deps{
 		Log: log, Metrics: metrics, TrustedProxies: cfg.HTTP.TrustedProxies,
@@ -205,7 +210,7 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 		Auth:       authSvc, Realname: realnameSvc, Accounts: st, Holders: st, WeChatJS: wx,
 		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier, UsageLists: st,
 		MintLimit: api.MintLimit{Counter: redisx.NewCounter(rc), Key: rc.Key, Max: cfg.ShowCode.MintsPerHolder, Window: cfg.ShowCode.MintWindow},
-		Reminders: prefs, WeChatEvents: events, OpenAPI: oa,
+		Reminders: prefs, WeChatEvents: events, OpenAPI: oa, Console: console,
 	}
 	if cfg.DevMode {
 		s.Deps.SMSOutbox = outbox
@@ -295,6 +300,26 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing 
 		return api.OpenAPIDeps{}, err
 	}
 	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
+}
+
+// consoleDeps builds the staff console's services: staff accounts over
+// the store, sessions and lockout counters in Redis, and the same
+// lifecycle the Open API calls. A second factor is required everywhere
+// but in the embedded demo.
+func consoleDeps(cfg config.Config, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, now func() time.Time) (api.ConsoleDeps, error) {
+	sessions, err := redisx.NewStaffSessions(rc, cfg.Console.SessionAbsolute)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	svc, err := staff.NewService(st, sessions, redisx.NewCounter(rc), staff.Options{
+		Idle: cfg.Console.SessionIdle, Absolute: cfg.Console.SessionAbsolute,
+		MaxFailures: cfg.Console.MaxFailures, Lockout: cfg.Console.Lockout,
+		RequireTOTP: cfg.Mode != "embedded" || !cfg.SeedDemo, Key: rc.Key, Now: now,
+	})
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st}, nil
 }
 
 // errDraining is /readyz's answer once serve has begun to shut down.

@@ -39,6 +39,7 @@ type Config struct {
 	WeChat   WeChat   `yaml:"wechat"`
 	ShowCode ShowCode `yaml:"showcode"`
 	Session  Session  `yaml:"session"`
+	Console  Console  `yaml:"console"`
 	Realname Realname `yaml:"realname"`
 	Verify   Verify   `yaml:"verify"`
 	OpenAPI  OpenAPI  `yaml:"openapi"`
@@ -133,6 +134,18 @@ type ShowCode struct {
 type Session struct {
 	Idle     time.Duration `yaml:"idle"`
 	Absolute time.Duration `yaml:"absolute"`
+}
+
+// Console configures the staff's administration console
+// (docs/CONSOLE.md): its sessions, apart from the citizens', and the
+// lockout after failed logins.
+type Console struct {
+	SessionIdle     time.Duration `yaml:"session_idle"`
+	SessionAbsolute time.Duration `yaml:"session_absolute"`
+	// MaxFailures failed logins of one username within Lockout lock it
+	// for the rest of that window.
+	MaxFailures int           `yaml:"max_failures"`
+	Lockout     time.Duration `yaml:"lockout"`
 }
 
 // Realname configures real-name binding.
@@ -393,6 +406,7 @@ func (c Config) Validate() error {
 		"redis.dial_timeout": c.Redis.DialTimeout, "redis.read_timeout": c.Redis.ReadTimeout,
 		"redis.write_timeout": c.Redis.WriteTimeout, "wechat.http_timeout": c.WeChat.HTTPTimeout,
 		"session.idle": c.Session.Idle, "session.absolute": c.Session.Absolute,
+		"console.session_idle": c.Console.SessionIdle, "console.session_absolute": c.Console.SessionAbsolute, "console.lockout": c.Console.Lockout,
 		"realname.code_ttl": c.Realname.CodeTTL, "realname.failure_window": c.Realname.FailureWindow,
 		"verify.failure_window": c.Verify.FailureWindow, "sms.timeout": c.SMS.Timeout,
 		"openapi.rate_window":  c.OpenAPI.RateWindow,
@@ -412,6 +426,12 @@ func (c Config) Validate() error {
 	}
 	if c.Session.Absolute < c.Session.Idle {
 		bad("session.absolute", "must not be shorter than session.idle")
+	}
+	if c.Console.SessionAbsolute < c.Console.SessionIdle || c.Console.SessionAbsolute > 24*time.Hour {
+		bad("console.session_absolute", "must be between console.session_idle and 24h, got %s", c.Console.SessionAbsolute)
+	}
+	if c.Console.MaxFailures < 1 {
+		bad("console.max_failures", "must be at least 1, got %d", c.Console.MaxFailures)
 	}
 	switch c.Database.Driver {
 	case "sqlite":

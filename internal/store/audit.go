@@ -89,12 +89,16 @@ func (s *Store) AuditEvents(ctx context.Context, afterID int64, limit int) ([]au
 	if err := s.q(ctx).Where("id > ?", afterID).Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: audit events: %w", err)
 	}
+	return entriesFromRows(rows), nil
+}
+
+func entriesFromRows(rows []auditEventRow) []audit.Entry {
 	out := make([]audit.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = audit.Entry{Seq: r.ID, Event: audit.Event{At: r.At.UTC(), Actor: r.Actor, Action: r.Action, Object: r.Object, Detail: r.Detail},
 			PrevHash: r.PrevHash, Hash: r.Hash}
 	}
-	return out, nil
+	return out
 }
 
 // VerifyAudit walks the whole chain and returns an error wrapping
