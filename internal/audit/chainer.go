@@ -18,10 +18,6 @@ type Pending interface {
 	ChainPending(ctx context.Context, max int) (int, error)
 }
 
-// DefaultChainEvery is how often a Chainer looks for waiting events: the
-// usual delay between a verification and its chain entry.
-const DefaultChainEvery = time.Second
-
 // chainBatch bounds one ChainPending transaction, so the head lock is
 // never held for long.
 const chainBatch = 500

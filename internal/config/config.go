@@ -41,6 +41,7 @@ type Config struct {
 	Session  Session  `yaml:"session"`
 	Realname Realname `yaml:"realname"`
 	Verify   Verify   `yaml:"verify"`
+	Audit    Audit    `yaml:"audit"`
 	OpenAPI  OpenAPI  `yaml:"openapi"`
 	SMS      SMS      `yaml:"sms"`
 	Security Security `yaml:"security"`
@@ -155,6 +156,14 @@ type Verify struct {
 	FailuresPerOfficer int           `yaml:"failures_per_officer"`
 	FailuresPerIP      int           `yaml:"failures_per_ip"`
 	FailureWindow      time.Duration `yaml:"failure_window"`
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	// ChainInterval is how often a serving instance appends the usage
+	// records of verifications to the audit chain: the usual delay before
+	// a verification is under the chain's protection (docs/SECURITY.md).
+	ChainInterval time.Duration `yaml:"chain_interval"`
 }
 
 // OpenAPI configures the Open API for department systems (/openapi/v1).
@@ -390,6 +399,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			bad(key, "must be a positive duration, got %s", d)
 		}
+	}
+	if c.Audit.ChainInterval < 100*time.Millisecond || c.Audit.ChainInterval > time.Hour {
+		bad("audit.chain_interval", "must be between 100ms and 1h, got %s", c.Audit.ChainInterval)
 	}
 	if c.ShowCode.TTL < 10*time.Second || c.ShowCode.TTL > 10*time.Minute {
 		bad("showcode.ttl", "must be between 10s and 10m, got %s", c.ShowCode.TTL)
