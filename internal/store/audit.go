@@ -19,7 +19,8 @@ import (
 var genesisHash = strings.Repeat("0", 64)
 
 // ErrAuditTampered is returned by VerifyAudit when the chain does not
-// verify: a row was edited, removed or inserted outside AppendAudit.
+// verify: a row was edited, removed or inserted outside AppendAudit, or a
+// chained usage record no longer matches its entry.
 var ErrAuditTampered = errors.New("store: audit chain broken")
 
 // Compile-time check that Store is the domain's audit appender.
@@ -138,7 +139,7 @@ const auditPage = 1000
 // from time to time closes that gap.
 func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	prevID, prevHash := int64(0), genesisHash
-	var legacy int64
+	var ownTx int64
 	for {
 		evs, err := s.AuditEvents(ctx, prevID, auditPage)
 		if err != nil {
@@ -173,7 +174,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 		case broken != nil:
 			return prevID, broken
 		}
-		legacy += n
+		ownTx += n
 		if len(evs) < auditPage {
 			break
 		}
@@ -185,7 +186,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	if head.LastID != prevID || head.LastHash != prevHash {
 		return prevID, &TamperError{Seq: prevID + 1, Why: fmt.Sprintf("the head points at %d, the chain ends at %d", head.LastID, prevID)}
 	}
-	if err := s.verifyUsageMarks(ctx, prevID, legacy); err != nil {
+	if err := s.verifyUsageMarks(ctx, prevID, ownTx); err != nil {
 		return prevID, err
 	}
 	return prevID, nil

@@ -182,7 +182,7 @@ func TestChainedUsageTamperingIsDetected(t *testing.T) {
 					_, err := tx.VerifyAudit(ctx)
 					var te *TamperError
 					if !errors.As(err, &te) || !errors.Is(err, ErrAuditTampered) || te.Seq != tt.wantSeq {
-						return fmt.Errorf("VerifyAudit = %v, want tampering at entry %d", err, tt.wantSeq)
+						return fmt.Errorf("VerifyAudit = %w, want tampering at entry %d", err, tt.wantSeq)
 					}
 					return errRollback
 				})
@@ -251,7 +251,7 @@ func TestOwnTransactionUsageRecords(t *testing.T) {
 				return err
 			}
 			if _, err := tx.VerifyAudit(ctx); !errors.Is(err, ErrAuditTampered) {
-				return fmt.Errorf("edited own-transaction record: VerifyAudit = %v", err)
+				return fmt.Errorf("edited own-transaction record: VerifyAudit = %w", err)
 			}
 			return errRollback
 		})
