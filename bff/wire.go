@@ -377,8 +377,8 @@ func (a *app) startBackground(ctx context.Context) <-chan struct{} {
 }
 
 // chainDrainTimeout bounds the last drain of the audit chainer at
-// shutdown. What it leaves waiting is chained by another instance within a
-// second, or by this one when it starts again.
+// shutdown. What it leaves waiting is chained by another instance within
+// audit.chain_interval, or by this one when it starts again.
 const chainDrainTimeout = 5 * time.Second
 
 // startChainer appends verifications' usage records to the audit chain

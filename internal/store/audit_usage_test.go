@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -197,23 +198,32 @@ func TestChainedUsageTamperingIsDetected(t *testing.T) {
 	}))
 }
 
+// insertUsageRow inserts a usage record as builds before deferred
+// chaining did, naming no audit_id (the column may not exist yet; when it
+// does, its default marks the row), and returns its id.
+func insertUsageRow(ctx context.Context, s *Store, u licence.UsageRecord) (int64, error) {
+	if err := s.q(ctx).Exec(`INSERT INTO usage_records (licence_id, officer_openid, department_id, purpose, scope, result, reason_code, client_ip, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.LicenceID, u.OfficerOpenID, u.DepartmentID, u.Purpose, u.Scope, u.Result, u.ReasonCode, u.ClientIP, utc(u.At)).Error; err != nil {
+		return 0, err
+	}
+	var id int64
+	err := s.q(ctx).Raw("SELECT MAX(id) FROM usage_records").Scan(&id).Error
+	return id, err
+}
+
 // writeOwnTxUsage writes a usage record as builds before deferred
 // chaining did (and an older instance still does during a rolling
-// upgrade): the row without audit_id, so the column default marks it,
-// and its entry in the same transaction.
+// upgrade): the row and its entry in the same transaction.
 func writeOwnTxUsage(t *testing.T, s *Store, u licence.UsageRecord) int64 {
 	t.Helper()
 	ctx := testCtx(t)
 	var id int64
 	err := s.InTx(ctx, func(tx *Store) error {
-		if err := tx.q(ctx).Exec(`INSERT INTO usage_records (licence_id, officer_openid, department_id, purpose, scope, result, reason_code, client_ip, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.LicenceID, u.OfficerOpenID, u.DepartmentID, u.Purpose, u.Scope, u.Result, u.ReasonCode, u.ClientIP, utc(u.At)).Error; err != nil {
+		var err error
+		if id, err = insertUsageRow(ctx, tx, u); err != nil {
 			return err
 		}
-		if err := tx.q(ctx).Raw("SELECT MAX(id) FROM usage_records").Scan(&id).Error; err != nil {
-			return err
-		}
-		_, err := tx.AppendAudit(ctx, audit.Event{At: u.At, Actor: audit.ActorOfficer(u.OfficerOpenID), Action: "verification." + u.Result,
+		_, err = tx.AppendAudit(ctx, audit.Event{At: u.At, Actor: audit.ActorOfficer(u.OfficerOpenID), Action: "verification." + u.Result,
 			Object: fmt.Sprintf("licence:%d", u.LicenceID),
 			Detail: fmt.Sprintf("department=%d purpose=%s scope=%s reason=%s usage=%d", u.DepartmentID, u.Purpose, u.Scope, u.ReasonCode, id)})
 		return err
@@ -293,9 +303,7 @@ func TestMigrationMarksEarlierUsageRecords(t *testing.T) {
 			tricky := f.record(1)
 			tricky.Purpose = "核对 usage=1 记录"
 			audited2 := writeOwnTxUsage(t, s, tricky)
-			u := f.record(2)
-			if err := s.q(ctx).Exec(`INSERT INTO usage_records (licence_id, officer_openid, department_id, purpose, scope, result, reason_code, client_ip, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.LicenceID, u.OfficerOpenID, u.DepartmentID, u.Purpose, u.Scope, u.Result, u.ReasonCode, u.ClientIP, utc(u.At)).Error; err != nil {
+			if _, err := insertUsageRow(ctx, s, f.record(2)); err != nil {
 				t.Fatal(err)
 			}
 
