@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yangcheng-county/elicence/bff/wire"
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
@@ -187,6 +188,36 @@ func (a *app) startBackground(ctx context.Context) <-chan struct{} {
 		}
 	}()
 	return done
+}
+
+// chainDrainTimeout bounds the last drain of the audit chainer at
+// shutdown. What it leaves waiting is chained by another instance within
+// audit.chain_interval, or by this one when it starts again.
+const chainDrainTimeout = 5 * time.Second
+
+// startChainer appends verifications' usage records to the audit chain
+// every audit.chain_interval until ctx ends, then drains what still waits;
+// the returned channel closes when that is done. The caller ends ctx once
+// the HTTP server has stopped writing usage records.
+func (a *app) startChainer(ctx context.Context) (<-chan struct{}, error) {
+	c, err := audit.NewChainer(a.store, a.cfg.Audit.ChainInterval, a.log)
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Run(ctx)
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chainDrainTimeout)
+		defer cancel()
+		n, err := c.Drain(dctx)
+		if err != nil {
+			a.log.Error("audit chain: final drain failed; the records wait for the next chainer", "chained", n, "error", err)
+			return
+		}
+		a.log.Info("audit chain drained", "chained", n)
+	}()
+	return done, nil
 }
 
 // Close releases what build acquired, in reverse order.

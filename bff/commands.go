@@ -57,6 +57,16 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 	background, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	done := a.startBackground(background)
+	// The audit chainer outlives the HTTP server, so its last drain sees
+	// every usage record the server wrote; deferred calls run in reverse,
+	// so the store is still open.
+	chaining, stopChaining := context.WithCancel(context.WithoutCancel(ctx))
+	chained, err := a.startChainer(chaining)
+	if err != nil {
+		stopChaining()
+		return err
+	}
+	defer func() { stopChaining(); <-chained }()
 
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "mode", cfg.Mode,
 		"database", cfg.Database.Driver, "redis", redisLabel(cfg), "wechat_fake", cfg.WeChat.Fake, "admin_addr", cfg.HTTP.AdminAddr)

@@ -42,6 +42,7 @@ type Config struct {
 	Console  Console  `yaml:"console"`
 	Realname Realname `yaml:"realname"`
 	Verify   Verify   `yaml:"verify"`
+	Audit    Audit    `yaml:"audit"`
 	OpenAPI  OpenAPI  `yaml:"openapi"`
 	SMS      SMS      `yaml:"sms"`
 	Security Security `yaml:"security"`
@@ -173,6 +174,14 @@ type Verify struct {
 	FailuresPerOfficer int           `yaml:"failures_per_officer"`
 	FailuresPerIP      int           `yaml:"failures_per_ip"`
 	FailureWindow      time.Duration `yaml:"failure_window"`
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	// ChainInterval is how often a serving instance appends the usage
+	// records of verifications to the audit chain: the usual delay before
+	// a verification is under the chain's protection (docs/SECURITY.md).
+	ChainInterval time.Duration `yaml:"chain_interval"`
 }
 
 // OpenAPI configures the Open API for department systems (/openapi/v1).
@@ -420,6 +429,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.DrainDelay < 0 || c.HTTP.DrainDelay > time.Minute {
 		bad("http.drain_delay", "must be between 0s and 1m, got %s", c.HTTP.DrainDelay)
+	}
+	if c.Audit.ChainInterval < 100*time.Millisecond || c.Audit.ChainInterval > time.Hour {
+		bad("audit.chain_interval", "must be between 100ms and 1h, got %s", c.Audit.ChainInterval)
 	}
 	if c.ShowCode.TTL < 10*time.Second || c.ShowCode.TTL > 10*time.Minute {
 		bad("showcode.ttl", "must be between 10s and 10m, got %s", c.ShowCode.TTL)

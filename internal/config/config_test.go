@@ -70,6 +70,8 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 	}{
 		{map[string]string{"ELICENCE_SHOWCODE_TTL": "soon"}, "showcode.ttl"},
 		{map[string]string{"ELICENCE_SHOWCODE_TTL": "1s"}, "showcode.ttl"},
+		{map[string]string{"ELICENCE_AUDIT_CHAIN_INTERVAL": "0s"}, "audit.chain_interval"},
+		{map[string]string{"ELICENCE_AUDIT_CHAIN_INTERVAL": "2h"}, "audit.chain_interval"},
 		{map[string]string{"ELICENCE_DATABASE_DRIVER": "oracle"}, "database.driver"},
 		{map[string]string{"ELICENCE_DATABASE_DRIVER": "mysql"}, "database.dsn"},
 		{map[string]string{"ELICENCE_REDIS_ADDR": "nohost"}, "redis.addr"},

@@ -133,6 +133,10 @@ type usageRecordRow struct {
 	ReasonCode    string    `gorm:"column:reason_code"`
 	ClientIP      string    `gorm:"column:client_ip"`
 	At            time.Time `gorm:"column:at"`
+	// AuditID is the chain entry that holds this record: nil until the
+	// chainer appends it, 0 when an entry of the record's own transaction
+	// holds it (rows of earlier builds); see migration 0008.
+	AuditID *int64 `gorm:"column:audit_id"`
 }
 
 func (usageRecordRow) TableName() string { return "usage_records" }
