@@ -287,8 +287,10 @@ func TestMigrationMarksEarlierUsageRecords(t *testing.T) {
 			if err := s.createMigrationsTable(ctx); err != nil {
 				t.Fatal(err)
 			}
+			// Every migration but 0008, so that today's code can seed the
+			// demo data: Migrate then applies 0008 alone, as an upgrade would.
 			for _, m := range ms {
-				if m.version < 8 {
+				if m.version != 8 {
 					if err := s.apply(ctx, m); err != nil {
 						t.Fatal(err)
 					}
