@@ -38,6 +38,7 @@ const bff = process.env.ELICENCE_DEV_BFF ?? 'http://127.0.0.1:8080';
 export default defineConfig({
   base: '/',
   plugins: [
+    // Every component is <script setup> or setup(): the Options API code stays out of the bundle.
     vue({ features: { optionsAPI: false } }),
     // Vant components are imported per use so the first screen stays small.
     Components({ resolvers: [VantResolver()], dts: 'src/components.d.ts' }),
