@@ -24,7 +24,7 @@ const T = 60_000;
 const shots = screenshotDir();
 const binDir = mkdtempSync(join(tmpdir(), 'elicence-throttled-bin-'));
 const bff = await startBff(binDir, shots);
-const browser = await launchBrowser();
+let browser;
 const problems = [];
 
 async function session(openid, bindAs) {
@@ -124,12 +124,14 @@ async function measure(name, state, path, visible) {
 }
 
 try {
+  browser = await launchBrowser();
   const citizen = await session('demo-citizen-zhangsan', { name: '张三', id: '140522198503120016', phone: '13800000001' });
   const officer = await session('demo-officer-police');
   await measure('licence list', citizen, '/licences', '[data-testid="licence-card"]');
   await measure('scan page', officer, '/officer/scan', '[data-testid="short-code-input"]');
 } finally {
-  await browser.close();
+  // Also when Chromium would not start: the server must not outlive this script.
+  await browser?.close();
   await bff.stop();
   rmSync(binDir, { recursive: true, force: true });
 }
