@@ -110,6 +110,48 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
   return qs ? `${url}?${qs}` : url;
 }
 
+/**
+ * A GET the page's boot script (scripts/boot.mjs, inlined in index.html)
+ * sent while this code was still downloading, kept under its URL. It asks
+ * with the same headers and credentials as request() below.
+ */
+interface EarlyResponse {
+  sentAt: number;
+  receivedAt?: number;
+  response: Promise<Response>;
+}
+
+declare global {
+  interface Window {
+    elicEarly?: Record<string, EarlyResponse>;
+  }
+}
+
+/** takeEarly hands out a GET the boot script already sent, once. */
+function takeEarly(method: string, url: string): EarlyResponse | undefined {
+  const early = window.elicEarly;
+  if (method !== 'GET' || !early) return undefined;
+  const e = early[url];
+  delete early[url];
+  return e;
+}
+
+/**
+ * dropEarlyResponses forgets what the first screen did not take: a later
+ * page (after a redirect or real-name binding) must ask afresh.
+ */
+export function dropEarlyResponses(): void {
+  delete window.elicEarly;
+}
+
+/** untilAborted is p, or the signal's reason once it aborts first (fetch does this itself). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    p.then(resolve, reject);
+  });
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -149,10 +191,12 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     init.body = JSON.stringify(opts.body);
   }
 
-  const sentAt = Date.now();
+  const url = buildUrl(path, opts.query);
+  const early = takeEarly(method, url);
+  const sentAt = early?.sentAt ?? Date.now();
   let res: Response;
   try {
-    res = await fetch(buildUrl(path, opts.query), init);
+    res = await (early ? untilAborted(early.response, controller.signal) : fetch(url, init));
   } catch (e) {
     if (opts.signal?.aborted) throw e;
     const timedOut = controller.signal.aborted && controller.signal.reason === TIMEOUT;
@@ -161,7 +205,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     clearTimeout(timeout);
     opts.signal?.removeEventListener('abort', onOuterAbort);
   }
-  const receivedAt = Date.now();
+  const receivedAt = early?.receivedAt ?? Date.now();
 
   const date = res.headers.get('Date');
   if (date) {
