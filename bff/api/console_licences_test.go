@@ -28,6 +28,7 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	all := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin, staff.RoleClerk, staff.RoleSealAdmin}
 	licenceDesk := []staff.Role{staff.RoleDepartmentAdmin, staff.RoleClerk}
 	admins := []staff.Role{staff.RolePlatformAdmin}
+	deptAdmins := []staff.Role{staff.RoleDepartmentAdmin}
 	for _, ep := range []struct {
 		method, path string
 		body         any
@@ -45,6 +46,19 @@ func TestConsoleRoleMatrix(t *testing.T) {
 		{http.MethodGet, "/api/v1/console/staff", nil, admins, http.StatusOK},
 		{http.MethodPost, "/api/v1/console/staff", map[string]string{"username": "x", "role": "clerk"}, admins, http.StatusUnprocessableEntity},
 		{http.MethodPost, "/api/v1/console/staff/999999/disable", nil, admins, http.StatusNotFound},
+		// A department's imports, officers and apps; a JSON post to the
+		// upload route carries no file.
+		{http.MethodGet, "/api/v1/console/imports", nil, licenceDesk, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/imports", map[string]string{}, licenceDesk, http.StatusUnprocessableEntity},
+		{http.MethodGet, "/api/v1/console/imports/999999", nil, licenceDesk, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/imports/999999/errors", nil, licenceDesk, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/officers", nil, deptAdmins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/officers/invites", map[string]string{"name": ""}, deptAdmins, http.StatusUnprocessableEntity},
+		{http.MethodDelete, "/api/v1/console/officers/nobody", nil, deptAdmins, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/apps", nil, deptAdmins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/apps", map[string]string{"name": ""}, deptAdmins, http.StatusUnprocessableEntity},
+		{http.MethodPost, "/api/v1/console/apps/app_none/rotate-secret", nil, deptAdmins, http.StatusNotFound},
+		{http.MethodPost, "/api/v1/console/apps/app_none/disable", nil, deptAdmins, http.StatusNotFound},
 	} {
 		for _, role := range all {
 			want := http.StatusForbidden

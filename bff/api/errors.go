@@ -10,7 +10,9 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/fault"
+	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/officer"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/reminder"
@@ -103,6 +105,17 @@ var domainErrors = []errorMapping{
 	{staff.ErrInvalid, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "用户名、角色或所属部门不正确"}},
 	{staff.ErrAlreadyDisabled, &publicError{Status: http.StatusConflict, Code: "already_disabled", Message: "该账号已停用"}},
 	{staff.ErrNotFound, errNotFound},
+	// A department's imports, officers and apps in the console.
+	{importer.ErrJobRunning, &publicError{Status: http.StatusConflict, Code: "import_running", Message: "本单位有一次导入正在进行,请等它完成后再导入"}},
+	{importer.ErrJobNotFound, errNotFound},
+	{officer.ErrNotFound, errNotFound},
+	{officer.ErrInviteExpired, &publicError{Status: http.StatusGone, Code: "invite_expired", Message: "邀请链接已过期,请联系单位管理员重新邀请"}},
+	{officer.ErrInviteUsed, &publicError{Status: http.StatusGone, Code: "invite_used", Message: "邀请链接已被使用,请联系单位管理员重新邀请"}},
+	{officer.ErrAlreadyOfficer, &publicError{Status: http.StatusConflict, Code: "already_officer", Message: "您的微信已绑定为核验人员,请先由原单位解除绑定"}},
+	{officer.ErrBadName, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "请填写核验人员姓名(不超过64个字)"}},
+	{openapi.ErrAppNotFound, errNotFound},
+	{openapi.ErrAppDisabled, &publicError{Status: http.StatusConflict, Code: "app_disabled", Message: "该应用已停用"}},
+	{openapi.ErrBadAppName, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "请填写应用名称(不超过64个字)"}},
 	// Open API for department systems (docs/OPENAPI.md).
 	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
 	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},

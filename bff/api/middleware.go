@@ -245,11 +245,15 @@ func limitBody(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if c.Request.ContentLength > maxAPIBody {
+	limit := int64(maxAPIBody)
+	if c.Request.URL.Path == consoleUploadPath {
+		limit = maxUploadBody
+	}
+	if c.Request.ContentLength > limit {
 		respondError(c, errTooLarge)
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxAPIBody)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
@@ -171,7 +172,7 @@ func TestOpenAPISignature(t *testing.T) {
 			}
 
 			// A disabled app is refused at once, like an unknown one.
-			if err := openapi.DisableApp(t.Context(), ts.store, app.id, audit.ActorCLI("app disable"), ts.clock.Now()); err != nil {
+			if err := openapi.DisableApp(t.Context(), ts.store, licence.Department{}, app.id, audit.ActorCLI("app disable"), ts.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if w := app.call("POST", path, body); w.Code != http.StatusUnauthorized || errorCode(w) != "signature_invalid" {

@@ -17,7 +17,10 @@ import (
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/deadline"
+	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/officer"
+	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
@@ -108,11 +111,19 @@ type ConsoleDeps struct {
 	Licences Issuing
 	// Store reads searches, views, usage, audit entries and the catalogue.
 	Store ConsoleStore
+	// Imports runs stock imports uploaded by a department
+	// (importer.NewJobs over the store).
+	Imports *importer.Jobs
+	// Officers invites and removes a department's officers
+	// (officer.NewService over the store); the H5 accepts invitations.
+	Officers *officer.Service
+	// Apps keeps the departments' Open API apps (the store).
+	Apps openapi.AppRepository
 }
 
 func (d ConsoleDeps) validate() error {
-	if d.Staff == nil || d.Licences == nil || d.Store == nil {
-		return errors.New("api: Deps.Console needs Staff, Licences and Store")
+	if d.Staff == nil || d.Licences == nil || d.Store == nil || d.Imports == nil || d.Officers == nil || d.Apps == nil {
+		return errors.New("api: Deps.Console needs Staff, Licences, Store, Imports, Officers and Apps")
 	}
 	return nil
 }
@@ -221,6 +232,11 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	off := &officerHandlers{verifier: d.Verifier}
 	v1.GET("/officer/context", requireOfficer, off.context)
 	v1.GET("/officer/verifications", requireOfficer, off.verifications)
+	// An officer invitation from the console, opened in WeChat: any
+	// logged-in account may accept it (docs/CONSOLE.md, "Officers").
+	inv := &officerInviteHandlers{officers: d.Console.Officers}
+	v1.GET("/officer-invites/:token", requireLogin, inv.peek)
+	v1.POST("/officer-invites/:token/accept", requireLogin, inv.accept)
 
 	// Public notices (公示), no login: the usage lists, which department
 	// may verify which licence types for which purposes.
@@ -270,6 +286,23 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	cs.GET("/staff", manage, cst.list)
 	cs.POST("/staff", manage, cst.add)
 	cs.POST("/staff/:id/disable", manage, cst.disable)
+	ci := &consoleImportHandlers{jobs: d.Console.Imports}
+	imp := requirePermission(staff.PermLicencesImport)
+	cs.GET("/imports", imp, ci.list)
+	cs.POST("/imports", imp, ci.start) // = consoleUploadPath
+	cs.GET("/imports/:id", imp, ci.get)
+	cs.GET("/imports/:id/errors", imp, ci.errors)
+	co := &consoleOfficerHandlers{officers: d.Console.Officers}
+	officers := requirePermission(staff.PermOfficersManage)
+	cs.GET("/officers", officers, co.list)
+	cs.POST("/officers/invites", officers, co.invite)
+	cs.DELETE("/officers/:openid", officers, co.remove)
+	ca := &consoleAppHandlers{apps: d.Console.Apps, now: d.Now}
+	apps := requirePermission(staff.PermAppsManage)
+	cs.GET("/apps", apps, ca.list)
+	cs.POST("/apps", apps, ca.add)
+	cs.POST("/apps/:app_id/rotate-secret", apps, ca.rotate)
+	cs.POST("/apps/:app_id/disable", apps, ca.disable)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

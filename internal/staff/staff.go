@@ -61,6 +61,15 @@ const (
 	PermLicencesWrite Permission = "licences.write"
 	// PermStaffManage: list, add and disable staff of every department.
 	PermStaffManage Permission = "staff.manage"
+	// PermLicencesImport: import the department's stock of licences from
+	// a file and read its imports.
+	PermLicencesImport Permission = "licences.import"
+	// PermOfficersManage: list, invite and remove the department's
+	// verifying officers.
+	PermOfficersManage Permission = "officers.manage"
+	// PermAppsManage: list, create, rotate the secret of and disable the
+	// department's Open API apps.
+	PermAppsManage Permission = "apps.manage"
 )
 
 // grants is the console's access policy. A role not listed for a
@@ -68,8 +77,8 @@ const (
 // is not found (404) whatever the role.
 var grants = map[Role][]Permission{
 	RolePlatformAdmin:   {PermStaffManage},
-	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite},
-	RoleClerk:           {PermLicencesRead, PermLicencesWrite},
+	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite, PermLicencesImport, PermOfficersManage, PermAppsManage},
+	RoleClerk:           {PermLicencesRead, PermLicencesWrite, PermLicencesImport},
 	RoleSealAdmin:       {},
 }
 

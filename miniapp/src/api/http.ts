@@ -186,7 +186,11 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
 
   const headers: Record<string, string> = { ...opts.headers, Accept: 'application/json' };
   const init: RequestInit = { method, headers, credentials: 'same-origin', signal: controller.signal };
-  if (opts.body !== undefined) {
+  if (opts.body instanceof FormData) {
+    // A file upload (the console's import): the browser sets the
+    // multipart type with its boundary.
+    init.body = opts.body;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   }

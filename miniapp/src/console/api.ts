@@ -111,3 +111,82 @@ export const getLicence = (id: string): Promise<LicenceDetail> => call<LicenceDe
 
 export const applyAction = (id: string, action: string, reason: string): Promise<LicenceDetail> =>
   call<LicenceDetail>('POST', `/licences/${encodeURIComponent(id)}/events`, { body: { action, reason } });
+
+/** ImportJob is a stock import started from the console; the page polls it. */
+export interface ImportJob {
+  id: number;
+  file_name: string;
+  dry_run: boolean;
+  state: 'running' | 'done' | 'failed' | 'interrupted';
+  total: number;
+  done: number;
+  imported: number;
+  unchanged: number;
+  rejected: number;
+  failure: string;
+  actor: string;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export const listImports = async (): Promise<ImportJob[]> => (await call<{ items: ImportJob[] }>('GET', '/imports')).items;
+
+export const getImport = (id: number): Promise<ImportJob> => call<ImportJob>('GET', `/imports/${id}`);
+
+/** startImport uploads the file; the import runs in the background. */
+export function startImport(file: File, dryRun: boolean): Promise<ImportJob> {
+  const form = new FormData();
+  form.append('file', file);
+  form.append('dry_run', String(dryRun));
+  return call<ImportJob>('POST', '/imports', { body: form, timeoutMs: 120_000 });
+}
+
+/** importErrorsUrl downloads the job's error file (the cookie is sent with a plain link). */
+export const importErrorsUrl = (id: number): string => `/api/v1/console/imports/${id}/errors`;
+
+export interface Officer {
+  openid: string;
+  name: string;
+  created_at: string;
+}
+
+export interface PendingInvite {
+  id: number;
+  name: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export const listOfficers = (): Promise<{ items: Officer[]; invites: PendingInvite[] }> =>
+  call<{ items: Officer[]; invites: PendingInvite[] }>('GET', '/officers');
+
+/** inviteOfficer answers the one-time link and its QR, shown only now. */
+export const inviteOfficer = (name: string): Promise<{ invite: PendingInvite; url: string; qr_png: string }> =>
+  call<{ invite: PendingInvite; url: string; qr_png: string }>('POST', '/officers/invites', { body: { name } });
+
+export const removeOfficer = (openid: string): Promise<void> => call<void>('DELETE', `/officers/${encodeURIComponent(openid)}`);
+
+export interface App {
+  app_id: string;
+  name: string;
+  disabled: boolean;
+  disabled_at: string | null;
+  created_at: string;
+}
+
+/** AppCredentials carry the secret, shown only in the answer that made it. */
+export interface AppCredentials {
+  app: App;
+  app_id: string;
+  app_secret: string;
+}
+
+export const listApps = async (): Promise<App[]> => (await call<{ items: App[] }>('GET', '/apps')).items;
+
+export const addApp = (name: string): Promise<AppCredentials> => call<AppCredentials>('POST', '/apps', { body: { name } });
+
+export const rotateAppSecret = (appID: string): Promise<AppCredentials> =>
+  call<AppCredentials>('POST', `/apps/${encodeURIComponent(appID)}/rotate-secret`);
+
+export const disableApp = (appID: string): Promise<void> => call<void>('POST', `/apps/${encodeURIComponent(appID)}/disable`);

@@ -3,6 +3,9 @@ import LoginPage from './pages/LoginPage.vue';
 import LicencesPage from './pages/LicencesPage.vue';
 import LicenceDetailPage from './pages/LicenceDetailPage.vue';
 import HomePage from './pages/HomePage.vue';
+import ImportPage from './pages/ImportPage.vue';
+import OfficersPage from './pages/OfficersPage.vue';
+import AppsPage from './pages/AppsPage.vue';
 import { restore } from './session';
 
 /** createConsoleRouter: history mode under /console/ (the BFF serves its index.html there). */
@@ -14,6 +17,9 @@ export function createConsoleRouter(): Router {
       { path: '/login', component: LoginPage, meta: { public: true, title: '登录' } },
       { path: '/licences', component: LicencesPage, meta: { title: '证照查询' } },
       { path: '/licences/:id', component: LicenceDetailPage, props: true, meta: { title: '证照详情' } },
+      { path: '/imports', component: ImportPage, meta: { title: '存量导入' } },
+      { path: '/officers', component: OfficersPage, meta: { title: '核验人员' } },
+      { path: '/apps', component: AppsPage, meta: { title: '开放接口应用' } },
       { path: '/:rest(.*)*', redirect: '/' },
     ],
   });
