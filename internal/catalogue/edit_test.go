@@ -121,7 +121,7 @@ func TestConfirmRefusesWritingNothing(t *testing.T) {
 			want error
 		}{
 			"edit of a department not on record": {catalogue.ExpectOnRecord(catalogue.KindDepartment, demo.USCCPublicSecurity), catalogue.ErrNotOnRecord},
-			"another plan than the one shown":     {catalogue.ExpectDigest(strings.Repeat("0", 64)), catalogue.ErrPlanChanged},
+			"another plan than the one shown":    {catalogue.ExpectDigest(strings.Repeat("0", 64)), catalogue.ErrPlanChanged},
 		} {
 			_, err := catalogue.Apply(t.Context(), e.tx(), c, catalogue.Options{Actor: actor, Confirm: confirm.fn})
 			if !errors.Is(err, confirm.want) {
