@@ -108,11 +108,14 @@ type ConsoleDeps struct {
 	Licences Issuing
 	// Store reads searches, views, usage, audit entries and the catalogue.
 	Store ConsoleStore
+	// Catalogue applies the platform admin's catalogue edits and imports
+	// (store.TxAs over the store, as `bff catalogue apply` does).
+	Catalogue catalogue.TxFunc
 }
 
 func (d ConsoleDeps) validate() error {
-	if d.Staff == nil || d.Licences == nil || d.Store == nil {
-		return errors.New("api: Deps.Console needs Staff, Licences and Store")
+	if d.Staff == nil || d.Licences == nil || d.Store == nil || d.Catalogue == nil {
+		return errors.New("api: Deps.Console needs Staff, Licences, Store and Catalogue")
 	}
 	return nil
 }
@@ -270,6 +273,17 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	cs.GET("/staff", manage, cst.list)
 	cs.POST("/staff", manage, cst.add)
 	cs.POST("/staff/:id/disable", manage, cst.disable)
+	cc := &consoleCatalogueHandlers{tx: d.Console.Catalogue, store: d.Console.Store, now: d.Now}
+	cat := requirePermission(staff.PermCatalogueManage)
+	cs.GET("/catalogue", cat, cc.get)
+	cs.GET("/catalogue/export", cat, cc.export)
+	cs.POST("/catalogue/plan", cat, cc.plan)
+	cs.POST("/catalogue/apply", cat, cc.apply)
+	cs.POST("/catalogue/departments", cat, cc.addDepartment)
+	cs.PUT("/catalogue/departments/:uscc", cat, cc.updateDepartment)
+	cs.POST("/catalogue/types", cat, cc.addType)
+	cs.PUT("/catalogue/types/:code", cat, cc.updateType)
+	cs.PUT("/catalogue/usage-lists/:uscc", cat, cc.putUsageList)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

@@ -124,8 +124,9 @@ type Options struct {
 	// console names what one of its edits changes ("department:<uscc>").
 	Object string
 	// Confirm, when set, sees the plan inside the transaction before
-	// anything is written; an error from it ends the apply, nothing
-	// written. The console uses it to refuse an add of an entry already on
+	// anything is written, and before the problems storage shows in the
+	// catalogue are reported (a refusal of the whole entry comes first);
+	// an error from it ends the apply, nothing written. The console uses it to refuse an add of an entry already on
 	// record, an edit of one that is not, and an import whose plan is no
 	// longer the one the administrator was shown (ExpectCreated,
 	// ExpectOnRecord, ExpectDigest).
@@ -158,13 +159,14 @@ func Apply(ctx context.Context, tx TxFunc, c Catalogue, opts Options) (Plan, err
 		if err != nil {
 			return err
 		}
-		if plan, err = makePlan(snap, c, opts.CreateOnly); err != nil {
-			return err
-		}
+		plan, err = makePlan(snap, c, opts.CreateOnly)
 		if opts.Confirm != nil {
 			if err := opts.Confirm(plan); err != nil {
 				return err
 			}
+		}
+		if err != nil {
+			return err
 		}
 		if opts.DryRun {
 			return errDryRun
@@ -234,7 +236,8 @@ func loadSnapshot(ctx context.Context, r Repository) (snapshot, error) {
 
 // makePlan decides the action of every entry and checks what the file
 // alone could not: references to storage, names taken by other types, and
-// schema changes against licences on file.
+// schema changes against licences on file. With problems it returns them
+// beside the plan, for Confirm to see; such a plan is never written.
 func makePlan(s snapshot, c Catalogue, createOnly bool) (Plan, error) {
 	v := &validator{}
 	var plan Plan
@@ -331,7 +334,7 @@ func makePlan(s snapshot, c Catalogue, createOnly bool) (Plan, error) {
 		}
 	}
 	if len(v.problems) > 0 {
-		return Plan{}, &Error{Problems: v.problems}
+		return plan, &Error{Problems: v.problems}
 	}
 	return plan, nil
 }

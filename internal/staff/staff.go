@@ -61,13 +61,16 @@ const (
 	PermLicencesWrite Permission = "licences.write"
 	// PermStaffManage: list, add and disable staff of every department.
 	PermStaffManage Permission = "staff.manage"
+	// PermCatalogueManage: departments, licence types and their field
+	// schema, usage lists, and the catalogue's export and import.
+	PermCatalogueManage Permission = "catalogue.manage"
 )
 
 // grants is the console's access policy. A role not listed for a
 // permission is refused (403); a licence outside the member's department
 // is not found (404) whatever the role.
 var grants = map[Role][]Permission{
-	RolePlatformAdmin:   {PermStaffManage},
+	RolePlatformAdmin:   {PermStaffManage, PermCatalogueManage},
 	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite},
 	RoleClerk:           {PermLicencesRead, PermLicencesWrite},
 	RoleSealAdmin:       {},
