@@ -3,6 +3,11 @@ import LoginPage from './pages/LoginPage.vue';
 import LicencesPage from './pages/LicencesPage.vue';
 import LicenceDetailPage from './pages/LicenceDetailPage.vue';
 import HomePage from './pages/HomePage.vue';
+import DepartmentsPage from './pages/admin/DepartmentsPage.vue';
+import TypesPage from './pages/admin/TypesPage.vue';
+import UsageListsPage from './pages/admin/UsageListsPage.vue';
+import StaffPage from './pages/admin/StaffPage.vue';
+import CataloguePage from './pages/admin/CataloguePage.vue';
 import { restore } from './session';
 
 /** createConsoleRouter: history mode under /console/ (the BFF serves its index.html there). */
@@ -14,6 +19,11 @@ export function createConsoleRouter(): Router {
       { path: '/login', component: LoginPage, meta: { public: true, title: '登录' } },
       { path: '/licences', component: LicencesPage, meta: { title: '证照查询' } },
       { path: '/licences/:id', component: LicenceDetailPage, props: true, meta: { title: '证照详情' } },
+      { path: '/departments', component: DepartmentsPage, meta: { title: '部门' } },
+      { path: '/licence-types', component: TypesPage, meta: { title: '证照类型' } },
+      { path: '/usage-lists', component: UsageListsPage, meta: { title: '用证清单' } },
+      { path: '/catalogue', component: CataloguePage, meta: { title: '目录导入导出' } },
+      { path: '/staff', component: StaffPage, meta: { title: '工作人员' } },
       { path: '/:rest(.*)*', redirect: '/' },
     ],
   });
