@@ -393,7 +393,7 @@ func TestConsoleCatalogueImport(t *testing.T) {
 
 	for _, c := range []struct{ name, yaml, detail string }{
 		{"not YAML", "departments: [", "yaml invalid_yaml"},
-		{"unknown key", "departments:\n  - {nmae: x}\n", "nmae"},
+		{"unknown key", "departments:\n  - {nmae: x}\n", "nmae"}, //nolint:misspell // the misspelling is the point
 		{"bad USCC", strings.Replace(exported, `uscc: "`+demo.USCCTrafficBrigade+`"`, `uscc: "111405220120804313"`, 1), "GB 32100"},
 	} {
 		for _, step := range []string{"plan", "apply"} {

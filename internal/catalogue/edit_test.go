@@ -95,7 +95,7 @@ func TestCheckAppliesTheFileRules(t *testing.T) {
 }
 
 func TestFormatError(t *testing.T) {
-	for _, src := range []string{"departments: [", "departments:\n  - {nmae: x}\n"} {
+	for _, src := range []string{"departments: [", "departments:\n  - {nmae: x}\n"} { //nolint:misspell // the misspelling is the point
 		_, err := catalogue.Parse(strings.NewReader(src))
 		var fe *catalogue.FormatError
 		if !errors.As(err, &fe) {
