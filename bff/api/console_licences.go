@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/yangcheng-county/elicence/internal/audit"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/licence"
 )
@@ -20,6 +21,7 @@ import (
 // catalogue.
 type ConsoleStore interface {
 	licence.Searcher
+	catalogue.Reader
 	View(ctx context.Context, id int64) (licence.View, error)
 	UsageByLicence(ctx context.Context, licenceID int64, limit int) ([]licence.UsageRecord, error)
 	AuditByObjects(ctx context.Context, objects []string, limit int) ([]audit.Entry, error)

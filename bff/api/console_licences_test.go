@@ -29,6 +29,7 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	licenceDesk := []staff.Role{staff.RoleDepartmentAdmin, staff.RoleClerk}
 	admins := []staff.Role{staff.RolePlatformAdmin}
 	deptAdmins := []staff.Role{staff.RoleDepartmentAdmin}
+	unknownUSCC := newUSCC(t, "11140522012089990")
 	for _, ep := range []struct {
 		method, path string
 		body         any
@@ -59,6 +60,21 @@ func TestConsoleRoleMatrix(t *testing.T) {
 		{http.MethodPost, "/api/v1/console/apps", map[string]string{"name": ""}, deptAdmins, http.StatusUnprocessableEntity},
 		{http.MethodPost, "/api/v1/console/apps/app_none/rotate-secret", nil, deptAdmins, http.StatusNotFound},
 		{http.MethodPost, "/api/v1/console/apps/app_none/disable", nil, deptAdmins, http.StatusNotFound},
+		// The catalogue: refused edits (already on record, not on record, a
+		// plan not shown) and an empty file's dry run write nothing.
+		{http.MethodGet, "/api/v1/console/catalogue", nil, admins, http.StatusOK},
+		{http.MethodGet, "/api/v1/console/catalogue/export", nil, admins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/catalogue/plan", map[string]string{"yaml": ""}, admins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/catalogue/apply", map[string]string{"yaml": "", "digest": "x"}, admins, http.StatusConflict},
+		{http.MethodPost, "/api/v1/console/catalogue/departments", map[string]string{"name": "阳城县教育科技局", "uscc": demo.USCCEducation,
+			"kind": "relying", "area_code": "140522"}, admins, http.StatusConflict},
+		{http.MethodPut, "/api/v1/console/catalogue/departments/" + unknownUSCC, map[string]string{"name": "某局", "kind": "relying",
+			"area_code": "140522"}, admins, http.StatusNotFound},
+		{http.MethodPost, "/api/v1/console/catalogue/types", map[string]any{"code": demo.TypeResidentID, "name": "居民身份证", "holder_kind": "person",
+			"fields": []map[string]string{{"key": "name", "label": "姓名", "type": "text"}}}, admins, http.StatusConflict},
+		{http.MethodPut, "/api/v1/console/catalogue/types/" + unknownUSCC + "001", map[string]any{"name": "某证", "holder_kind": "person",
+			"fields": []map[string]string{{"key": "name", "label": "姓名", "type": "text"}}}, admins, http.StatusNotFound},
+		{http.MethodPut, "/api/v1/console/catalogue/usage-lists/" + unknownUSCC, map[string]any{"types": []any{}}, admins, http.StatusNotFound},
 	} {
 		for _, role := range all {
 			want := http.StatusForbidden

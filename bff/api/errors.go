@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
@@ -116,6 +117,11 @@ var domainErrors = []errorMapping{
 	{openapi.ErrAppNotFound, errNotFound},
 	{openapi.ErrAppDisabled, &publicError{Status: http.StatusConflict, Code: "app_disabled", Message: "该应用已停用"}},
 	{openapi.ErrBadAppName, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "请填写应用名称(不超过64个字)"}},
+	// The catalogue in the console (docs/CONSOLE.md); its refused entries
+	// carry their particulars (requestError).
+	{catalogue.ErrExists, &publicError{Status: http.StatusConflict, Code: "catalogue_entry_exists", Message: "该统一社会信用代码或证照类型代码已在目录中"}},
+	{catalogue.ErrNotOnRecord, errNotFound},
+	{catalogue.ErrPlanChanged, &publicError{Status: http.StatusConflict, Code: "plan_changed", Message: "目录或文件在预览之后有变化,请重新预览后再导入"}},
 	// Open API for department systems (docs/OPENAPI.md).
 	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
 	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},
@@ -198,6 +204,21 @@ func requestError(err error) *publicError {
 			pub.Details = append(pub.Details, fieldDetail{Field: d.Field, Code: d.Code, Message: d.Message})
 		}
 		return pub
+	}
+	var ce *catalogue.Error
+	if errors.As(err, &ce) {
+		pub := &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "目录内容未通过校验,见 details", Details: []fieldDetail{}}
+		for _, p := range ce.Problems {
+			pub.Details = append(pub.Details, fieldDetail{Field: p.Field, Code: "catalogue_rule", Message: p.String()})
+		}
+		return pub
+	}
+	// A catalogue file that is not YAML of the catalogue's shape: the
+	// parser's words are about the caller's own file.
+	var fe *catalogue.FormatError
+	if errors.As(err, &fe) {
+		return &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "文件不是目录格式的 YAML,见 details",
+			Details: []fieldDetail{{Field: "yaml", Code: "invalid_yaml", Message: fe.Err.Error()}}}
 	}
 	var te *licence.TransitionError
 	if errors.As(err, &te) {

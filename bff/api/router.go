@@ -119,11 +119,14 @@ type ConsoleDeps struct {
 	Officers *officer.Service
 	// Apps keeps the departments' Open API apps (the store).
 	Apps openapi.AppRepository
+	// Catalogue applies the platform admin's catalogue edits and imports
+	// (store.TxAs over the store, as `bff catalogue apply` does).
+	Catalogue catalogue.TxFunc
 }
 
 func (d ConsoleDeps) validate() error {
-	if d.Staff == nil || d.Licences == nil || d.Store == nil || d.Imports == nil || d.Officers == nil || d.Apps == nil {
-		return errors.New("api: Deps.Console needs Staff, Licences, Store, Imports, Officers and Apps")
+	if d.Staff == nil || d.Licences == nil || d.Store == nil || d.Imports == nil || d.Officers == nil || d.Apps == nil || d.Catalogue == nil {
+		return errors.New("api: Deps.Console needs Staff, Licences, Store, Imports, Officers, Apps and Catalogue")
 	}
 	return nil
 }
@@ -303,6 +306,17 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	cs.POST("/apps", apps, ca.add)
 	cs.POST("/apps/:app_id/rotate-secret", apps, ca.rotate)
 	cs.POST("/apps/:app_id/disable", apps, ca.disable)
+	cc := &consoleCatalogueHandlers{tx: d.Console.Catalogue, store: d.Console.Store, now: d.Now}
+	cat := requirePermission(staff.PermCatalogueManage)
+	cs.GET("/catalogue", cat, cc.get)
+	cs.GET("/catalogue/export", cat, cc.export)
+	cs.POST("/catalogue/plan", cat, cc.plan)
+	cs.POST("/catalogue/apply", cat, cc.apply)
+	cs.POST("/catalogue/departments", cat, cc.addDepartment)
+	cs.PUT("/catalogue/departments/:uscc", cat, cc.updateDepartment)
+	cs.POST("/catalogue/types", cat, cc.addType)
+	cs.PUT("/catalogue/types/:code", cat, cc.updateType)
+	cs.PUT("/catalogue/usage-lists/:uscc", cat, cc.putUsageList)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

@@ -22,6 +22,7 @@ import (
 	"github.com/yangcheng-county/elicence/bff/api"
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/deadline"
 	"github.com/yangcheng-county/elicence/internal/demo"
@@ -334,7 +335,8 @@ func consoleDeps(cfg config.Config, log *slog.Logger, st *store.Store, rc *redis
 	if err != nil {
 		return api.ConsoleDeps{}, err
 	}
-	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st, Imports: jobs, Officers: officers, Apps: st}, nil
+	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st, Imports: jobs, Officers: officers, Apps: st,
+		Catalogue: store.TxAs[catalogue.Repository](st)}, nil
 }
 
 // errDraining is /readyz's answer once serve has begun to shut down.

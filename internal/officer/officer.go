@@ -16,10 +16,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	qrcode "github.com/skip2/go-qrcode"
-
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/token"
 )
 
@@ -141,7 +140,9 @@ func (s *Service) Invite(ctx context.Context, dept licence.Department, actor, na
 		return Invitation{}, fmt.Errorf("officer: invite: %w", err)
 	}
 	link := s.publicURL + InvitePath + tok
-	png, err := qrcode.Encode(link, qrcode.Medium, 256)
+	// Crisp modules at an integer scale, as on the show codes: the
+	// library's own scaling makes modules of uneven width at 256 px.
+	png, err := showcode.NewRenderer(showcode.DefaultQRSize).PNG(link)
 	if err != nil {
 		return Invitation{}, fmt.Errorf("officer: invitation QR: %w", err)
 	}

@@ -70,13 +70,16 @@ const (
 	// PermAppsManage: list, create, rotate the secret of and disable the
 	// department's Open API apps.
 	PermAppsManage Permission = "apps.manage"
+	// PermCatalogueManage: departments, licence types and their field
+	// schema, usage lists, and the catalogue's export and import.
+	PermCatalogueManage Permission = "catalogue.manage"
 )
 
 // grants is the console's access policy. A role not listed for a
 // permission is refused (403); a licence outside the member's department
 // is not found (404) whatever the role.
 var grants = map[Role][]Permission{
-	RolePlatformAdmin:   {PermStaffManage},
+	RolePlatformAdmin:   {PermStaffManage, PermCatalogueManage},
 	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite, PermLicencesImport, PermOfficersManage, PermAppsManage},
 	RoleClerk:           {PermLicencesRead, PermLicencesWrite, PermLicencesImport},
 	RoleSealAdmin:       {},

@@ -4,17 +4,27 @@
 
 export const API_BASE = '/api/v1';
 
+/** ErrorDetail is one refused field of a 422 answer. */
+export interface ErrorDetail {
+  field: string;
+  code: string;
+  message: string;
+}
+
 /** ApiError is every failure a call can end with; `code` is the BFF's public code. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly reasonCode: string;
   readonly serverMessage: string;
+  /** details name the refused fields of a 422 (validation_failed). */
+  readonly details: ErrorDetail[];
   /** loginStarted is true when this 401 already sent the browser to login. */
   loginStarted = false;
 
-  constructor(status: number, code: string, serverMessage = '', reasonCode = '') {
+  constructor(status: number, code: string, serverMessage = '', reasonCode = '', details: ErrorDetail[] = []) {
     super(`${status} ${code}`);
+    this.details = details;
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
@@ -165,16 +175,22 @@ export function errorFromBody(status: number, body: unknown): ApiError {
   let code = '';
   let message = '';
   let reason = '';
+  const details: ErrorDetail[] = [];
   if (isRecord(body)) {
     reason = str(body.reason_code);
     if (isRecord(body.error)) {
       code = str(body.error.code);
       message = str(body.error.message);
       reason = reason || str(body.error.reason_code);
+      if (Array.isArray(body.error.details)) {
+        for (const d of body.error.details) {
+          if (isRecord(d)) details.push({ field: str(d.field), code: str(d.code), message: str(d.message) });
+        }
+      }
     }
   }
   if (!code) code = status === 401 ? NOT_LOGGED_IN : `http_${status}`;
-  return new ApiError(status, code, message, reason || code);
+  return new ApiError(status, code, message, reason || code, details);
 }
 
 /** request performs one API call and resolves with the decoded JSON body. */

@@ -87,7 +87,8 @@ export function setCSRF(token: string): void {
   csrfToken = token;
 }
 
-function call<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+/** call is one console request; unsafe methods carry the CSRF token. */
+export function call<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = method === 'GET' ? {} : { 'X-CSRF-Token': csrfToken };
   return request<T>(method, `/console${path}`, { ...opts, headers, loginOn401: false });
 }
