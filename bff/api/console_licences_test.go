@@ -28,6 +28,14 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	all := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin, staff.RoleClerk, staff.RoleSealAdmin}
 	licenceDesk := []staff.Role{staff.RoleDepartmentAdmin, staff.RoleClerk}
 	admins := []staff.Role{staff.RolePlatformAdmin}
+	estate, err := ts.store.DepartmentByUSCC(t.Context(), demo.USCCRealEstateCentre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	estateStats := "/api/v1/console/stats/departments/" + strconv.FormatInt(estate.ID, 10)
+	statsReaders := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin, staff.RoleClerk}
+	deptAdmins := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin}
+	defer ts.deps.Console.AuditChecks.Wait()
 	for _, ep := range []struct {
 		method, path string
 		body         any
@@ -45,6 +53,14 @@ func TestConsoleRoleMatrix(t *testing.T) {
 		{http.MethodGet, "/api/v1/console/staff", nil, admins, http.StatusOK},
 		{http.MethodPost, "/api/v1/console/staff", map[string]string{"username": "x", "role": "clerk"}, admins, http.StatusUnprocessableEntity},
 		{http.MethodPost, "/api/v1/console/staff/999999/disable", nil, admins, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/stats/county?month=2025-06", nil, admins, http.StatusOK},
+		{http.MethodGet, estateStats + "?month=2025-06", nil, statsReaders, http.StatusOK},
+		{http.MethodGet, estateStats + "?month=2025-06&format=xlsx", nil, statsReaders, http.StatusOK},
+		// an out-of-range total: refused after the role check, nothing changes.
+		{http.MethodPut, estateStats + "/stock-baseline", map[string]int{"total": -1}, deptAdmins, http.StatusBadRequest},
+		{http.MethodGet, "/api/v1/console/audit", nil, statsReaders, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/audit/chain-checks", nil, deptAdmins, http.StatusAccepted},
+		{http.MethodGet, "/api/v1/console/audit/chain-checks/none", nil, deptAdmins, http.StatusNotFound},
 	} {
 		for _, role := range all {
 			want := http.StatusForbidden

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
@@ -16,6 +17,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 )
@@ -56,6 +58,7 @@ var (
 	// Console refusals (docs/CONSOLE.md).
 	errForbidden = &publicError{Status: http.StatusForbidden, Code: "forbidden", Message: "您的角色无权执行此操作"}
 	errCSRF      = &publicError{Status: http.StatusForbidden, Code: "csrf_failed", Message: "页面已过期,请刷新后重试"}
+	errBadExport = &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "导出格式须为 xlsx,或 csv 并指明表格(departments、verifications)"}
 )
 
 // errorMapping ties a domain error value to its public face. Handlers never
@@ -103,6 +106,11 @@ var domainErrors = []errorMapping{
 	{staff.ErrInvalid, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "用户名、角色或所属部门不正确"}},
 	{staff.ErrAlreadyDisabled, &publicError{Status: http.StatusConflict, Code: "already_disabled", Message: "该账号已停用"}},
 	{staff.ErrNotFound, errNotFound},
+	// Statistics and the audit viewer (docs/STATISTICS.md, docs/CONSOLE.md).
+	{stats.ErrNotFound, errNotFound},
+	{stats.ErrBadMonth, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "月份须为 YYYY-MM 格式"}},
+	{stats.ErrBadBaseline, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "存量底数须为 0 到 10000000 之间的整数"}},
+	{audit.ErrCheckNotFound, errNotFound},
 	// Open API for department systems (docs/OPENAPI.md).
 	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
 	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/yangcheng-county/elicence/bff/api"
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/deadline"
@@ -34,6 +35,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
@@ -197,7 +199,7 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	console, err := consoleDeps(cfg, st, rc, lifecycle, now)
+	console, err := consoleDeps(cfg, log, st, rc, lifecycle, now)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +308,7 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing 
 // the store, sessions and lockout counters in Redis, and the same
 // lifecycle the Open API calls. A second factor is required everywhere
 // but in the embedded demo.
-func consoleDeps(cfg config.Config, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, now func() time.Time) (api.ConsoleDeps, error) {
+func consoleDeps(cfg config.Config, log *slog.Logger, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, now func() time.Time) (api.ConsoleDeps, error) {
 	sessions, err := redisx.NewStaffSessions(rc, cfg.Console.SessionAbsolute)
 	if err != nil {
 		return api.ConsoleDeps{}, err
@@ -319,7 +321,19 @@ func consoleDeps(cfg config.Config, st *store.Store, rc *redisx.Client, lifecycl
 	if err != nil {
 		return api.ConsoleDeps{}, err
 	}
-	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st}, nil
+	statsSvc, err := stats.NewService(st, now)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	checkStore, err := redisx.NewAuditChecks(rc)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	checks, err := audit.NewChecker(st, checkStore, now, log)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st, Stats: statsSvc, Audit: st, AuditChecks: checks}, nil
 }
 
 // errDraining is /readyz's answer once serve has begun to shut down.

@@ -61,16 +61,31 @@ const (
 	PermLicencesWrite Permission = "licences.write"
 	// PermStaffManage: list, add and disable staff of every department.
 	PermStaffManage Permission = "staff.manage"
+	// PermStatsCounty: the county's statistics, every department's figures.
+	PermStatsCounty Permission = "stats.county"
+	// PermStatsRead: a department's statistics and their exports (a
+	// department's staff: their own department only).
+	PermStatsRead Permission = "stats.read"
+	// PermStatsBaseline: declare a department's stock (存量底数).
+	PermStatsBaseline Permission = "stats.baseline"
+	// PermAuditRead: the audit viewer (a department's staff: the entries
+	// of their own department only).
+	PermAuditRead Permission = "audit.read"
+	// PermAuditVerify: run the audit chain check.
+	PermAuditVerify Permission = "audit.verify"
 )
 
 // grants is the console's access policy. A role not listed for a
 // permission is refused (403); a licence outside the member's department
 // is not found (404) whatever the role.
 var grants = map[Role][]Permission{
-	RolePlatformAdmin:   {PermStaffManage},
-	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite},
-	RoleClerk:           {PermLicencesRead, PermLicencesWrite},
-	RoleSealAdmin:       {},
+	RolePlatformAdmin: {PermStaffManage,
+		PermStatsCounty, PermStatsRead, PermStatsBaseline, PermAuditRead, PermAuditVerify},
+	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite,
+		PermStatsRead, PermStatsBaseline, PermAuditRead, PermAuditVerify},
+	RoleClerk: {PermLicencesRead, PermLicencesWrite,
+		PermStatsRead, PermAuditRead},
+	RoleSealAdmin: {},
 }
 
 // Member is a staff account as the rest of the platform sees it: never its
