@@ -32,9 +32,9 @@ type statsDept struct {
 }
 
 type statsBody struct {
-	Month       string `json:"month"`
+	Month       string      `json:"month"`
 	Departments []statsDept `json:"departments"`
-	County *struct {
+	County      *struct {
 		Verifications int64 `json:"verifications"`
 		Valid         int64 `json:"valid"`
 		Invalid       int64 `json:"invalid"`
