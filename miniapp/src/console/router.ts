@@ -14,6 +14,8 @@ export function createConsoleRouter(): Router {
       { path: '/login', component: LoginPage, meta: { public: true, title: '登录' } },
       { path: '/licences', component: LicencesPage, meta: { title: '证照查询' } },
       { path: '/licences/:id', component: LicenceDetailPage, props: true, meta: { title: '证照详情' } },
+      { path: '/stats', component: () => import('./pages/StatsPage.vue'), meta: { title: '统计' } },
+      { path: '/audit', component: () => import('./pages/AuditPage.vue'), meta: { title: '审计记录' } },
       { path: '/:rest(.*)*', redirect: '/' },
     ],
   });
