@@ -17,8 +17,8 @@ export function drawVerifications(el: HTMLElement, rows: StatsDepartment[]): ECh
   chart.setOption({
     title: { text: '核验次数(按结果)', textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
-    legend: { top: 24 },
-    grid: { top: 64, left: 48, right: 16, bottom: 72 },
+    legend: { bottom: 0 },
+    grid: { top: 40, left: 48, right: 16, bottom: 104 },
     xAxis: { type: 'category', data: rows.map((d) => d.name), axisLabel: { interval: 0, rotate: 30 } },
     yAxis: { type: 'value', minInterval: 1 },
     series: [
@@ -36,8 +36,8 @@ export function drawRates(el: HTMLElement, rows: StatsDepartment[]): EChartsType
   chart.setOption({
     title: { text: '同步生成率 · 用证率 · 存量电子化进度(%)', textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (v === null || v === undefined ? '—' : `${String(v)}%`) },
-    legend: { top: 24 },
-    grid: { top: 64, left: 48, right: 16, bottom: 72 },
+    legend: { bottom: 0 },
+    grid: { top: 40, left: 48, right: 16, bottom: 104 },
     xAxis: { type: 'category', data: rows.map((d) => d.name), axisLabel: { interval: 0, rotate: 30 } },
     yAxis: { type: 'value', axisLabel: { formatter: '{value}%' } },
     series: [
