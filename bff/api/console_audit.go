@@ -39,6 +39,11 @@ type auditCheckDTO struct {
 	UpdatedAt string `json:"updated_at"`
 }
 
+// auditEntry is an entry as the viewer and a licence's detail show it.
+func auditEntry(e audit.Entry) consoleAuditDTO {
+	return consoleAuditDTO{Seq: e.Seq, At: e.At.UTC().Format(instantFormat), Actor: e.Actor, Action: e.Action, Object: e.Object, Detail: e.Detail}
+}
+
 func auditCheck(ck audit.Check) auditCheckDTO {
 	out := auditCheckDTO{ID: ck.ID, State: string(ck.State), Checked: ck.Checked, Total: ck.Total, Why: ck.Why, StartedBy: ck.StartedBy,
 		StartedAt: ck.StartedAt.UTC().Format(instantFormat), UpdatedAt: ck.UpdatedAt.UTC().Format(instantFormat)}
@@ -103,8 +108,7 @@ func (h *consoleAuditHandlers) list(c *gin.Context) {
 	}
 	items := make([]consoleAuditDTO, 0, len(entries))
 	for _, e := range entries {
-		items = append(items, consoleAuditDTO{Seq: e.Seq, At: e.At.UTC().Format(instantFormat), Actor: e.Actor,
-			Action: e.Action, Object: e.Object, Detail: e.Detail})
+		items = append(items, auditEntry(e))
 	}
 	var next *int64
 	if len(entries) == q.Limit {
