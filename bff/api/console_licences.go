@@ -237,8 +237,7 @@ func (h *consoleLicenceHandlers) respondDetail(c *gin.Context, status int, rec l
 			Purpose: u.Purpose, Scope: u.Scope, Result: u.Result, ReasonCode: u.ReasonCode})
 	}
 	for _, e := range entries {
-		out.Audit = append(out.Audit, consoleAuditDTO{Seq: e.Seq, At: e.At.UTC().Format(instantFormat), Actor: e.Actor,
-			Action: e.Action, Object: e.Object, Detail: e.Detail})
+		out.Audit = append(out.Audit, auditEntry(e))
 	}
 	c.JSON(status, out)
 }

@@ -30,6 +30,14 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	admins := []staff.Role{staff.RolePlatformAdmin}
 	deptAdmins := []staff.Role{staff.RoleDepartmentAdmin}
 	unknownUSCC := newUSCC(t, "11140522012089990")
+	estate, err := ts.store.DepartmentByUSCC(t.Context(), demo.USCCRealEstateCentre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	estateStats := "/api/v1/console/stats/departments/" + strconv.FormatInt(estate.ID, 10)
+	statsReaders := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin, staff.RoleClerk}
+	countyAndDeptAdmins := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin}
+	defer ts.deps.Console.AuditChecks.Wait()
 	for _, ep := range []struct {
 		method, path string
 		body         any
@@ -75,6 +83,14 @@ func TestConsoleRoleMatrix(t *testing.T) {
 		{http.MethodPut, "/api/v1/console/catalogue/types/" + unknownUSCC + "001", map[string]any{"name": "某证", "holder_kind": "person",
 			"fields": []map[string]string{{"key": "name", "label": "姓名", "type": "text"}}}, admins, http.StatusNotFound},
 		{http.MethodPut, "/api/v1/console/catalogue/usage-lists/" + unknownUSCC, map[string]any{"types": []any{}}, admins, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/stats/county?month=2025-06", nil, admins, http.StatusOK},
+		{http.MethodGet, estateStats + "?month=2025-06", nil, statsReaders, http.StatusOK},
+		{http.MethodGet, estateStats + "?month=2025-06&format=xlsx", nil, statsReaders, http.StatusOK},
+		// an out-of-range total: refused after the role check, nothing changes.
+		{http.MethodPut, estateStats + "/stock-baseline", map[string]int{"total": -1}, countyAndDeptAdmins, http.StatusBadRequest},
+		{http.MethodGet, "/api/v1/console/audit", nil, statsReaders, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/audit/chain-checks", nil, countyAndDeptAdmins, http.StatusAccepted},
+		{http.MethodGet, "/api/v1/console/audit/chain-checks/none", nil, countyAndDeptAdmins, http.StatusNotFound},
 	} {
 		for _, role := range all {
 			want := http.StatusForbidden

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/fault"
@@ -19,6 +20,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 )
@@ -59,6 +61,7 @@ var (
 	// Console refusals (docs/CONSOLE.md).
 	errForbidden = &publicError{Status: http.StatusForbidden, Code: "forbidden", Message: "您的角色无权执行此操作"}
 	errCSRF      = &publicError{Status: http.StatusForbidden, Code: "csrf_failed", Message: "页面已过期,请刷新后重试"}
+	errBadExport = &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "导出格式须为 xlsx,或 csv 并指明表格(departments、verifications)"}
 )
 
 // errorMapping ties a domain error value to its public face. Handlers never
@@ -122,6 +125,11 @@ var domainErrors = []errorMapping{
 	{catalogue.ErrExists, &publicError{Status: http.StatusConflict, Code: "catalogue_entry_exists", Message: "该统一社会信用代码或证照类型代码已在目录中"}},
 	{catalogue.ErrNotOnRecord, errNotFound},
 	{catalogue.ErrPlanChanged, &publicError{Status: http.StatusConflict, Code: "plan_changed", Message: "目录或文件在预览之后有变化,请重新预览后再导入"}},
+	// Statistics and the audit viewer (docs/STATISTICS.md, docs/CONSOLE.md).
+	{stats.ErrNotFound, errNotFound},
+	{stats.ErrBadMonth, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "月份须为 YYYY-MM 格式"}},
+	{stats.ErrBadBaseline, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "存量底数须为 0 到 10000000 之间的整数"}},
+	{audit.ErrCheckNotFound, errNotFound},
 	// Open API for department systems (docs/OPENAPI.md).
 	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
 	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/deadline"
@@ -25,6 +26,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
 )
@@ -122,11 +124,22 @@ type ConsoleDeps struct {
 	// Catalogue applies the platform admin's catalogue edits and imports
 	// (store.TxAs over the store, as `bff catalogue apply` does).
 	Catalogue catalogue.TxFunc
+	// Stats counts the statistics (stats.NewService over the store).
+	Stats *stats.Service
+	// Audit searches the audit viewer's entries (the store); AuditChecks
+	// runs the chain check (audit.NewChecker over the store and
+	// redisx.NewAuditChecks).
+	Audit       AuditSearcher
+	AuditChecks *audit.Checker
 }
 
 func (d ConsoleDeps) validate() error {
-	if d.Staff == nil || d.Licences == nil || d.Store == nil || d.Imports == nil || d.Officers == nil || d.Apps == nil || d.Catalogue == nil {
-		return errors.New("api: Deps.Console needs Staff, Licences, Store, Imports, Officers, Apps and Catalogue")
+	if d.Staff == nil || d.Licences == nil || d.Store == nil || d.Imports == nil || d.Officers == nil || d.Apps == nil ||
+		d.Catalogue == nil || d.Stats == nil || d.Audit == nil || d.AuditChecks == nil {
+		return errors.New("api: Deps.Console needs Staff, Licences, Store, Imports, Officers, Apps, Catalogue, Stats, Audit and AuditChecks")
+	}
+	if d.Stats == nil || d.Audit == nil || d.AuditChecks == nil {
+		return errors.New("api: Deps.Console needs Stats, Audit and AuditChecks")
 	}
 	return nil
 }
@@ -317,6 +330,18 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	cs.POST("/catalogue/types", cat, cc.addType)
 	cs.PUT("/catalogue/types/:code", cat, cc.updateType)
 	cs.PUT("/catalogue/usage-lists/:uscc", cat, cc.putUsageList)
+	// Statistics: the county's overview, a department's month (its own
+	// for a department's staff), ?format=xlsx|csv downloads the tables.
+	csx := &consoleStatsHandlers{stats: d.Console.Stats}
+	cs.GET("/stats/county", requirePermission(staff.PermStatsCounty), csx.county)
+	cs.GET("/stats/departments/:id", requirePermission(staff.PermStatsRead), csx.department)
+	cs.PUT("/stats/departments/:id/stock-baseline", requirePermission(staff.PermStatsBaseline), csx.setBaseline)
+	// The audit viewer (a department's staff: their department's entries)
+	// and the chain check, run in the background and polled.
+	cau := &consoleAuditHandlers{search: d.Console.Audit, checks: d.Console.AuditChecks}
+	cs.GET("/audit", requirePermission(staff.PermAuditRead), cau.list)
+	cs.POST("/audit/chain-checks", requirePermission(staff.PermAuditVerify), cau.startCheck)
+	cs.GET("/audit/chain-checks/:id", requirePermission(staff.PermAuditVerify), cau.getCheck)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/yangcheng-county/elicence/bff/api"
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
@@ -37,6 +38,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
@@ -335,8 +337,20 @@ func consoleDeps(cfg config.Config, log *slog.Logger, st *store.Store, rc *redis
 	if err != nil {
 		return api.ConsoleDeps{}, err
 	}
+	statsSvc, err := stats.NewService(st, now)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	checkStore, err := redisx.NewAuditChecks(rc)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	checks, err := audit.NewChecker(st, checkStore, now, log)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
 	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st, Imports: jobs, Officers: officers, Apps: st,
-		Catalogue: store.TxAs[catalogue.Repository](st)}, nil
+		Catalogue: store.TxAs[catalogue.Repository](st), Stats: statsSvc, Audit: st, AuditChecks: checks}, nil
 }
 
 // errDraining is /readyz's answer once serve has begun to shut down.

@@ -191,3 +191,100 @@ export const rotateAppSecret = (appID: string): Promise<AppCredentials> =>
   call<AppCredentials>('POST', `/apps/${encodeURIComponent(appID)}/rotate-secret`);
 
 export const disableApp = (appID: string): Promise<void> => call<void>('POST', `/apps/${encodeURIComponent(appID)}/disable`);
+
+export interface StatsDepartment {
+  id: number;
+  name: string;
+  issued: number;
+  imported: number;
+  collected: number;
+  issued_on_month: number;
+  synced: number;
+  sync_rate: number | null;
+  stock_imported: number;
+  stock_baseline: number | null;
+  stock_progress: number | null;
+  held: number;
+  held_verified: number;
+  usage_rate: number | null;
+  verifications: number;
+  valid: number;
+  invalid: number;
+  refused: number;
+}
+
+/** StatsTable is a table as the exports write it; rate columns hold fractions. */
+export interface StatsTable {
+  name: string;
+  title: string;
+  header: string[];
+  rate_columns: number[];
+  rows: (string | number | null)[][];
+}
+
+export interface StatsReport {
+  month: string;
+  departments: StatsDepartment[];
+  county: StatsDepartment | null;
+  tables: StatsTable[];
+}
+
+/** statsPath is the county's report, or one department's. */
+export const statsPath = (department: number | null): string =>
+  department === null ? '/stats/county' : `/stats/departments/${department}`;
+
+export const getStats = (department: number | null, month: string): Promise<StatsReport> =>
+  call<StatsReport>('GET', statsPath(department), { query: { month } });
+
+/** statsExportUrl is a download link: the whole workbook, or one table as CSV. */
+export function statsExportUrl(department: number | null, month: string, format: 'xlsx' | 'csv', table?: string): string {
+  const q = new URLSearchParams({ month, format });
+  if (table) q.set('table', table);
+  return `/api/v1/console${statsPath(department)}?${q.toString()}`;
+}
+
+export const setStockBaseline = (department: number, total: number): Promise<{ department_id: number; total: number }> =>
+  call('PUT', `/stats/departments/${department}/stock-baseline`, { body: { total } });
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  object: string;
+  detail: string;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  licence?: string;
+  from?: string;
+  to?: string;
+  before?: number;
+  page_size?: number;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  next_before: number | null;
+  page_size: number;
+}
+
+export const searchAudit = (q: AuditQuery): Promise<AuditPage> => call<AuditPage>('GET', '/audit', { query: { ...q } });
+
+export interface ChainCheck {
+  id: string;
+  state: 'running' | 'intact' | 'broken' | 'failed';
+  checked: number;
+  total: number;
+  bad_seq: number | null;
+  why: string;
+  started_by: string;
+  started_at: string;
+  updated_at: string;
+}
+
+export const startChainCheck = (): Promise<ChainCheck> => call<ChainCheck>('POST', '/audit/chain-checks');
+
+export const getChainCheck = (id: string): Promise<ChainCheck> => call<ChainCheck>('GET', `/audit/chain-checks/${encodeURIComponent(id)}`);

@@ -30,6 +30,8 @@ export function createConsoleRouter(): Router {
       { path: '/usage-lists', component: UsageListsPage, meta: { title: '用证清单' } },
       { path: '/catalogue', component: CataloguePage, meta: { title: '目录导入导出' } },
       { path: '/staff', component: StaffPage, meta: { title: '工作人员' } },
+      { path: '/stats', component: () => import('./pages/StatsPage.vue'), meta: { title: '统计' } },
+      { path: '/audit', component: () => import('./pages/AuditPage.vue'), meta: { title: '审计记录' } },
       { path: '/:rest(.*)*', redirect: '/' },
     ],
   });
