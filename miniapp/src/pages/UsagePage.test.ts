@@ -13,7 +13,14 @@ describe('UsagePage', () => {
 
   it('should list who verified the licence, why, when and with what result', async () => {
     vi.mocked(listUsage).mockResolvedValue([
-      { department: '阳城县公安局交通管理大队', purpose: '交通执法检查', result: 'valid', colour: 'green', at: '2025-03-12T08:00:05Z', reason_code: 'ok' },
+      {
+        department: '阳城县公安局交通管理大队',
+        purpose: '交通执法检查',
+        result: 'valid',
+        colour: 'green',
+        at: '2025-03-12T08:00:05Z',
+        reason_code: 'ok',
+      },
       {
         department: '阳城县不动产登记中心',
         purpose: '不动产登记',
