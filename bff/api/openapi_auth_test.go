@@ -88,7 +88,7 @@ func withIdempotencyKey(key string) func(*http.Request) {
 // echoRoute mounts a signed, idempotent test route that counts its runs.
 func (ts *testServer) echoRoute(required bool, status func() int) *atomic.Int64 {
 	var runs atomic.Int64
-	api.MountOpenAPITestRoute(ts.router, ts.deps.OpenAPI, "/openapi/v1/test-echo", required, func(c *gin.Context) {
+	api.MountOpenAPITestRoute(ts.engine, ts.deps.OpenAPI, "/openapi/v1/test-echo", required, func(c *gin.Context) {
 		n := runs.Add(1)
 		var in map[string]any
 		_ = c.ShouldBindJSON(&in)
@@ -350,7 +350,7 @@ func TestOpenAPIIdempotencyConcurrent(t *testing.T) {
 	app := ts.addTestApp(demo.USCCRealEstateCentre)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var runs atomic.Int64
-	api.MountOpenAPITestRoute(ts.router, ts.deps.OpenAPI, "/openapi/v1/test-slow", true, func(c *gin.Context) {
+	api.MountOpenAPITestRoute(ts.engine, ts.deps.OpenAPI, "/openapi/v1/test-slow", true, func(c *gin.Context) {
 		runs.Add(1)
 		close(entered)
 		<-release

@@ -1,71 +1,22 @@
 // Typed calls of the platform admin's console pages: the catalogue
 // (departments, licence types with their field schema, usage lists, YAML
 // import and export) and staff accounts (docs/CONSOLE.md).
+import type { components } from '../api/generated/api-v1';
 import { ApiError } from '../api/http';
 import { call, type Role } from './api';
 
-export interface CatalogueDepartment {
-  id: number;
-  name: string;
-  uscc: string;
-  kind: string;
-  area_code: string;
-}
+type Schemas = components['schemas'];
 
-export interface SchemaField {
-  key: string;
-  label: string;
-  type: string;
-  required: boolean;
-  sensitive: boolean;
-  mask: string;
-  basic: boolean;
-}
-
+export type CatalogueDepartment = Schemas['CatalogueDepartment'];
+export type SchemaField = Schemas['SchemaField'];
 /** TypeBody is a licence type as the editor sends it (PUT). */
-export interface TypeBody {
-  name: string;
-  holder_kind: string;
-  validity_years: number;
-  reminder_stages: number[];
-  face_template: string;
-  issuers: string[];
-  fields: SchemaField[];
-}
-
-export interface CatalogueType extends TypeBody {
-  code: string;
-  /** licences of this type on file: with any, the schema may only grow. */
-  licences: number;
-}
-
-export interface UsageEntry {
-  type_code: string;
-  purposes: string[];
-}
-
-export interface Catalogue {
-  departments: CatalogueDepartment[];
-  types: CatalogueType[];
-  usage_lists: { department_uscc: string; types: UsageEntry[] }[];
-}
-
-export interface Plan {
-  changes: { kind: string; key: string; name: string; action: string; what: string[] }[];
-  summary: string;
-  changed: boolean;
-  digest: string;
-}
-
-export interface StaffMember {
-  id: number;
-  username: string;
-  role: Role;
-  department: { id: number; name: string; uscc: string } | null;
-  totp_enrolled: boolean;
-  disabled: boolean;
-  created_at: string;
-}
+export type TypeBody = Schemas['TypeBody'];
+/** CatalogueType carries `licences`, those on file: with any, the schema may only grow. */
+export type CatalogueType = Schemas['CatalogueType'];
+export type UsageEntry = Schemas['UsageEntry'];
+export type Catalogue = Schemas['Catalogue'];
+export type Plan = Schemas['Plan'];
+export type StaffMember = Schemas['StaffMember'];
 
 const seg = encodeURIComponent;
 

@@ -1,75 +1,21 @@
 // Typed calls of the console API (/api/v1/console, docs/API.md), over the
 // one HTTP client of the front end. Every unsafe call carries the
 // session's CSRF token; a 401 is returned to the caller, who shows the
-// login page (the console has no WeChat login).
+// login page (the console has no WeChat login). The shapes are aliases
+// onto the types generated from docs/openapi/api-v1.yaml.
+import type { components } from '../api/generated/api-v1';
 import { request, type RequestOptions } from '../api/http';
 
-export type Role = 'platform_admin' | 'department_admin' | 'clerk' | 'seal_admin';
+type Schemas = components['schemas'];
 
-export interface Department {
-  id: number;
-  name: string;
-  uscc: string;
-}
-
-export interface Me {
-  id: number;
-  username: string;
-  role: Role;
-  department: Department | null;
-  totp_enrolled: boolean;
-  permissions: string[];
-  csrf_token: string;
-  idle_timeout_seconds: number;
-}
-
-export interface TOTPEnrolment {
-  totp_enrolment: { otpauth_uri: string; qr_png: string };
-}
-
-export interface ConsoleLicence {
-  id: number;
-  identifier: string;
-  type_code: string;
-  type_name: string;
-  licence_number: string;
-  holder_name: string;
-  holder_id_type: string;
-  holder_id_number: string;
-  version: number;
-  status: string;
-  annotations: string[];
-  issue_date: string;
-  valid_from: string;
-  valid_until: string | null;
-}
-
-export interface LicencePage {
-  items: ConsoleLicence[];
-  total: number;
-  page: number;
-  page_size: number;
-}
-
-export interface HistoryEntry {
-  version: number;
-  action: string;
-  from_status: string | null;
-  to_status: string;
-  annotations: string[];
-  reason: string;
-  actor: string;
-  effective_at: string;
-  at: string;
-}
-
-export interface LicenceDetail extends ConsoleLicence {
-  fields: { key: string; label: string; type: string; value: string }[];
-  history: HistoryEntry[];
-  usage: { at: string; department: string; purpose: string; scope: string; result: string; reason_code: string }[];
-  audit: { seq: number; at: string; actor: string; action: string; object: string; detail: string }[];
-  actions: string[];
-}
+export type Role = Schemas['StaffRole'];
+export type Department = Schemas['ConsoleDepartment'];
+export type Me = Schemas['ConsoleMe'];
+export type TOTPEnrolment = Schemas['TOTPEnrolment'];
+export type ConsoleLicence = Schemas['ConsoleLicence'];
+export type LicencePage = Schemas['LicencePage'];
+export type HistoryEntry = Schemas['ConsoleHistoryEntry'];
+export type LicenceDetail = Schemas['ConsoleLicenceDetail'];
 
 export interface LicenceQuery {
   number?: string;
@@ -103,8 +49,8 @@ export const logout = (): Promise<void> => call<void>('DELETE', '/session');
 
 export const getMe = (): Promise<Me> => call<Me>('GET', '/me');
 
-export const licenceTypes = async (): Promise<{ code: string; name: string }[]> =>
-  (await call<{ items: { code: string; name: string }[] }>('GET', '/licence-types')).items;
+export const licenceTypes = async (): Promise<Schemas['TypeName'][]> =>
+  (await call<{ items: Schemas['TypeName'][] }>('GET', '/licence-types')).items;
 
 export const searchLicences = (q: LicenceQuery): Promise<LicencePage> => call<LicencePage>('GET', '/licences', { query: { ...q } });
 
@@ -114,21 +60,7 @@ export const applyAction = (id: string, action: string, reason: string): Promise
   call<LicenceDetail>('POST', `/licences/${encodeURIComponent(id)}/events`, { body: { action, reason } });
 
 /** ImportJob is a stock import started from the console; the page polls it. */
-export interface ImportJob {
-  id: number;
-  file_name: string;
-  dry_run: boolean;
-  state: 'running' | 'done' | 'failed' | 'interrupted';
-  total: number;
-  done: number;
-  imported: number;
-  unchanged: number;
-  rejected: number;
-  failure: string;
-  actor: string;
-  created_at: string;
-  finished_at: string | null;
-}
+export type ImportJob = Schemas['ImportJob'];
 
 export const listImports = async (): Promise<ImportJob[]> => (await call<{ items: ImportJob[] }>('GET', '/imports')).items;
 
@@ -145,43 +77,23 @@ export function startImport(file: File, dryRun: boolean): Promise<ImportJob> {
 /** importErrorsUrl downloads the job's error file (the cookie is sent with a plain link). */
 export const importErrorsUrl = (id: number): string => `/api/v1/console/imports/${id}/errors`;
 
-export interface Officer {
-  openid: string;
-  name: string;
-  created_at: string;
-}
+export type Officer = Schemas['Officer'];
 
-export interface PendingInvite {
-  id: number;
-  name: string;
-  created_by: string;
-  created_at: string;
-  expires_at: string;
-}
+export type PendingInvite = Schemas['PendingInvite'];
 
 export const listOfficers = (): Promise<{ items: Officer[]; invites: PendingInvite[] }> =>
   call<{ items: Officer[]; invites: PendingInvite[] }>('GET', '/officers');
 
 /** inviteOfficer answers the one-time link and its QR, shown only now. */
-export const inviteOfficer = (name: string): Promise<{ invite: PendingInvite; url: string; qr_png: string }> =>
-  call<{ invite: PendingInvite; url: string; qr_png: string }>('POST', '/officers/invites', { body: { name } });
+export const inviteOfficer = (name: string): Promise<Schemas['OfficerInvitation']> =>
+  call<Schemas['OfficerInvitation']>('POST', '/officers/invites', { body: { name } });
 
 export const removeOfficer = (openid: string): Promise<void> => call<void>('DELETE', `/officers/${encodeURIComponent(openid)}`);
 
-export interface App {
-  app_id: string;
-  name: string;
-  disabled: boolean;
-  disabled_at: string | null;
-  created_at: string;
-}
+export type App = Schemas['App'];
 
 /** AppCredentials carry the secret, shown only in the answer that made it. */
-export interface AppCredentials {
-  app: App;
-  app_id: string;
-  app_secret: string;
-}
+export type AppCredentials = Schemas['AppCredentials'];
 
 export const listApps = async (): Promise<App[]> => (await call<{ items: App[] }>('GET', '/apps')).items;
 
