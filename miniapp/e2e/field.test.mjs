@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { axeViolations, bindRealname, launchBrowser, loginAs, newPhone, screenshotDir, shot, startBff } from './harness.mjs';
+import { axeViolations, bindRealname, consoleAs, launchBrowser, loginAs, newPhone, screenshotDir, shot, startBff } from './harness.mjs';
 
 const ZHANGSAN = { openid: 'demo-citizen-zhangsan', name: '张三', id: '140522198503120016', phone: '13800000001' };
 const LISI = { openid: 'demo-citizen-lisi', name: '李四', id: '140522199007080021', phone: '13800000002' };
@@ -157,6 +157,24 @@ describe('H5 in the field', { timeout: 25 * 60_000 }, () => {
       null,
       { timeout: T },
     );
+  });
+
+  it('an annotated licence reads amber: valid, with the annotation in words', async () => {
+    // The issuing department pledges 张三's 不动产权证书 as its clerk would.
+    const desk = await consoleAs(bff.base, 'demo-estate-clerk');
+    const { items } = await desk.get(`/licences?holder_id_number=${ZHANGSAN.id}`);
+    const title = items.find((l) => l.type_name === '不动产权证书');
+    assert.ok(title, `no 不动产权证书 among ${JSON.stringify(items)}`);
+    const pledged = await desk.post(`/licences/${title.id}/events`, { action: 'pledge', reason: '办理质押登记' });
+    try {
+      const res = await typeCode(housing, await showFromCard(zhangsan, '不动产权证书'));
+      assert.equal(res.colour, 'amber');
+      assert.match(res.text, /有效/);
+      assert.match(res.text, /质押/);
+      await shot(housing, shots, 'field-housing-amber-pledged');
+    } finally {
+      await desk.post(`/licences/${pledged.id}/events`, { action: 'release_pledge', reason: '质押已解除' });
+    }
   });
 
   it('the detail page keeps 亮证 in a bar at the bottom of the screen', async () => {

@@ -261,3 +261,32 @@ export async function axeViolations(page) {
   });
   return found;
 }
+
+/**
+ * consoleAs logs a demo staff member in to the console API (demo mode has no
+ * second factor) and returns JSON calls that carry the session cookie and
+ * the CSRF token, for a test that sets a licence up as a department would.
+ */
+export async function consoleAs(base, username, password = 'demo-password') {
+  const login = await fetch(`${base}/api/v1/console/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password, otp: '' }),
+  });
+  if (login.status !== 201) throw new Error(`console login ${username}: ${login.status} ${await login.text()}`);
+  const { csrf_token: csrf } = await login.json();
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const call = async (method, path, body) => {
+    const res = await fetch(`${base}/api/v1/console${path}`, {
+      method,
+      headers: { Cookie: cookie, 'X-CSRF-Token': csrf, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`console ${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  return { get: (path) => call('GET', path), post: (path, body) => call('POST', path, body) };
+}
