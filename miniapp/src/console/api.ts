@@ -104,42 +104,12 @@ export const rotateAppSecret = (appID: string): Promise<AppCredentials> =>
 
 export const disableApp = (appID: string): Promise<void> => call<void>('POST', `/apps/${encodeURIComponent(appID)}/disable`);
 
-export interface StatsDepartment {
-  id: number;
-  name: string;
-  issued: number;
-  imported: number;
-  collected: number;
-  issued_on_month: number;
-  synced: number;
-  sync_rate: number | null;
-  stock_imported: number;
-  stock_baseline: number | null;
-  stock_progress: number | null;
-  held: number;
-  held_verified: number;
-  usage_rate: number | null;
-  verifications: number;
-  valid: number;
-  invalid: number;
-  refused: number;
-}
+export type StatsDepartment = Schemas['StatsDepartment'];
 
 /** StatsTable is a table as the exports write it; rate columns hold fractions. */
-export interface StatsTable {
-  name: string;
-  title: string;
-  header: string[];
-  rate_columns: number[];
-  rows: (string | number | null)[][];
-}
+export type StatsTable = Schemas['StatsTable'];
 
-export interface StatsReport {
-  month: string;
-  departments: StatsDepartment[];
-  county: StatsDepartment | null;
-  tables: StatsTable[];
-}
+export type StatsReport = Schemas['StatsReport'];
 
 /** statsPath is the county's report, or one department's. */
 export const statsPath = (department: number | null): string =>
@@ -158,14 +128,7 @@ export function statsExportUrl(department: number | null, month: string, format:
 export const setStockBaseline = (department: number, total: number): Promise<{ department_id: number; total: number }> =>
   call('PUT', `/stats/departments/${department}/stock-baseline`, { body: { total } });
 
-export interface AuditEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  object: string;
-  detail: string;
-}
+export type AuditEntry = Schemas['AuditEntry'];
 
 export interface AuditQuery {
   actor?: string;
@@ -177,25 +140,11 @@ export interface AuditQuery {
   page_size?: number;
 }
 
-export interface AuditPage {
-  items: AuditEntry[];
-  next_before: number | null;
-  page_size: number;
-}
+export type AuditPage = Schemas['AuditPage'];
 
 export const searchAudit = (q: AuditQuery): Promise<AuditPage> => call<AuditPage>('GET', '/audit', { query: { ...q } });
 
-export interface ChainCheck {
-  id: string;
-  state: 'running' | 'intact' | 'broken' | 'failed';
-  checked: number;
-  total: number;
-  bad_seq: number | null;
-  why: string;
-  started_by: string;
-  started_at: string;
-  updated_at: string;
-}
+export type ChainCheck = Schemas['ChainCheck'];
 
 export const startChainCheck = (): Promise<ChainCheck> => call<ChainCheck>('POST', '/audit/chain-checks');
 

@@ -759,6 +759,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/console/stats/county": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The county's month, every department and the totals (stats.county); docs/STATISTICS.md. */
+        get: operations["consoleCountyStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/stats/departments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One department's month (stats.read); a department's staff only their own, another is 404. */
+        get: operations["consoleDepartmentStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/stats/departments/{id}/stock-baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The department's stock baseline, the denominator of its stock progress (stats.baseline); audited. */
+        put: operations["consoleSetStockBaseline"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit entries, newest first (audit.read); a department's staff get their department's only. */
+        get: operations["consoleSearchAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/audit/chain-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the audit chain check in the background (audit.verify); while one runs, this answers that one. */
+        post: operations["consoleStartChainCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/audit/chain-checks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["consoleGetChainCheck"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1052,14 +1153,7 @@ export interface components {
                 result: components["schemas"]["UsageResult"];
                 reason_code: string;
             }[];
-            audit: {
-                seq: number;
-                at: string;
-                actor: string;
-                action: string;
-                object: string;
-                detail: string;
-            }[];
+            audit: components["schemas"]["AuditEntry"][];
             /** @description The lifecycle actions the console offers. */
             actions: string[];
         };
@@ -1214,6 +1308,74 @@ export interface components {
             changed: boolean;
             digest: string;
         };
+        /** @description A department's month (or the county's totals); a rate without a denominator (or a baseline) is null. */
+        StatsDepartment: {
+            id: number;
+            name: string;
+            issued: number;
+            imported: number;
+            collected: number;
+            issued_on_month: number;
+            synced: number;
+            sync_rate: number | null;
+            stock_imported: number;
+            stock_baseline: number | null;
+            stock_progress: number | null;
+            held: number;
+            held_verified: number;
+            usage_rate: number | null;
+            verifications: number;
+            valid: number;
+            invalid: number;
+            refused: number;
+        };
+        /** @description A table exactly as the exports write it. */
+        StatsTable: {
+            /** @enum {string} */
+            name: "departments" | "verifications";
+            title: string;
+            header: string[];
+            /** @description The columns holding rates, as fractions. */
+            rate_columns: number[];
+            rows: (number | string | null)[][];
+        };
+        StatsReport: {
+            month: string;
+            departments: components["schemas"]["StatsDepartment"][];
+            /** @description The county's totals; null on a department's page. */
+            county: components["schemas"]["StatsDepartment"] | null;
+            tables: components["schemas"]["StatsTable"][];
+        };
+        AuditEntry: {
+            seq: number;
+            at: string;
+            actor: string;
+            action: string;
+            object: string;
+            detail: string;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            /** @description The seq to page back from; null on the last page. */
+            next_before: number | null;
+            page_size: number;
+        };
+        ChainCheck: {
+            id: string;
+            /**
+             * @description running (checked of total), intact (checked entries verify), broken (bad_seq, why) or failed.
+             * @enum {string}
+             */
+            state: "running" | "intact" | "broken" | "failed";
+            checked: number;
+            total: number;
+            /** @description The first entry that does not verify; null unless broken. */
+            bad_seq: number | null;
+            why: string;
+            started_by: string;
+            started_at: string;
+            updated_at: string;
+        };
     };
     responses: {
         /** @description A failed login; a browser gets a readable page, an API client the usual JSON error. */
@@ -1244,6 +1406,17 @@ export interface components {
                 "application/json": components["schemas"]["Plan"];
             };
         };
+        /** @description The report as JSON, or with `format` the download (Content-Disposition attachment). */
+        StatsReport: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["StatsReport"];
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
     };
     parameters: {
         /** @description The licence's id as the list gives it. */
@@ -1253,6 +1426,12 @@ export interface components {
         AppID: string;
         /** @description The department's 18-character unified social credit code (GB 32100). */
         USCC: string;
+        /** @description The month, YYYY-MM. */
+        StatsMonth: string;
+        /** @description A download (an attachment) instead of JSON; xlsx holds a sheet per table, csv the one table named by `table`. */
+        StatsFormat: "xlsx" | "csv";
+        /** @description The table a csv download holds. */
+        StatsTable: "departments" | "verifications";
     };
     requestBodies: never;
     headers: never;
@@ -2679,6 +2858,182 @@ export interface operations {
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
             422: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    consoleCountyStats: {
+        parameters: {
+            query: {
+                /** @description The month, YYYY-MM. */
+                month: components["parameters"]["StatsMonth"];
+                /** @description A download (an attachment) instead of JSON; xlsx holds a sheet per table, csv the one table named by `table`. */
+                format?: components["parameters"]["StatsFormat"];
+                /** @description The table a csv download holds. */
+                table?: components["parameters"]["StatsTable"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["StatsReport"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    consoleDepartmentStats: {
+        parameters: {
+            query: {
+                /** @description The month, YYYY-MM. */
+                month: components["parameters"]["StatsMonth"];
+                /** @description A download (an attachment) instead of JSON; xlsx holds a sheet per table, csv the one table named by `table`. */
+                format?: components["parameters"]["StatsFormat"];
+                /** @description The table a csv download holds. */
+                table?: components["parameters"]["StatsTable"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["ConsoleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["StatsReport"];
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    consoleSetStockBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ConsoleID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    total: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The baseline as set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        department_id: number;
+                        total: number;
+                    };
+                };
+            };
+            400: components["responses"]["Error"];
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    consoleSearchAudit: {
+        parameters: {
+            query?: {
+                actor?: string;
+                action?: string;
+                /** @description A licence id. */
+                licence?: string;
+                /** @description An RFC 3339 instant, inclusive. */
+                from?: string;
+                /** @description An RFC 3339 instant, exclusive. */
+                to?: string;
+                /** @description A seq to page back from (the previous page's next_before). */
+                before?: string;
+                /** @description 1 to 200, 50 if absent. */
+                page_size?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            422: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    consoleStartChainCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The running check; poll it by id. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainCheck"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            413: components["responses"]["Error"];
+            415: components["responses"]["Error"];
+            503: components["responses"]["Error"];
+        };
+    };
+    consoleGetChainCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ConsoleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check; a result is kept 24 hours, then 404. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainCheck"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
+            404: components["responses"]["Error"];
             503: components["responses"]["Error"];
         };
     };
