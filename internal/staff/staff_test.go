@@ -86,7 +86,28 @@ func TestAddValidates(t *testing.T) {
 	}
 	repo := &addOnly{}
 	_, pw, err := Add(t.Context(), repo, "cli:test", " clerk-1 ", RoleClerk, dept, time.Now())
-	if err != nil || len(pw) < 20 || len(repo.added) != 1 || repo.added[0].Username != "clerk-1" {
-		t.Fatalf("add = %q, %v, %+v", pw, err, repo.added)
+	if err != nil || len(pw) < 20 || len(repo.added) != 1 || repo.added[0].Username != "clerk-1" || !repo.added[0].PasswordMustChange {
+		t.Fatalf("add = %q, %v, %+v (want the one-time password marked for change)", pw, err, repo.added)
+	}
+}
+
+func TestCheckNewPassword(t *testing.T) {
+	const old = "ONETIMEPASSWORDFROMTHEADD1"
+	for name, next := range map[string]string{
+		"too short":    "elevenchars",
+		"too long":     strings.Repeat("x", maxPasswordLength+1),
+		"the old one":  old,
+		"empty string": "",
+	} {
+		if err := checkNewPassword(old, next); !errors.Is(err, ErrWeakPassword) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Length counts characters, not bytes: twelve Chinese characters pass,
+	// eleven do not.
+	for next, ok := range map[string]bool{"阳城县行政审批服务管理局": true, "阳城县行政审批服务管理": false, "twelve chars": true} {
+		if err := checkNewPassword(old, next); (err == nil) != ok {
+			t.Errorf("%q: %v", next, err)
+		}
 	}
 }
