@@ -26,8 +26,9 @@ func cmdStaff(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 }
 
 // cmdStaffAdd creates a staff account and prints its one-time password,
-// alone on stdout: the only time it is shown. The member enrols a second
-// factor at the first login (docs/CONSOLE.md).
+// alone on stdout: the only time it is shown. At the first login the
+// member replaces it with a password of their own and enrols a second
+// factor (docs/CONSOLE.md).
 func cmdStaffAdd(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
 	var username, role, uscc string
 	cfg, err := commonFlags("staff add", args, lookupEnv, func(fs *flag.FlagSet) {

@@ -406,7 +406,7 @@ func TestConsoleCatalogueImport(t *testing.T) {
 }
 
 // TestConsoleStaffAdd: the one-time password is in the add's answer only,
-// and logs the new member in.
+// and logs the new member in to set their own.
 func TestConsoleStaffAdd(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 	admin := ts.loginConsole(demo.StaffAdmin, demo.DemoStaffPassword, "")
@@ -427,7 +427,12 @@ func TestConsoleStaffAdd(t *testing.T) {
 	if list.Code != http.StatusOK || !strings.Contains(list.Body.String(), "wang.clerk") || strings.Contains(list.Body.String(), added.Password) {
 		t.Fatalf("list: %d %s", list.Code, list.Body)
 	}
-	ts.loginConsole("wang.clerk", added.Password, "")
+	if w := ts.consoleLogin("wang.clerk", added.Password, ""); w.Code != http.StatusAccepted {
+		t.Fatalf("login with the one-time password: %d %s", w.Code, w.Body)
+	}
+	if w := ts.loginWithNew("wang.clerk", added.Password, "", "wang clerk's own password"); w.Code != http.StatusCreated {
+		t.Fatalf("login setting the clerk's own password: %d %s", w.Code, w.Body)
+	}
 	for name, body := range map[string]map[string]string{
 		"taken":              {"username": "wang.clerk", "role": "clerk", "department_uscc": demo.USCCRealEstateCentre},
 		"unknown department": {"username": "li.clerk", "role": "clerk", "department_uscc": newUSCC(t, "11140522012089995")},

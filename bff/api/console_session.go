@@ -107,6 +107,9 @@ type loginBody struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 	OTP      string `json:"otp"`
+	// NewPassword replaces a one-time password (docs/CONSOLE.md,
+	// "One-time passwords").
+	NewPassword string `json:"new_password"`
 }
 
 // meDTO is the logged-in member as the console sees them, with the CSRF
@@ -128,6 +131,12 @@ type departmentDTO struct {
 	USCC string `json:"uscc"`
 }
 
+// passwordChangeDTO is the 202 answer of a login with the right one-time
+// password: log in again with a new_password.
+type passwordChangeDTO struct {
+	PasswordChangeRequired bool `json:"password_change_required"`
+}
+
 // enrolmentDTO is the 202 answer of a first login: the secret to enrol.
 type enrolmentDTO struct {
 	TOTPEnrolment struct {
@@ -142,7 +151,13 @@ func (h *consoleSessions) login(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	id, sess, err := h.staff.Login(c.Request.Context(), staff.Credentials{Username: in.Username, Password: in.Password, OTP: in.OTP})
+	id, sess, err := h.staff.Login(c.Request.Context(), staff.Credentials{
+		Username: in.Username, Password: in.Password, OTP: in.OTP, NewPassword: in.NewPassword,
+	})
+	if errors.Is(err, staff.ErrPasswordChangeRequired) {
+		c.JSON(http.StatusAccepted, passwordChangeDTO{PasswordChangeRequired: true})
+		return
+	}
 	var enrol *staff.EnrolmentRequired
 	if errors.As(err, &enrol) {
 		var out enrolmentDTO

@@ -13,6 +13,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/yangcheng-county/elicence/bff/api"
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
@@ -90,8 +91,27 @@ func (c *console) do(method, path string, body any) *httptest.ResponseRecorder {
 	return c.ts.consoleDo(method, path, body, c.cookie, c.csrf)
 }
 
-// addStaff creates a member through the service and returns the password.
+// addStaff creates a member through the service who has already replaced
+// the one-time password, and returns the password they set.
 func (ts *testServer) addStaff(username string, role staff.Role, uscc string) (staff.Member, string) {
+	ts.t.Helper()
+	m, _ := ts.addStaffOneTime(username, role, uscc)
+	own := "own password of " + username
+	hash, err := staff.HashPassword(own)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ev := audit.Event{At: ts.clock.Now(), Actor: m.Actor(), Action: "staff.password_change", Object: "staff:" + username}
+	if err := ts.store.ChangePassword(ts.t.Context(), m.ID, hash, ev); err != nil {
+		ts.t.Fatal(err)
+	}
+	m.PasswordMustChange = false
+	return m, own
+}
+
+// addStaffOneTime creates a member through the service and returns the
+// one-time password, still to be replaced.
+func (ts *testServer) addStaffOneTime(username string, role staff.Role, uscc string) (staff.Member, string) {
 	ts.t.Helper()
 	var dept licence.Department
 	if uscc != "" {

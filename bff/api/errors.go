@@ -108,6 +108,8 @@ var domainErrors = []errorMapping{
 	{staff.ErrUsernameTaken, &publicError{Status: http.StatusConflict, Code: "username_taken", Message: "该用户名已被使用"}},
 	{staff.ErrInvalid, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "用户名、角色或所属部门不正确"}},
 	{staff.ErrAlreadyDisabled, &publicError{Status: http.StatusConflict, Code: "already_disabled", Message: "该账号已停用"}},
+	{staff.ErrWeakPassword, &publicError{Status: http.StatusUnprocessableEntity, Code: "weak_password", Message: "新密码须为12至128个字符,且不能与一次性密码相同"}},
+	{staff.ErrNoPasswordChange, &publicError{Status: http.StatusConflict, Code: "no_password_change", Message: "该账号无需修改密码"}},
 	{staff.ErrNotFound, errNotFound},
 	// A department's imports, officers and apps in the console.
 	{importer.ErrJobRunning, &publicError{Status: http.StatusConflict, Code: "import_running", Message: "本单位有一次导入正在进行,请等它完成后再导入"}},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -72,3 +73,24 @@ func checkPassword(hash, password string) (bool, error) {
 // base32 text (130 bits), shown once by `bff staff add` and never stored
 // in plain text.
 func NewPassword() string { return rand.Text() }
+
+// A password a member sets: long enough to withstand guessing without
+// composition rules (length is what counts), and bounded so the hash of
+// a huge one costs nothing unusual.
+const (
+	MinPasswordLength = 12
+	maxPasswordLength = 128
+)
+
+// checkNewPassword applies the rules of a password a member sets in place
+// of their one-time password: MinPasswordLength to maxPasswordLength
+// characters, and not the one-time password again.
+func checkNewPassword(old, next string) error {
+	switch n := utf8.RuneCountInString(next); {
+	case n < MinPasswordLength || n > maxPasswordLength:
+		return fmt.Errorf("%w: it must be %d to %d characters", ErrWeakPassword, MinPasswordLength, maxPasswordLength)
+	case subtle.ConstantTimeCompare([]byte(old), []byte(next)) == 1:
+		return fmt.Errorf("%w: it must differ from the one-time password", ErrWeakPassword)
+	}
+	return nil
+}

@@ -101,8 +101,9 @@ func NewService(repo Repository, sessions Sessions, counter Counter, opts Option
 func (s *Service) Idle() time.Duration { return s.opts.Idle }
 
 // Add creates a staff account and returns it with its one-time password,
-// which is shown once and stored only as its argon2id hash. Audited as
-// staff.add by actor.
+// which is shown once and stored only as its argon2id hash, and which the
+// member must replace at the first login (Login). Audited as staff.add by
+// actor.
 func Add(ctx context.Context, repo Repository, actor, username string, role Role, dept licence.Department, now time.Time) (Member, string, error) {
 	username = strings.TrimSpace(username)
 	switch {
@@ -120,7 +121,7 @@ func Add(ctx context.Context, repo Repository, actor, username string, role Role
 	if err != nil {
 		return Member{}, "", err
 	}
-	m := Member{Username: username, Role: role, Department: dept, CreatedAt: now}
+	m := Member{Username: username, Role: role, Department: dept, PasswordMustChange: true, CreatedAt: now}
 	detail := "role=" + string(role)
 	if dept.ID != 0 {
 		detail += " department=" + dept.USCC
@@ -166,9 +167,10 @@ func (s *Service) Disable(ctx context.Context, actor string, id int64) error {
 	return Disable(ctx, s.repo, s.sessions, actor, id, s.opts.Now())
 }
 
-// Credentials are what a login presents.
+// Credentials are what a login presents. NewPassword replaces a one-time
+// password; it is refused when no change is due.
 type Credentials struct {
-	Username, Password, OTP string
+	Username, Password, OTP, NewPassword string
 }
 
 // Session is a live console session.
@@ -186,6 +188,12 @@ type Session struct {
 // ErrLocked before its password is even checked. A member with no
 // confirmed second factor where one is required gets *EnrolmentRequired
 // until a login carries a code of the secret it shows.
+//
+// A member who still has their one-time password gets
+// ErrPasswordChangeRequired until a login carries a NewPassword, checked
+// before the second factor so that no TOTP code is spent on the answer; the
+// change (audited as staff.password_change) is made only once the second
+// factor passed too, and only then does a session open.
 func (s *Service) Login(ctx context.Context, c Credentials) (id string, sess Session, err error) {
 	username := strings.TrimSpace(c.Username)
 	failKey := s.opts.Key("staff", "fail", token.Hash(username))
@@ -211,6 +219,16 @@ func (s *Service) Login(ctx context.Context, c Credentials) (id string, sess Ses
 	if !ok || m.DisabledAt != nil {
 		return "", Session{}, s.fail(ctx, failKey, username, true)
 	}
+	switch {
+	case m.PasswordMustChange && c.NewPassword == "":
+		return "", Session{}, ErrPasswordChangeRequired
+	case m.PasswordMustChange:
+		if err := checkNewPassword(c.Password, c.NewPassword); err != nil {
+			return "", Session{}, err
+		}
+	case c.NewPassword != "":
+		return "", Session{}, ErrNoPasswordChange
+	}
 	if err := s.secondFactor(ctx, m, sec, strings.TrimSpace(c.OTP)); err != nil {
 		if errors.Is(err, ErrLoginFailed) {
 			return "", Session{}, s.fail(ctx, failKey, username, true)
@@ -220,7 +238,27 @@ func (s *Service) Login(ctx context.Context, c Credentials) (id string, sess Ses
 	if err := s.counter.Reset(ctx, failKey); err != nil {
 		return "", Session{}, err
 	}
+	if m.PasswordMustChange {
+		if err := s.changePassword(ctx, m, c.NewPassword); err != nil {
+			return "", Session{}, err
+		}
+		m.PasswordMustChange = false
+	}
 	return s.open(ctx, m)
+}
+
+// changePassword stores the hash of the member's own password in place of
+// the one-time one, audited as staff.password_change.
+func (s *Service) changePassword(ctx context.Context, m Member, password string) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	ev := audit.Event{At: s.opts.Now(), Actor: m.Actor(), Action: "staff.password_change", Object: "staff:" + m.Username}
+	if err := s.repo.ChangePassword(ctx, m.ID, hash, ev); err != nil {
+		return fmt.Errorf("staff: change password of %s: %w", m.Username, err)
+	}
+	return nil
 }
 
 // fail counts one failed login; the failure that reaches the limit locks
@@ -339,7 +377,9 @@ func (s *Service) open(ctx context.Context, m Member) (string, Session, error) {
 
 // Resolve returns the live session of a cookie value, sliding its idle
 // timeout. The member is read fresh each time, so a disabled member's
-// next request finds no session even if revoking it failed.
+// next request finds no session even if revoking it failed, and neither
+// does a member who must still change their password (Login opens no
+// session for them; this holds whatever set the mark).
 func (s *Service) Resolve(ctx context.Context, sessionID string) (Session, error) {
 	if !token.WellFormed(sessionID) {
 		return Session{}, ErrNoSession
@@ -357,7 +397,7 @@ func (s *Service) Resolve(ctx context.Context, sessionID string) (Session, error
 		return Session{}, s.end(ctx, rec.StaffID, h)
 	}
 	m, err := s.repo.Staff(ctx, rec.StaffID)
-	if errors.Is(err, ErrNotFound) || err == nil && m.DisabledAt != nil {
+	if errors.Is(err, ErrNotFound) || err == nil && (m.DisabledAt != nil || m.PasswordMustChange) {
 		if err := s.sessions.DeleteAll(ctx, rec.StaffID); err != nil {
 			return Session{}, err
 		}

@@ -109,8 +109,11 @@ type Member struct {
 	// Department is the member's department; zero for a platform admin.
 	Department   licence.Department
 	TOTPEnrolled bool
-	DisabledAt   *time.Time
-	CreatedAt    time.Time
+	// PasswordMustChange: the member still has the one-time password they
+	// were added with, and must set their own before anything else.
+	PasswordMustChange bool
+	DisabledAt         *time.Time
+	CreatedAt          time.Time
 }
 
 // May reports whether the member's role grants p. A disabled member may
@@ -161,6 +164,15 @@ var (
 	ErrNoSession = errors.New("staff: no session")
 	// ErrAlreadyDisabled is a disable of a member already disabled.
 	ErrAlreadyDisabled = errors.New("staff: already disabled")
+	// ErrPasswordChangeRequired answers a login with the right one-time
+	// password but no new password: no session opens until one is set.
+	ErrPasswordChangeRequired = errors.New("staff: password change required")
+	// ErrWeakPassword is a new password that breaks the rules of
+	// checkNewPassword.
+	ErrWeakPassword = errors.New("staff: new password refused")
+	// ErrNoPasswordChange is a login carrying a new password for a member
+	// who has no one-time password to replace.
+	ErrNoPasswordChange = errors.New("staff: no password change due")
 )
 
 // usernamePattern: lower-case letters, digits, dot, dash and underscore,
@@ -183,6 +195,9 @@ type Repository interface {
 	// SetTOTP stores the member's TOTP secret (sealed at rest), confirmed
 	// or pending; with a non-nil ev it appends ev in the same transaction.
 	SetTOTP(ctx context.Context, id int64, secret string, confirmed bool, ev *audit.Event) error
+	// ChangePassword replaces the member's password hash, clears the
+	// must-change mark and appends ev in the same transaction.
+	ChangePassword(ctx context.Context, id int64, passwordHash string, ev audit.Event) error
 	// DisableStaff marks an enabled member disabled at at and appends ev;
 	// ErrNotFound for an unknown id, ErrAlreadyDisabled for a disabled one.
 	DisableStaff(ctx context.Context, id int64, at time.Time, ev audit.Event) error

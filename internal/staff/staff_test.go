@@ -9,6 +9,7 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/token"
 )
 
 func TestPasswordHash(t *testing.T) {
@@ -86,7 +87,82 @@ func TestAddValidates(t *testing.T) {
 	}
 	repo := &addOnly{}
 	_, pw, err := Add(t.Context(), repo, "cli:test", " clerk-1 ", RoleClerk, dept, time.Now())
-	if err != nil || len(pw) < 20 || len(repo.added) != 1 || repo.added[0].Username != "clerk-1" {
-		t.Fatalf("add = %q, %v, %+v", pw, err, repo.added)
+	if err != nil || len(pw) < 20 || len(repo.added) != 1 || repo.added[0].Username != "clerk-1" || !repo.added[0].PasswordMustChange {
+		t.Fatalf("add = %q, %v, %+v (want the one-time password marked for change)", pw, err, repo.added)
+	}
+}
+
+func TestCheckNewPassword(t *testing.T) {
+	const old = "ONETIMEPASSWORDFROMTHEADD1"
+	for name, next := range map[string]string{
+		"too short":    "elevenchars",
+		"too long":     strings.Repeat("x", maxPasswordLength+1),
+		"the old one":  old,
+		"empty string": "",
+	} {
+		if err := checkNewPassword(old, next); !errors.Is(err, ErrWeakPassword) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Length counts characters, not bytes: twelve Chinese characters pass,
+	// eleven do not.
+	for next, ok := range map[string]bool{"阳城县行政审批服务管理局": true, "阳城县行政审批服务管理": false, "twelve chars": true} {
+		if err := checkNewPassword(old, next); (err == nil) != ok {
+			t.Errorf("%q: %v", next, err)
+		}
+	}
+}
+
+// oneMember is a Repository that knows one member.
+type oneMember struct {
+	Repository
+	m Member
+}
+
+func (r oneMember) Staff(context.Context, int64) (Member, error) { return r.m, nil }
+
+// oneSession is a session store holding one live session of member 1.
+type oneSession struct {
+	Sessions
+	revoked bool
+}
+
+func (s *oneSession) Get(context.Context, string) (SessionRecord, bool, error) {
+	now := time.Now()
+	return SessionRecord{StaffID: 1, CSRF: "csrf", CreatedAt: now, LastSeen: now}, true, nil
+}
+
+func (s *oneSession) Touch(context.Context, string, SessionRecord, time.Duration) error { return nil }
+
+func (s *oneSession) DeleteAll(context.Context, int64) error {
+	s.revoked = true
+	return nil
+}
+
+// A session of a member who must still change their password is no
+// session, whatever set the mark after it opened: the console refuses them
+// everything until the change.
+func TestResolveRefusesMemberWhoMustChangePassword(t *testing.T) {
+	for _, mustChange := range []bool{false, true} {
+		sessions := &oneSession{}
+		repo := oneMember{m: Member{ID: 1, Username: "clerk-1", Role: RoleClerk, PasswordMustChange: mustChange}}
+		svc, err := NewService(repo, sessions, struct{ Counter }{}, Options{
+			Idle: time.Hour, Absolute: 2 * time.Hour, MaxFailures: 5, Lockout: time.Minute,
+			Key: func(p ...string) string { return strings.Join(p, ":") },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := token.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Resolve(t.Context(), id)
+		if mustChange && (!errors.Is(err, ErrNoSession) || !sessions.revoked) {
+			t.Fatalf("member who must change: %v (revoked %v), want no session and its sessions revoked", err, sessions.revoked)
+		}
+		if !mustChange && err != nil {
+			t.Fatalf("member who need not change: %v", err)
+		}
 	}
 }

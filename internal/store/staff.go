@@ -20,6 +20,7 @@ type staffRow struct {
 	Role            string     `gorm:"column:role"`
 	DepartmentID    *int64     `gorm:"column:department_id"`
 	PasswordHash    string     `gorm:"column:password_hash"`
+	PasswordChange  bool       `gorm:"column:password_must_change"`
 	TOTPSecretEnc   string     `gorm:"column:totp_secret_enc"`
 	TOTPConfirmedAt *time.Time `gorm:"column:totp_confirmed_at"`
 	DisabledAt      *time.Time `gorm:"column:disabled_at"`
@@ -33,7 +34,8 @@ func (staffRow) TableName() string { return "staff" }
 func staffTOTPField(username string) string { return "staff.totp:" + username }
 
 func (s *Store) memberFromRow(ctx context.Context, r staffRow) (staff.Member, error) {
-	m := staff.Member{ID: r.ID, Username: r.Username, Role: staff.Role(r.Role), TOTPEnrolled: r.TOTPConfirmedAt != nil, CreatedAt: r.CreatedAt.UTC()}
+	m := staff.Member{ID: r.ID, Username: r.Username, Role: staff.Role(r.Role), TOTPEnrolled: r.TOTPConfirmedAt != nil,
+		PasswordMustChange: r.PasswordChange, CreatedAt: r.CreatedAt.UTC()}
 	if r.DisabledAt != nil {
 		t := r.DisabledAt.UTC()
 		m.DisabledAt = &t
@@ -51,7 +53,8 @@ func (s *Store) memberFromRow(ctx context.Context, r staffRow) (staff.Member, er
 // AddStaff implements staff.Repository: the account and its audit event
 // commit together.
 func (s *Store) AddStaff(ctx context.Context, m staff.Member, passwordHash string, ev audit.Event) (staff.Member, error) {
-	r := staffRow{Username: m.Username, Role: string(m.Role), PasswordHash: passwordHash, CreatedAt: utc(m.CreatedAt)}
+	r := staffRow{Username: m.Username, Role: string(m.Role), PasswordHash: passwordHash,
+		PasswordChange: m.PasswordMustChange, CreatedAt: utc(m.CreatedAt)}
 	if m.Department.ID != 0 {
 		id := m.Department.ID
 		r.DepartmentID = &id
@@ -156,6 +159,22 @@ func (s *Store) SetTOTP(ctx context.Context, id int64, secret string, confirmed 
 			return nil
 		}
 		_, err = tx.AppendAudit(ctx, *ev)
+		return err
+	})
+}
+
+// ChangePassword implements staff.Repository.
+func (s *Store) ChangePassword(ctx context.Context, id int64, passwordHash string, ev audit.Event) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		res := tx.q(ctx).Model(&staffRow{}).Where("id = ?", id).
+			Updates(map[string]any{"password_hash": passwordHash, "password_must_change": false})
+		if res.Error != nil {
+			return fmt.Errorf("store: change password of staff %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("store: change password of staff %d: %w", id, staff.ErrNotFound)
+		}
+		_, err := tx.AppendAudit(ctx, ev)
 		return err
 	})
 }

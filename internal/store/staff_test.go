@@ -33,6 +33,36 @@ func TestStaffRepository(t *testing.T) {
 			t.Fatalf("duplicate username: %v", err)
 		}
 
+		// A member added with a one-time password must change it; the
+		// change clears the mark and commits with its audit event.
+		newbie := staff.Member{Username: "newbie", Role: staff.RoleClerk, Department: clerk.Department, PasswordMustChange: true, CreatedAt: time.Now()}
+		if newbie, err = s.AddStaff(ctx, newbie, "$argon2id$once", audit.Event{Actor: "cli:test", Action: "staff.add", Object: "staff:newbie"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := s.StaffByUsername(ctx, "newbie"); !got.PasswordMustChange {
+			t.Fatalf("added member = %+v, want the password change due", got)
+		}
+		if got, _ := s.Staff(ctx, clerk.ID); got.PasswordMustChange {
+			t.Fatal("a demo member must change their password")
+		}
+		audits := count(t, s, "audit_events")
+		change := audit.Event{Actor: newbie.Actor(), Action: "staff.password_change", Object: "staff:newbie"}
+		if err := s.ChangePassword(ctx, newbie.ID, "$argon2id$own", change); err != nil {
+			t.Fatal(err)
+		}
+		if got, sec, _ := s.StaffByUsername(ctx, "newbie"); got.PasswordMustChange || sec.PasswordHash != "$argon2id$own" {
+			t.Fatalf("after the change = %+v %+v", got, sec)
+		}
+		if n := count(t, s, "audit_events"); n != audits+1 {
+			t.Fatalf("audit events %d → %d, want one for the change", audits, n)
+		}
+		if err := s.ChangePassword(ctx, 999999, "$argon2id$own", change); !errors.Is(err, staff.ErrNotFound) {
+			t.Fatalf("change of an unknown member: %v", err)
+		}
+		if n := count(t, s, "audit_events"); n != audits+1 {
+			t.Fatal("a refused change was audited")
+		}
+
 		// TOTP: pending, then confirmed with its audit event; sealed at rest.
 		if err := s.SetTOTP(ctx, clerk.ID, "JBSWY3DPEHPK3PXP", false, nil); err != nil {
 			t.Fatal(err)

@@ -4,7 +4,8 @@
 // a usage list on it, and the list is published at
 // /api/v1/public/usage-lists; then the licence-type editor, the catalogue
 // export and import (preview first), and a new staff account with its
-// one-time password. Every page passes axe; screenshots go to a printed
+// one-time password, which the new member must replace at the first
+// login. Every page passes axe; screenshots go to a printed
 // temp folder.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -169,14 +170,37 @@ describe('platform admin pages against bff serve', { timeout: 10 * 60_000 }, () 
     assert.match(await row.innerText(), /阳城县文化旅游局/);
     assert.doesNotMatch(await desk.content(), new RegExp(password), 'the password is gone once the dialog closed');
 
-    // The new clerk logs in with it (no second factor in the demo).
-    const clerk = await (await browser.newContext(DESKTOP)).newPage();
-    await clerk.goto(`${bff.base}/console/login`);
-    await clerk.locator('#username').fill('culture.clerk');
-    await clerk.locator('#password').fill(password);
-    await clerk.getByRole('button', { name: '登录' }).click();
+    // The new clerk logs in with it (no second factor in the demo), and
+    // must set a password of their own before anything else.
+    const ownPassword = 'culture clerk own password';
+    const clerkLogin = async (pw) => {
+      const page = await (await browser.newContext(DESKTOP)).newPage();
+      await page.goto(`${bff.base}/console/login`);
+      await page.locator('#username').fill('culture.clerk');
+      await page.locator('#password').fill(pw);
+      await page.getByRole('button', { name: '登录' }).click();
+      return page;
+    };
+    const clerk = await clerkLogin(password);
+    await clerk.getByTestId('password-change').waitFor({ timeout: T });
+    assert.equal(await clerk.getByRole('heading', { name: '设置新密码' }).count(), 1);
+    for (const v of await axeViolations(clerk)) a11y.push(`console-login-password-change: ${v}`);
+    await shot(clerk, shots, 'console-login-password-change');
+    await clerk.locator('#new-password').fill(password);
+    await clerk.locator('#confirm-password').fill(password);
+    await clerk.getByRole('button', { name: '设置并登录' }).click();
+    await clerk.getByRole('alert').filter({ hasText: '不能与一次性密码相同' }).waitFor({ timeout: T });
+    await clerk.locator('#new-password').fill(ownPassword);
+    await clerk.locator('#confirm-password').fill(ownPassword);
+    await clerk.getByRole('button', { name: '设置并登录' }).click();
     await clerk.waitForURL(/\/console\/$/, { timeout: T });
     assert.match(await clerk.getByTestId('who').innerText(), /阳城县文化旅游局/);
+
+    // The one-time password is spent; the clerk's own logs in.
+    const stale = await clerkLogin(password);
+    await stale.getByRole('alert').filter({ hasText: '用户名、密码或动态口令不正确' }).waitFor({ timeout: T });
+    const again = await clerkLogin(ownPassword);
+    await again.waitForURL(/\/console\/$/, { timeout: T });
 
     // The admin disables the clerk, after a confirmation.
     await row.getByRole('button', { name: '停用' }).click();

@@ -12,6 +12,8 @@ export type Role = Schemas['StaffRole'];
 export type Department = Schemas['ConsoleDepartment'];
 export type Me = Schemas['ConsoleMe'];
 export type TOTPEnrolment = Schemas['TOTPEnrolment'];
+export type PasswordChangeRequired = Schemas['PasswordChangeRequired'];
+export type LoginAnswer = Me | TOTPEnrolment | PasswordChangeRequired;
 export type ConsoleLicence = Schemas['ConsoleLicence'];
 export type LicencePage = Schemas['LicencePage'];
 export type HistoryEntry = Schemas['ConsoleHistoryEntry'];
@@ -39,11 +41,18 @@ export function call<T>(method: string, path: string, opts: RequestOptions = {})
   return request<T>(method, `/console${path}`, { ...opts, headers, loginOn401: false });
 }
 
-/** login answers Me (logged in) or a TOTP enrolment to confirm with a code. */
-export const login = (username: string, password: string, otp: string): Promise<Me | TOTPEnrolment> =>
-  call<Me | TOTPEnrolment>('POST', '/session', { body: { username, password, otp } });
+/**
+ * login answers Me (logged in), a TOTP enrolment to confirm with a code, or
+ * that the one-time password must be replaced: log in again with newPassword.
+ */
+export const login = (username: string, password: string, otp: string, newPassword = ''): Promise<LoginAnswer> =>
+  call<LoginAnswer>('POST', '/session', {
+    body: { username, password, otp, ...(newPassword ? { new_password: newPassword } : {}) },
+  });
 
-export const isEnrolment = (r: Me | TOTPEnrolment): r is TOTPEnrolment => 'totp_enrolment' in r;
+export const isEnrolment = (r: LoginAnswer): r is TOTPEnrolment => 'totp_enrolment' in r;
+
+export const isPasswordChange = (r: LoginAnswer): r is PasswordChangeRequired => 'password_change_required' in r;
 
 export const logout = (): Promise<void> => call<void>('DELETE', '/session');
 

@@ -1085,6 +1085,10 @@ export interface components {
             csrf_token: string;
             idle_timeout_seconds: number;
         };
+        PasswordChangeRequired: {
+            /** @enum {boolean} */
+            password_change_required: true;
+        };
         TOTPEnrolment: {
             totp_enrolment: {
                 otpauth_uri: string;
@@ -2033,6 +2037,8 @@ export interface operations {
                     username: string;
                     password: string;
                     otp?: string;
+                    /** @description The member's own password in place of the one-time password they were added with (12 to 128 characters, not the one-time password). Only while that change is due (409 no_password_change otherwise); it is set by the login that passes every other check. */
+                    new_password?: string;
                 };
             };
         };
@@ -2046,19 +2052,21 @@ export interface operations {
                     "application/json": components["schemas"]["ConsoleMe"];
                 };
             };
-            /** @description A second factor must be enrolled first; log in again with its code. */
+            /** @description No session yet. password_change_required: the one-time password was right; log in again with new_password. totp_enrolment: a second factor must be enrolled first; log in again with its code. */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TOTPEnrolment"];
+                    "application/json": components["schemas"]["TOTPEnrolment"] | components["schemas"]["PasswordChangeRequired"];
                 };
             };
             400: components["responses"]["Error"];
             401: components["responses"]["Error"];
+            409: components["responses"]["Error"];
             413: components["responses"]["Error"];
             415: components["responses"]["Error"];
+            422: components["responses"]["Error"];
             429: components["responses"]["Error"];
             503: components["responses"]["Error"];
         };
