@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/term"
 
@@ -52,7 +53,11 @@ func cmdImport(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		return err
 	}
 	defer st.Close()
-	im, err := importer.New(st)
+	s, err := openSealing(ctx, cfg, st, time.Now)
+	if err != nil {
+		return err
+	}
+	im, err := importer.New(st, s.signing)
 	if err != nil {
 		return err
 	}

@@ -99,6 +99,10 @@ func openMigratedStore(ctx context.Context, cfg config.Config, log *slog.Logger,
 			st.Close()
 			return nil, err
 		}
+		if err := seedDemoSeals(ctx, cfg, st); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	return st, nil
 }
@@ -244,6 +248,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
+	// Seals sign every licence version the lifecycle writes and are
+	// checked at every scan.
+	seals, err := openSealing(ctx, cfg, a.store, now)
+	if err != nil {
+		return nil, err
+	}
+
 	codeStore, err := redisx.NewShowCodeStore(a.redis)
 	if err != nil {
 		return nil, err
@@ -258,6 +269,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		Key:       a.redis.Key,
 		Observe:   func(result, reason string) { a.metrics.Verifications.WithLabelValues(result, reason).Inc() },
 		Audit:     a.store,
+		Seals:     seals.signing,
 	})
 	if err != nil {
 		return nil, err
@@ -294,11 +306,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 
 	// The lifecycle is the only writer of licence state; the Open API
 	// calls it for the app's department.
-	lifecycle, err := licence.NewLifecycle(a.store, a.store, a.store, now)
+	lifecycle, err := licence.NewLifecycle(a.store, a.store, a.store, seals.signing, now)
 	if err != nil {
 		return nil, err
 	}
-	oa, err := openAPIDeps(cfg, a.store, a.redis, lifecycle, now)
+	oa, err := openAPIDeps(cfg, a.store, a.redis, lifecycle, seals.signing, now)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +322,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		Auth: authSvc, Realname: realnameSvc, Accounts: a.store, Holders: a.store, WeChatJS: a.wx,
 		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier, UsageLists: a.store,
 		MintLimit: api.MintLimit{Counter: redisx.NewCounter(a.redis), Key: a.redis.Key, Max: cfg.ShowCode.MintsPerHolder, Window: cfg.ShowCode.MintWindow},
-		Reminders: prefs, WeChatEvents: events, OpenAPI: oa,
+		Reminders: prefs, WeChatEvents: events, OpenAPI: oa, Seals: seals.registry,
 	}
 	if a.fake != nil {
 		a.deps.FakeWeChat = a.fake
@@ -323,7 +335,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 
 // openAPIDeps builds the Open API's signature check and idempotency over
 // the store (apps) and Redis (nonces, rate limit, idempotency records).
-func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing api.Issuing, now func() time.Time) (api.OpenAPIDeps, error) {
+func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing api.Issuing, signatures api.LicenceSignatures, now func() time.Time) (api.OpenAPIDeps, error) {
 	nonces, err := redisx.NewNonces(rc)
 	if err != nil {
 		return api.OpenAPIDeps{}, err
@@ -341,7 +353,7 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing 
 	if err != nil {
 		return api.OpenAPIDeps{}, err
 	}
-	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
+	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Signatures: signatures, Document: openapidoc.V1}, nil
 }
 
 // ready is /readyz: both stores must answer.

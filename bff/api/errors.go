@@ -14,6 +14,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/seal"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wechat"
@@ -92,6 +93,10 @@ var domainErrors = []errorMapping{
 	{licence.ErrTypeNotIssued, &publicError{Status: http.StatusForbidden, Code: "type_not_issued_by_department", Message: "本单位不是该证照类型的制发单位"}},
 	{licence.ErrReasonRequired, &publicError{Status: http.StatusUnprocessableEntity, Code: "reason_required", Message: "此操作须填写原因(reason)"}},
 	{licence.ErrDuplicate, &publicError{Status: http.StatusConflict, Code: "licence_exists", Message: "该类型下已有相同证照编号的有效证照"}},
+	// Electronic seals (docs/SEALS.md): nothing is issued unsigned.
+	{seal.ErrNoSigningSeal, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位没有已启用的电子印章,无法签发"}},
+	{seal.ErrNotApproved, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位的电子印章未获准用于该证照类型"}},
+	{seal.ErrUnsigned, errNotSigned},
 	// Open API for department systems (docs/OPENAPI.md).
 	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
 	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},

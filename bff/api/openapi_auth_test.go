@@ -50,11 +50,12 @@ func testOpenAPIDeps(t testing.TB, st *store.Store, rc *redisx.Client, now func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	lifecycle, err := licence.NewLifecycle(st, st, st, now)
+	signing := storetest.SealDemo(t, st, now).Signing
+	lifecycle, err := licence.NewLifecycle(st, st, st, signing, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: lifecycle, Document: openapidoc.V1}
+	return OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: lifecycle, Signatures: signing, Document: openapidoc.V1}
 }
 
 // apiApp is a department system calling the Open API through the test

@@ -239,7 +239,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 		PublicURL: ts.publicURL, Auth: authSvc, Realname: rnSvc,
 		Accounts: st, Holders: st, WeChatJS: wx,
 		Wallet: walletSvc, ShowCodes: showCodes, Verifier: verifier, UsageLists: st,
-		Reminders: prefs, WeChatEvents: eventHandler,
+		Reminders: prefs, WeChatEvents: eventHandler, Seals: storetest.SealDemo(t, st, ts.clock.Now).Registry,
 	}
 	if !opts.NoDevMode {
 		ts.deps.SMSOutbox = ts.outbox

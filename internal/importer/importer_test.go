@@ -45,7 +45,7 @@ func newEnv(t testing.TB, driver string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	im, err := importer.New(st)
+	im, err := importer.New(st, storetest.SealDemo(t, st, nil).Signing)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/yangcheng-county/elicence/internal/demo"
+	"github.com/yangcheng-county/elicence/internal/seal"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
+)
+
+// TestPublicSeals: anyone reads every seal with its state, approval and
+// certificate validity (公示); a seal reported lost shows its loss time in
+// the very next answer.
+func TestPublicSeals(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		ts := newTestServer(t, testServerOpts{Driver: driver})
+		type item struct {
+			ID            int64    `json:"id"`
+			Name          string   `json:"name"`
+			Kind          string   `json:"kind"`
+			Department    string   `json:"department"`
+			Status        string   `json:"status"`
+			ApprovedTypes []string `json:"approved_types"`
+			Certificate   *struct {
+				NotBefore string `json:"not_before"`
+				NotAfter  string `json:"not_after"`
+			} `json:"certificate"`
+			LostAt *string `json:"lost_at"`
+		}
+		read := func() map[string]item {
+			t.Helper()
+			rec := ts.do(http.MethodGet, "/api/v1/public/seals", nil, "")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("seals: %d %s", rec.Code, rec.Body)
+			}
+			var body struct{ Items []item }
+			decodeJSON(t, rec, &body)
+			out := map[string]item{}
+			for _, it := range body.Items {
+				out[it.Department] = it
+			}
+			return out
+		}
+		got := read()
+		estate, ok := got["阳城县不动产登记中心"]
+		if !ok || estate.Status != "active" || estate.Kind != "official" || estate.Certificate == nil || estate.LostAt != nil ||
+			len(estate.ApprovedTypes) != 2 || estate.ApprovedTypes[0] != demo.TypeRealEstateTitle {
+			t.Fatalf("real estate centre's seal: %+v", estate)
+		}
+		if bureau := got["阳城县行政审批服务管理局"]; bureau.Status != "active" || len(bureau.ApprovedTypes) != 0 {
+			t.Fatalf("platform seal: %+v", bureau)
+		}
+
+		reg := storetest.SealDemo(t, ts.store, ts.clock.Now).Registry
+		if _, err := reg.Transition(t.Context(), "staff:test", estate.ID, seal.Request{Action: seal.ActionReportLost}); err != nil {
+			t.Fatal(err)
+		}
+		estate = read()["阳城县不动产登记中心"]
+		if estate.Status != "lost" || estate.LostAt == nil {
+			t.Fatalf("after report lost: %+v", estate)
+		}
+		if _, err := time.Parse(time.RFC3339, *estate.LostAt); err != nil {
+			t.Fatalf("lost_at %q: %v", *estate.LostAt, err)
+		}
+	})
+}
