@@ -39,7 +39,7 @@ type env struct {
 	certify func(name string) []byte
 }
 
-func newEnv(t *testing.T, driver string) *env {
+func newEnv(t testing.TB, driver string) *env {
 	t.Helper()
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	st := storetest.Seeded(t, driver, storetest.DSN(t, driver), c.Now())
@@ -62,7 +62,7 @@ func newEnv(t *testing.T, driver string) *env {
 }
 
 // active takes a new seal of the department through to active.
-func (e *env) active(t *testing.T, dept licence.Department, types ...string) seal.Seal {
+func (e *env) active(t testing.TB, dept licence.Department, types ...string) seal.Seal {
 	t.Helper()
 	ctx := t.Context()
 	s, err := e.s.Registry.Apply(ctx, "staff:test", seal.Application{Name: dept.Name, Kind: seal.KindOfficial, Department: dept, Types: types})

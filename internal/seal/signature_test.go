@@ -16,7 +16,7 @@ import (
 
 // issued is a licence issued through the lifecycle, signed by the real
 // estate centre's seal, as the scan reads it.
-func (e *env) issued(t *testing.T, number string) licence.View {
+func (e *env) issued(t testing.TB, number string) licence.View {
 	t.Helper()
 	life, err := licence.NewLifecycle(e.st, e.st, e.st, e.s.Signing, e.clock.Now)
 	if err != nil {

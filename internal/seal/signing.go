@@ -3,12 +3,15 @@ package seal
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/yangcheng-county/elicence/internal/licence"
@@ -35,7 +38,16 @@ type Signing struct {
 	keys  Keyring
 	now   func() time.Time
 	certs sync.Map // certificate id → *parsedCert; certificates never change
+	// verified remembers the SM3 digests of (document, signature,
+	// SES_Signature) triples that verified, so a licence scanned again
+	// costs a hash instead of two SM2 verifications. The key covers every
+	// byte checked, so a changed byte misses it. Cleared when full.
+	verified  sync.Map // [32]byte → struct{}
+	nVerified atomic.Int64
 }
+
+// maxVerified bounds the verified cache (about 100 bytes an entry).
+const maxVerified = 100_000
 
 // parsedCert is a certificate with its parsed form, kept so a check or a
 // signature parses each certificate once per process.
@@ -215,10 +227,7 @@ func (s *Signing) Check(ctx context.Context, v licence.View) (Verdict, error) {
 		return Verdict{Reason: ReasonSignatureInvalid}, nil
 	}
 	doc := Document(v.Licence, v.Holder, v.Issuer.USCC, SignedBy{SealID: sig.SealID, CertID: sig.CertID, SignedAt: sig.SignedAt})
-	if !Verify(pc.pub, doc, sig.Value) {
-		return Verdict{Reason: ReasonSignatureInvalid}, nil
-	}
-	if !sesHolds(sig.SES, doc, pc.x509, sig.SignedAt) {
+	if !s.signatureHolds(pc, doc, sig) {
 		return Verdict{Reason: ReasonSignatureInvalid}, nil
 	}
 	se, err := s.repo.Seal(ctx, sig.SealID)
@@ -226,6 +235,32 @@ func (s *Signing) Check(ctx context.Context, v licence.View) (Verdict, error) {
 		return Verdict{}, err
 	}
 	return judge(se, v.Licence, pc.Certificate, sig.SignedAt), nil
+}
+
+// signatureHolds verifies the SM2 signature of the document and the
+// SES_Signature, or finds that exact triple verified before.
+func (s *Signing) signatureHolds(pc *parsedCert, doc []byte, sig licence.Signature) bool {
+	h := sm3.New()
+	for _, b := range [][]byte{doc, sig.Value, sig.SES} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	if _, ok := s.verified.Load(key); ok {
+		return true
+	}
+	if !Verify(pc.pub, doc, sig.Value) || !sesHolds(sig.SES, doc, pc.x509, sig.SignedAt) {
+		return false
+	}
+	if s.nVerified.Add(1) > maxVerified {
+		s.verified.Clear()
+		s.nVerified.Store(1)
+	}
+	s.verified.Store(key, struct{}{})
+	return true
 }
 
 // sesHolds reports whether the SES_Signature verifies for the document

@@ -114,6 +114,8 @@ export interface Verification {
   verified_at: string;
   /** This officer had verified this code before: verified_at is that first time, no new record. */
   replayed?: boolean;
+  /** The issuing department's electronic seal on the version, and whether its signature checked out. */
+  seal?: { name: string; verified: boolean };
 }
 
 export interface OfficerContext {
