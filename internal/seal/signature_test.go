@@ -205,3 +205,52 @@ func TestSignedAfterLoss(t *testing.T) {
 		t.Fatalf("signed after the loss: %+v", got)
 	}
 }
+
+// TestSignUnsigned: versions from before seals are signed by their
+// issuer's seal, each with a history line and an audit event; those of a
+// department without a seal stay unsigned (and red at a scan) until it
+// has one; a second run signs nothing twice.
+func TestSignUnsigned(t *testing.T) {
+	for _, driver := range []string{store.DriverSQLite, store.DriverMySQL} {
+		t.Run(driver, func(t *testing.T) {
+			e := newEnv(t, driver)
+			ctx := t.Context()
+			e.active(t, e.estate, demo.TypeRealEstateTitle) // the demo data: one title of the centre's, four others
+			before := e.auditCount(t, "licence.sign")
+			signed, skipped, err := e.st.SignUnsigned(ctx, e.s.Signing, "cli:test", e.clock.Now())
+			if err != nil || signed != 1 || skipped != 4 {
+				t.Fatalf("sign unsigned: %d signed, %d skipped, %v", signed, skipped, err)
+			}
+			if got := e.auditCount(t, "licence.sign") - before; got != 1 {
+				t.Fatalf("%d audit events, want 1", got)
+			}
+			holder, err := e.st.HolderByIDNumber(ctx, "111", demo.ZhangsanIDNumber)
+			if err != nil {
+				t.Fatal(err)
+			}
+			views, err := e.st.ViewsByHolder(ctx, holder.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range views {
+				got, err := e.s.Signing.Check(ctx, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := v.TypeCode == demo.TypeRealEstateTitle
+				if got.OK != want || !want && got.Reason != seal.ReasonSignatureMissing {
+					t.Errorf("%s: %+v", v.TypeCode, got)
+				}
+				if want {
+					hist, err := e.st.History(ctx, v.ID)
+					if err != nil || hist[len(hist)-1].Action != licence.ActionSign {
+						t.Errorf("history of the signed title: %+v %v", hist, err)
+					}
+				}
+			}
+			if signed, skipped, err = e.st.SignUnsigned(ctx, e.s.Signing, "cli:test", e.clock.Now()); err != nil || signed != 0 || skipped != 4 {
+				t.Fatalf("second run: %d signed, %d skipped, %v", signed, skipped, err)
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 type Sealing struct {
 	CA       *seal.LocalCA
 	Keys     *seal.FileKeyring
+	KeyDir   string
 	Registry *seal.Registry
 	Signing  *seal.Signing
 }
@@ -34,7 +35,8 @@ func Seals(t testing.TB, st *store.Store, now func() time.Time) Sealing {
 	if err != nil {
 		t.Fatalf("storetest: local CA: %v", err)
 	}
-	keys, err := seal.NewFileKeyring(dir + "/seals")
+	keyDir := dir + "/seals"
+	keys, err := seal.NewFileKeyring(keyDir)
 	if err != nil {
 		t.Fatalf("storetest: keyring: %v", err)
 	}
@@ -46,7 +48,7 @@ func Seals(t testing.TB, st *store.Store, now func() time.Time) Sealing {
 	if err != nil {
 		t.Fatalf("storetest: signing: %v", err)
 	}
-	return Sealing{CA: ca, Keys: keys, Registry: reg, Signing: signing}
+	return Sealing{CA: ca, Keys: keys, KeyDir: keyDir, Registry: reg, Signing: signing}
 }
 
 // Certify is the local CA certifying a new key for a seal named name, valid
