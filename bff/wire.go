@@ -275,7 +275,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *app, er
 		return nil, err
 	}
 
-	walletSvc, err := wallet.New(a.store, a.store, now)
+	walletSvc, err := wallet.New(a.store, a.store, seals.signing, now)
 	if err != nil {
 		return nil, err
 	}

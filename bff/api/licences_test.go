@@ -99,7 +99,7 @@ func TestLicenceDetail(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("detail: %d %s", rec.Code, rec.Body)
 		}
-		const detailKeys = "annotations,colour,days_left,fields,history,holder_name_masked,id,identifier,issued_on,issuer,number_masked,status,type_code,type_name,valid_from,valid_until,version"
+		const detailKeys = "annotations,colour,days_left,fields,history,holder_name_masked,id,identifier,issued_on,issuer,number_masked,seal,status,type_code,type_name,valid_from,valid_until,version"
 		if got := jsonKeys(t, rec.Body.Bytes()); got != detailKeys {
 			t.Fatalf("detail keys %s, want %s", got, detailKeys)
 		}
@@ -146,7 +146,7 @@ func TestLicenceDetail(t *testing.T) {
 func TestLicenceDetailMasksUnmarkedIDNumber(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
 	var err error
-	if w.deps.Wallet, err = wallet.New(storetest.UnmarkedIDs{Store: w.store}, w.store, w.clock.Now); err != nil {
+	if w.deps.Wallet, err = wallet.New(storetest.UnmarkedIDs{Store: w.store}, w.store, storetest.SealDemo(t, w.store, w.clock.Now).Signing, w.clock.Now); err != nil {
 		t.Fatal(err)
 	}
 	if w.router, err = NewRouter(w.deps); err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -65,4 +66,62 @@ func TestPublicSeals(t *testing.T) {
 			t.Fatalf("lost_at %q: %v", *estate.LostAt, err)
 		}
 	})
+}
+
+// TestLicenceDetailShowsSeal: the holder's licence face names the issuing
+// seal and says whether its signature checks out, as a scan would; a
+// version whose signature was altered reads unverified.
+func TestLicenceDetailShowsSeal(t *testing.T) {
+	ts := newTestServer(t, testServerOpts{})
+	cookie := ts.login(demo.CitizenZhangsan)
+	ts.bind(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber, demo.ZhangsanPhone)
+	holder, err := ts.store.HolderByIDNumber(t.Context(), "111", demo.ZhangsanIDNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := ts.store.LicencesByHolder(t.Context(), holder.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	for _, l := range ls {
+		if l.TypeCode == demo.TypeDrivingLicence {
+			id = l.ID
+		}
+	}
+	type detail struct {
+		Seal *struct {
+			Name     string `json:"name"`
+			Verified bool   `json:"verified"`
+		} `json:"seal"`
+	}
+	read := func() detail {
+		t.Helper()
+		rec := ts.do(http.MethodGet, fmt.Sprintf("/api/v1/licences/%d", id), nil, cookie)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("detail: %d %s", rec.Code, rec.Body)
+		}
+		var d detail
+		decodeJSON(t, rec, &d)
+		return d
+	}
+	if d := read(); d.Seal == nil || d.Seal.Name != "晋城市公安局交通警察支队" || !d.Seal.Verified {
+		t.Fatalf("signed licence: %+v", d.Seal)
+	}
+	sl := storetest.SealDemo(t, ts.store, ts.clock.Now)
+	seals, err := sl.Registry.Seals(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range seals {
+		if s.Department == "晋城市公安局交通警察支队" {
+			lostAt := ts.clock.Now().Add(-24 * time.Hour) // before the demo licences were signed
+			if _, err := sl.Registry.Transition(t.Context(), "staff:test", s.ID, seal.Request{Action: seal.ActionReportLost, LostAt: &lostAt}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d := read(); d.Seal == nil || d.Seal.Verified {
+		t.Fatalf("signed after its seal was lost: %+v", d.Seal)
+	}
 }

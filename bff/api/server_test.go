@@ -208,7 +208,7 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	walletSvc, err := wallet.New(st, st, ts.clock.Now)
+	walletSvc, err := wallet.New(st, st, storetest.SealDemo(t, st, ts.clock.Now).Signing, ts.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -256,6 +256,13 @@ func TestSigningNeedsAnApprovedActiveSeal(t *testing.T) {
 	if _, err := sign(licence.Licence{TypeCode: demo.TypeRealEstateProof}, licence.Holder{}); !errors.Is(err, seal.ErrNotApproved) {
 		t.Fatalf("sign another type: %v", err)
 	}
+	// Past its certificate's end, an unrenewed seal signs nothing.
+	now := e.clock.Now()
+	e.clock.Set(s.Cert.NotAfter.Add(time.Hour))
+	if _, err := e.s.Signing.SignerFor(ctx, e.estate, demo.TypeRealEstateTitle); !errors.Is(err, seal.ErrNoSigningSeal) {
+		t.Fatalf("expired certificate: %v", err)
+	}
+	e.clock.Set(now)
 	// A seal reported lost signs nothing more.
 	if _, err := e.s.Registry.Transition(ctx, "staff:test", s.ID, seal.Request{Action: seal.ActionReportLost}); err != nil {
 		t.Fatal(err)

@@ -72,8 +72,9 @@ func NewSigning(repo Repository, views licence.Views, keys Keyring, now func() t
 var _ licence.VersionSigner = (*Signing)(nil)
 
 // SignerFor implements licence.VersionSigner: the issuer's seal in a
-// signing state approved for typeCode, ErrNotApproved when the issuer has
-// signing seals but none approved for it, ErrNoSigningSeal when it has none.
+// signing state approved for typeCode with a certificate valid now;
+// ErrNotApproved when the issuer has signing seals but none approved for
+// it, ErrNoSigningSeal when it has none or their certificates expired.
 func (s *Signing) SignerFor(ctx context.Context, issuer licence.Department, typeCode string) (licence.SignFunc, error) {
 	seals, err := s.repo.SigningSeals(ctx, issuer.ID)
 	if err != nil {
@@ -82,10 +83,20 @@ func (s *Signing) SignerFor(ctx context.Context, issuer licence.Department, type
 	if len(seals) == 0 {
 		return nil, ErrNoSigningSeal
 	}
+	approved := false
+	now := s.now()
 	for _, se := range seals {
-		if se.Approved(typeCode) {
+		if !se.Approved(typeCode) {
+			continue
+		}
+		approved = true
+		if se.Cert != nil && se.Cert.ValidAt(now) {
 			return s.signFunc(ctx, se, issuer.USCC)
 		}
+	}
+	if approved {
+		// Approved, but its certificate ran out without a renewal.
+		return nil, fmt.Errorf("%w: the certificate of the approved seal has expired", ErrNoSigningSeal)
 	}
 	return nil, fmt.Errorf("%w: %s", ErrNotApproved, typeCode)
 }

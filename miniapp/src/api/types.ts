@@ -62,6 +62,8 @@ export interface LicenceDetail extends LicenceSummary {
   issued_on: string;
   holder_name_masked: string;
   history?: HistoryEntry[];
+  /** The issuing department's electronic seal on this version, checked as a scan checks it. */
+  seal?: { name: string; verified: boolean };
 }
 
 export type Scope = 'basic' | 'full';
