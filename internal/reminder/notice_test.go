@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/yangcheng-county/elicence/internal/licence"
-	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
 
 // zhangsanID is a resident ID number with a correct check digit.
