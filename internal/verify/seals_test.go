@@ -4,15 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/yangcheng-county/elicence/internal/demo"
+	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/seal"
 	"github.com/yangcheng-county/elicence/internal/showcode"
+	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/verify"
 )
@@ -129,4 +132,38 @@ func TestVerifyChecksTheSeal(t *testing.T) {
 		}
 		red("seal lost before signing", police(e.zsIDCard), seal.ReasonSealLost)
 	})
+}
+
+// unreadableSeals is a seal check whose database does not answer.
+type unreadableSeals struct{}
+
+func (unreadableSeals) Check(context.Context, licence.View) (seal.Verdict, error) {
+	return seal.Verdict{}, errors.New("seal state: connection refused")
+}
+
+// TestSealCheckFailsClosed: a seal check that cannot run fails the
+// verification as unavailable, never valid, and leaves the code usable.
+func TestSealCheckFailsClosed(t *testing.T) {
+	e := newEnv(t, store.DriverSQLite, envOptions{})
+	ctx := context.Background()
+	opts := func(s verify.SealCheck) verify.Options {
+		return verify.Options{PublicURL: "http://127.0.0.1:8080", Limits: verify.Limits{PerOfficer: 50, PerIP: 50, Window: time.Minute},
+			Key: e.redis.Key, Seals: s}
+	}
+	broken, err := verify.NewService(e.codes, e.store, e.store, redisx.NewCounter(e.redis), opts(unreadableSeals{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	working, err := verify.NewService(e.codes, e.store, e.store, redisx.NewCounter(e.redis), opts(storetest.SealDemo(t, e.store, nil).Signing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := e.mint(t, e.zsDriving, showcode.ScopeBasic)
+	req := verify.Request{OfficerOpenID: demo.OfficerPolice, DepartmentID: e.police, Code: code.Content, Purpose: demo.PurposeTrafficEnforcement, ClientIP: "192.0.2.10"}
+	if res, err := broken.Verify(ctx, req); !errors.Is(err, fault.ErrUnavailable) || res.Valid {
+		t.Fatalf("seal check down: %+v, %v", res, err)
+	}
+	if res, err := working.Verify(ctx, req); err != nil || !res.Valid || res.Replay {
+		t.Fatalf("the same code afterwards: %+v, %v", res, err)
+	}
 }

@@ -259,6 +259,17 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		return Result{}, s.refuse(ctx, req, l, rec, ReasonPurposeNotInUsageList, ErrPurposeNotInUsageList)
 	}
 
+	// The seal check reads the seal's state: a check that cannot run
+	// fails the verification, never passes it.
+	var verdict *seal.Verdict
+	if s.opts.Seals != nil {
+		got, err := s.opts.Seals.Check(ctx, v)
+		if err != nil {
+			return Result{}, dbErr("seal check", err)
+		}
+		verdict = &got
+	}
+
 	// Everything that can be read has been read: only now is the code
 	// spent, so a database hiccup above leaves it usable.
 	now := s.opts.Now()
@@ -270,13 +281,7 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 
 	var mark SealMark
 	a := licence.Assess(l, now)
-	if s.opts.Seals != nil {
-		verdict, err := s.opts.Seals.Check(ctx, v)
-		if err != nil {
-			// The code is spent, but the same officer's replay answers once
-			// the database does: a check that could not run is never valid.
-			return Result{}, dbErr("seal check", err)
-		}
+	if verdict != nil {
 		a = verdict.Assess(a)
 		mark = SealMark{Name: verdict.Seal.Name, Verified: verdict.OK}
 	}
