@@ -217,6 +217,14 @@ func TestSealRefusals(t *testing.T) {
 			if got, err := reg.Seal(ctx, s.ID); err != nil || got.State != seal.StateReviewed || got.Cert != nil {
 				t.Fatalf("after refused issues: %+v, %v", got, err)
 			}
+			// Refused changes leave no trace in the audit chain: apply
+			// twice, refuse once, approve once, and nothing for the rest.
+			if got := e.auditCount(t, "seal."); got != 4 {
+				t.Fatalf("%d seal audit events, want 4", got)
+			}
+			if n, err := e.st.VerifyAudit(ctx); err != nil {
+				t.Fatalf("audit chain: %d %v", n, err)
+			}
 		})
 	}
 }
