@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yangcheng-county/elicence/bff/wire"
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/seal"
+	"github.com/yangcheng-county/elicence/internal/store"
 )
 
 // sealActions maps the command's subcommands to lifecycle actions.
@@ -54,7 +56,7 @@ func cmdSeal(ctx context.Context, args []string, lookupEnv config.LookupEnv, std
 		return err
 	}
 	defer st.Close()
-	s, err := openSealing(ctx, cfg, st, time.Now)
+	s, err := openSeals(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
@@ -62,7 +64,7 @@ func cmdSeal(ctx context.Context, args []string, lookupEnv config.LookupEnv, std
 	enc := json.NewEncoder(stdout)
 	switch sub {
 	case "list":
-		seals, err := s.registry.Seals(ctx)
+		seals, err := s.Registry.Seals(ctx)
 		if err != nil {
 			return err
 		}
@@ -77,13 +79,13 @@ func cmdSeal(ctx context.Context, args []string, lookupEnv config.LookupEnv, std
 		if err != nil {
 			return fmt.Errorf("seal apply: department %q: %w", uscc, err)
 		}
-		se, err := s.registry.Apply(ctx, actor, seal.Application{Name: name, Kind: seal.Kind(kind), Department: dept, Types: splitList(types)})
+		se, err := s.Registry.Apply(ctx, actor, seal.Application{Name: name, Kind: seal.Kind(kind), Department: dept, Types: splitList(types)})
 		if err != nil {
 			return err
 		}
 		return enc.Encode(sealJSON(se))
 	case "sign-unsigned":
-		signed, skipped, err := st.SignUnsigned(ctx, s.signing, actor, time.Now())
+		signed, skipped, err := st.SignUnsigned(ctx, s.Signing, actor, time.Now())
 		if err != nil {
 			return err
 		}
@@ -103,26 +105,37 @@ func cmdSeal(ctx context.Context, args []string, lookupEnv config.LookupEnv, std
 		req.LostAt = &at
 	}
 	if action == seal.ActionIssue || action == seal.ActionRenew {
-		if req.Cert, err = s.certificate(ctx, id, certFile, keyFile); err != nil {
+		if req.Cert, err = sealCertificate(ctx, s, id, certFile, keyFile); err != nil {
 			return err
 		}
 	}
-	se, err := s.registry.Transition(ctx, actor, id, req)
+	se, err := s.Registry.Transition(ctx, actor, id, req)
 	if err != nil {
 		return err
 	}
 	return enc.Encode(sealJSON(se))
 }
 
-// certificate is the DER certificate to bind to seal id: from the CA's
+// openSeals opens the seals for an operator command and, in production,
+// checks that every signing seal's key is at hand, as serve does at
+// start-up.
+func openSeals(ctx context.Context, cfg config.Config, st *store.Store) (*wire.Seals, error) {
+	s, err := wire.OpenSeals(cfg, st, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return s, s.CheckKeys(ctx)
+}
+
+// sealCertificate is the DER certificate to bind to seal id: from the CA's
 // files (its key goes into the keyring), or from the local CA.
-func (s *sealing) certificate(ctx context.Context, id int64, certFile, keyFile string) ([]byte, error) {
+func sealCertificate(ctx context.Context, s *wire.Seals, id int64, certFile, keyFile string) ([]byte, error) {
 	if certFile == "" && keyFile == "" {
-		se, err := s.registry.Seal(ctx, id)
+		se, err := s.Registry.Seal(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return s.localCertificate(se.Name, time.Now())
+		return s.LocalCertificate(se.Name, time.Now())
 	}
 	if certFile == "" || keyFile == "" {
 		return nil, fmt.Errorf("seal: --cert and --key go together\n%w", errUsage)
@@ -145,7 +158,7 @@ func (s *sealing) certificate(ctx context.Context, id int64, certFile, keyFile s
 	if !key.PublicKey.Equal(cert.PublicKey) {
 		return nil, fmt.Errorf("seal: %s is not the key of %s", keyFile, certFile)
 	}
-	if err := s.keys.Import(key); err != nil {
+	if err := s.Keys.Import(key); err != nil {
 		return nil, err
 	}
 	return cert.Raw, nil

@@ -86,23 +86,20 @@ func TestProductionSealKeysCheckedAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Config{Mode: "production", Seals: config.Seals{KeyDir: t.TempDir(), CACertFile: caFile, CertYears: 3}}
-	if _, err := openSealing(t.Context(), cfg, st, time.Now); err == nil || !strings.Contains(err.Error(), "seals.key_dir") ||
+	if _, err := openSeals(t.Context(), cfg, st); err == nil || !strings.Contains(err.Error(), "seals.key_dir") ||
 		!strings.Contains(err.Error(), seal.ErrKeyMissing.Error()) {
 		t.Fatalf("empty key directory: %v", err)
 	}
 	cfg.Seals.KeyDir = sl.KeyDir
-	s, err := openSealing(t.Context(), cfg, st, time.Now)
+	s, err := openSeals(t.Context(), cfg, st)
 	if err != nil {
 		t.Fatalf("key directory with the keys: %v", err)
 	}
-	if s.ca != nil {
-		t.Fatal("production opened a local CA")
-	}
-	if _, err := s.localCertificate("x", time.Now()); err == nil {
+	if _, err := s.LocalCertificate("x", time.Now()); err == nil {
 		t.Fatal("production certified a key without a CA")
 	}
 	cfg.Seals.CACertFile = filepath.Join(t.TempDir(), "missing.pem")
-	if _, err := openSealing(t.Context(), cfg, st, time.Now); err == nil || !strings.Contains(err.Error(), "seals.ca_cert_file") {
+	if _, err := openSeals(t.Context(), cfg, st); err == nil || !strings.Contains(err.Error(), "seals.ca_cert_file") {
 		t.Fatalf("missing CA file: %v", err)
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
-	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -31,7 +30,7 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return err
 	}
 	defer a.Close()
-	handler, err := a.router()
+	handler, err := a.Router()
 	if err != nil {
 		return err
 	}
@@ -58,6 +57,16 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 	background, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	done := a.startBackground(background)
+	// The audit chainer outlives the HTTP server, so its last drain sees
+	// every usage record the server wrote; deferred calls run in reverse,
+	// so the store is still open.
+	chaining, stopChaining := context.WithCancel(context.WithoutCancel(ctx))
+	chained, err := a.startChainer(chaining)
+	if err != nil {
+		stopChaining()
+		return err
+	}
+	defer func() { stopChaining(); <-chained }()
 
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "mode", cfg.Mode,
 		"database", cfg.Database.Driver, "redis", redisLabel(cfg), "wechat_fake", cfg.WeChat.Fake, "admin_addr", cfg.HTTP.AdminAddr)
@@ -73,6 +82,7 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	drain(a, srv, cfg.HTTP.DrainDelay, log)
 	log.Info("shutting down", "grace", cfg.HTTP.ShutdownGrace.String())
 	stopBackground()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownGrace)
@@ -85,6 +95,22 @@ func cmdServe(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 	return nil
 }
 
+// drain is the first step of a graceful stop: /readyz answers 503 at once
+// and every response closes its connection, while requests are still served
+// for delay, so a balancer polling readiness moves new connections elsewhere
+// before the listener closes. Closing a listener resets connections the
+// kernel accepted but serve had not yet taken, which a client cannot tell
+// from a dropped request; with nothing arriving any more, none are left.
+func drain(a *app, srv *http.Server, delay time.Duration, log *slog.Logger) {
+	a.StartDraining()
+	srv.SetKeepAlivesEnabled(false)
+	if delay <= 0 {
+		return
+	}
+	log.Info("draining: /readyz answers 503, still serving", "for", delay.String())
+	time.Sleep(delay)
+}
+
 // startAdmin serves /metrics and pprof on http.admin_addr, off the public
 // port; it returns nil when the address is empty.
 func startAdmin(cfg config.Config, a *app, log *slog.Logger) (*http.Server, error) {
@@ -95,7 +121,7 @@ func startAdmin(cfg config.Config, a *app, log *slog.Logger) (*http.Server, erro
 	if err != nil {
 		return nil, fmt.Errorf("http.admin_addr: %w", err)
 	}
-	srv := &http.Server{Handler: api.NewAdminHandler(a.registry), ReadHeaderTimeout: 5 * time.Second,
+	srv := &http.Server{Handler: a.Admin(), ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -116,6 +142,7 @@ func printBanner(w io.Writer, cfg config.Config) {
   Open          %[1]s/
   Demo users    picked on the fake WeChat login page: 张三, 李四 (citizens), 王五 (no licences),
                 交警 and 不动产登记中心 (officers)
+  Console       %[1]s/console/  (staff: demo-estate-clerk / demo-password)
   SMS codes     %[1]s/api/v1/dev/sms  (real-name binding codes land here, not on a phone)
   WeChat msgs   %[1]s/fakewx/_messages  (expiry reminders sent as template messages)
   Metrics       %[2]s
@@ -172,8 +199,16 @@ func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %d of %d\n", current, latest)
-	if status && current != latest {
-		fmt.Fprintf(stdout, "%d migration(s) pending: run `bff migrate`\n", latest-current)
+	if !status {
+		return nil
+	}
+	// Pending is any migration not applied, not only those above the
+	// highest applied version.
+	switch err := st.SchemaCurrent(ctx); {
+	case errors.Is(err, store.ErrSchemaOutdated):
+		fmt.Fprintf(stdout, "migrations pending: %v\n", err)
+	case err != nil:
+		return err
 	}
 	return nil
 }
@@ -203,6 +238,9 @@ func cmdHealthcheck(ctx context.Context, args []string, lookupEnv config.LookupE
 	return nil
 }
 
+// errRemindersOff is what `remind` says when there is nothing it may send with.
+var errRemindersOff = errors.New("remind: expiry reminders are off: wechat.expiry_template_id is empty (take the template id from the public account's template library)")
+
 // cmdRemind sweeps and sends due reminders (--once) or prints the queue (--status).
 func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
 	var once, status bool
@@ -222,11 +260,11 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		return err
 	}
 	defer a.Close()
-	if a.reminder == nil {
+	if a.Reminder == nil {
 		return errRemindersOff
 	}
 	if status {
-		counts, oldest, err := a.reminder.Status(ctx)
+		counts, oldest, err := a.Reminder.Status(ctx)
 		if err != nil {
 			return err
 		}
@@ -236,12 +274,12 @@ func cmdRemind(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 	// RunOnce's steps, one progress line each: a long queue shows it moves.
 	fmt.Fprintln(stderr, "remind: sweeping for due reminders…")
 	var sum reminder.Summary
-	if sum.Sweep, err = a.reminder.Sweep(ctx); err != nil {
+	if sum.Sweep, err = a.Reminder.Sweep(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "remind: %d new to send; sending in batches of %d\n", sum.Sweep.Pending, cfg.Reminder.BatchSize)
 	for batch := 1; ctx.Err() == nil; batch++ {
-		n, err := a.reminder.DispatchBatch(ctx, &sum)
+		n, err := a.Reminder.DispatchBatch(ctx, &sum)
 		if err != nil {
 			return err
 		}

@@ -197,7 +197,7 @@ func TestCommandHelpAndMigrateStatus(t *testing.T) {
 	// Production migrate needs the database and the keys, not the WeChat
 	// or SMS secrets that serve needs.
 	out, _ = migrate([]string{"ELICENCE_DATABASE_DSN=u:p@tcp(127.0.0.1:1)/elicence?parseTime=true",
-		"ELICENCE_SECURITY_DATA_KEY=" + strings.Repeat("ab", 32), "ELICENCE_SECURITY_INDEX_KEY=" + strings.Repeat("cd", 32)},
+		"ELICENCE_SECURITY_DATA_KEY=" + strings.Repeat("ab", 16), "ELICENCE_SECURITY_INDEX_KEY=" + strings.Repeat("cd", 32)},
 		"-config", "configs/production.example.yaml")
 	if strings.Contains(out, "wechat.") || strings.Contains(out, "sms.") || strings.Contains(out, "config:") {
 		t.Fatalf("production migrate asked for settings it does not use:\n%s", out)

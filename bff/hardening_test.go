@@ -15,6 +15,7 @@ import (
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
+	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
 	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
 )
 
@@ -117,22 +118,52 @@ func (p *stallProxy) close() {
 	}
 }
 
-// TestHungDatabase: with the database hung (connection open, no reply), a
-// logged-in route, a verification and /readyz answer 503 within 2 s instead
-// of hanging for the outage, and everything recovers by itself when the
-// database answers again.
-func TestHungDatabase(t *testing.T) {
-	cfg, err := mysqldriver.ParseDSN(mysqltest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
+// TestHungDependency: with the database or Redis hung (connection open, no
+// reply), a logged-in route, a verification and /readyz answer 503 within
+// 2 s instead of hanging for the outage, and everything recovers by itself
+// when the dependency answers again.
+func TestHungDependency(t *testing.T) {
+	cases := []struct {
+		name string
+		// env starts the server with the dependency behind a stall proxy.
+		env func(t *testing.T) (*stallProxy, []string)
+		// warning is the start-up line embedded mode prints for this set-up.
+		warning string
+	}{
+		{"database", func(t *testing.T) (*stallProxy, []string) {
+			cfg, err := mysqldriver.ParseDSN(mysqltest.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			proxy := newStallProxy(t, cfg.Addr)
+			cfg.Addr = proxy.addr()
+			return proxy, []string{"ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN=" + cfg.FormatDSN(),
+				"ELICENCE_DATABASE_QUERY_TIMEOUT=500ms"}
+		}, "embedded mode is using a MySQL database"},
+		{"redis", func(t *testing.T) (*stallProxy, []string) {
+			proxy := newStallProxy(t, redistest.Addr())
+			return proxy, []string{"ELICENCE_REDIS_ADDR=" + proxy.addr(),
+				"ELICENCE_REDIS_KEY_PREFIX=" + redistest.Open(t).Key(""),
+				"ELICENCE_REDIS_READ_TIMEOUT=500ms", "ELICENCE_REDIS_WRITE_TIMEOUT=500ms"}
+		}, "embedded mode is using an external Redis"},
 	}
-	proxy := newStallProxy(t, cfg.Addr)
-	cfg.Addr = proxy.addr()
-	s := startServer(t, "ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN="+cfg.FormatDSN(),
-		"ELICENCE_DATABASE_QUERY_TIMEOUT=500ms")
-	if !strings.Contains(s.logs.String(), "NOT a production set-up") {
-		t.Errorf("embedded mode on MySQL started without the warning:\n%s", s.logs.String())
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy, env := tc.env(t)
+			s := startServer(t, env...)
+			if !strings.Contains(s.logs.String(), tc.warning) {
+				t.Errorf("embedded mode started without the warning %q:\n%s", tc.warning, s.logs.String())
+			}
+			checkHangAndRecovery(t, s, proxy)
+		})
 	}
+}
+
+// checkHangAndRecovery: with the proxy stalled, a logged-in route, a
+// verification and /readyz each answer 503 within 2 s; once it forwards
+// again, the same calls succeed without a restart.
+func checkHangAndRecovery(t *testing.T, s *server, proxy *stallProxy) {
+	t.Helper()
 	zhang := s.login(t, "demo-citizen-zhangsan")
 	police := s.login(t, "demo-officer-police")
 	verify := func() (int, string) {
@@ -153,19 +184,19 @@ func TestHungDatabase(t *testing.T) {
 		u.client.Timeout = 2 * time.Second
 	}
 	if code := zhang.call(http.MethodGet, "/api/v1/me", nil, nil); code != http.StatusServiceUnavailable {
-		t.Errorf("hung database: /me answered %d, want 503", code)
+		t.Errorf("hung: /me answered %d, want 503", code)
 	}
 	if code, ecode := verify(); code != http.StatusServiceUnavailable || ecode != "dependency_unavailable" {
-		t.Errorf("hung database: verify answered %d %s, want 503 dependency_unavailable", code, ecode)
+		t.Errorf("hung: verify answered %d %s, want 503 dependency_unavailable", code, ecode)
 	}
 	ready := &http.Client{Timeout: 2 * time.Second}
 	resp, err := ready.Get(s.url + "/readyz")
 	if err != nil {
-		t.Fatalf("hung database: /readyz did not answer: %v", err)
+		t.Fatalf("hung: /readyz did not answer: %v", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("hung database: /readyz %d, want 503", resp.StatusCode)
+		t.Errorf("hung: /readyz %d, want 503", resp.StatusCode)
 	}
 
 	proxy.setPaused(false)
@@ -180,7 +211,7 @@ func TestHungDatabase(t *testing.T) {
 			break
 		}
 		if time.Now().After(guard) {
-			t.Fatalf("no recovery after the database answered again: /me %d, verify %d %s", me, v, ecode)
+			t.Fatalf("no recovery after the dependency answered again: /me %d, verify %d %s", me, v, ecode)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -238,7 +269,7 @@ func TestProductionRefusesUnsafeSettings(t *testing.T) {
 	base := append(os.Environ(), "ELICENCE_DATA_DIR="+t.TempDir(),
 		"ELICENCE_DATABASE_DSN=u:p@tcp(127.0.0.1:1)/elicence?parseTime=true", "ELICENCE_DATABASE_CONNECT_TIMEOUT=2s",
 		"ELICENCE_WECHAT_APP_SECRET=secret", "ELICENCE_WECHAT_TOKEN=token123",
-		"ELICENCE_SECURITY_DATA_KEY="+strings.Repeat("ab", 32), "ELICENCE_SECURITY_INDEX_KEY="+strings.Repeat("cd", 32), "ELICENCE_SMS_TOKEN=t")
+		"ELICENCE_SECURITY_DATA_KEY="+strings.Repeat("ab", 16), "ELICENCE_SECURITY_INDEX_KEY="+strings.Repeat("cd", 32), "ELICENCE_SMS_TOKEN=t")
 	serve := func(env ...string) string {
 		cmd := exec.Command(bin, "serve", "-config", "configs/production.example.yaml")
 		cmd.Dir = ".."

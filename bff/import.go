@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"golang.org/x/term"
 
@@ -53,11 +52,11 @@ func cmdImport(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		return err
 	}
 	defer st.Close()
-	s, err := openSealing(ctx, cfg, st, time.Now)
+	s, err := openSeals(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
-	im, err := importer.New(st, s.signing)
+	im, err := importer.New(st, s.Signing)
 	if err != nil {
 		return err
 	}

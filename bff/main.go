@@ -11,6 +11,8 @@
 //	bff import licences --department USCC FILE [--dry-run] [-config FILE]
 //	bff app add --department USCC --name NAME [-config FILE]   prints {"app_id","app_secret"}
 //	bff app disable --app-id ID [-config FILE]
+//	bff staff add --username U --role ROLE [--department USCC] [-config FILE]   prints a one-time password
+//	bff staff disable --username U [-config FILE]
 //	bff healthcheck [-config FILE]             exit 0 when /healthz answers (for containers)
 package main
 
@@ -55,6 +57,7 @@ const usage = `usage:
   bff officer remove --openid ID [-config FILE]
   bff catalogue apply -f FILE [--dry-run] [-config FILE]
   bff audit verify [-config FILE]
+  bff keys rotate [--batch N] [--dry-run] [-config FILE]
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
   bff app add --department USCC --name NAME [-config FILE]
   bff app disable --app-id ID [-config FILE]
@@ -64,6 +67,8 @@ const usage = `usage:
   bff seal refuse | cancel --id N --reason TEXT [-config FILE]
   bff seal issue | renew --id N [--cert FILE --key FILE] [-config FILE]
   bff seal report-lost --id N [--lost-at RFC3339] [-config FILE]
+  bff staff add --username U --role ROLE [--department USCC] [-config FILE]
+  bff staff disable --username U [-config FILE]
   bff healthcheck [-config FILE]`
 
 // errUsage is returned for a command line that cannot be understood.
@@ -99,12 +104,16 @@ func dispatch(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return cmdCatalogue(ctx, rest, lookupEnv, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, rest, lookupEnv, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, rest, lookupEnv, stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, lookupEnv, stdout, stderr)
 	case "app":
 		return cmdApp(ctx, rest, lookupEnv, stdout, stderr)
 	case "seal":
 		return cmdSeal(ctx, rest, lookupEnv, stdout, stderr)
+	case "staff":
+		return cmdStaff(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, lookupEnv)
 	case "help", "-h", "--help":

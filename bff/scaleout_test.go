@@ -37,15 +37,15 @@ func sharedStores(t *testing.T) []string {
 func storesEnv(t *testing.T, dsn, redisAddr string) []string {
 	t.Helper()
 	prefix := redistest.Open(t).Key("") // deleted with the test
-	key := func() string {
-		b := make([]byte, 32)
+	key := func(n int) string {
+		b := make([]byte, n)
 		_, _ = rand.Read(b)
 		return hex.EncodeToString(b)
 	}
 	return []string{
 		"ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN=" + dsn,
 		"ELICENCE_REDIS_ADDR=" + redisAddr, "ELICENCE_REDIS_KEY_PREFIX=" + prefix,
-		"ELICENCE_SECURITY_DATA_KEY=" + key(), "ELICENCE_SECURITY_INDEX_KEY=" + key(),
+		"ELICENCE_SECURITY_DATA_KEY=" + key(16), "ELICENCE_SECURITY_INDEX_KEY=" + key(32),
 	}
 }
 

@@ -1,12 +1,4 @@
-//go:build load
-
 package main
-
-// Run by `make load`, not `make test`: it does not pass reliably yet. In
-// some runs one or two of several hundred requests fail while A drains (an
-// EOF or reset on a fresh connection, once a 503 from the draining
-// instance); whether that is the accept-backlog race at listener close or a
-// request A had accepted is not settled. See docs/PERFORMANCE.md.
 
 import (
 	"errors"
@@ -22,14 +14,22 @@ import (
 
 // TestSIGTERMUnderLoadFailsNoRequest: workers write through A (the reminder
 // switch of a licence, a database write) as fast as it answers; A gets
-// SIGTERM mid-run. Every request A accepted must be answered 200 before it
-// exits; a request A no longer accepts (connection refused) goes to B, as a
-// load balancer would send it. Afterwards A restarts and serves again.
+// SIGTERM mid-run. A balancer in front polls A's /readyz as Kubernetes or a
+// cloud load balancer does and sends requests to B once A is not ready (or
+// refuses connections). Every request sent to A must be answered 200: A
+// drains for http.drain_delay with /readyz at 503 before its listener
+// closes. Afterwards A restarts and serves again.
 func TestSIGTERMUnderLoadFailsNoRequest(t *testing.T) {
-	a, b := startPair(t)
+	// Ten readiness polls fit in the drain delay, however loaded the machine.
+	a, b := startPair(t, "ELICENCE_HTTP_DRAIN_DELAY=2s")
 	zhang := a.login(t, "demo-citizen-zhangsan")
 	bindRealname(t, zhang, "张三", "140522198503120016")
 	licence := drivingLicence(t, zhang)
+
+	var aReady, sawDraining atomic.Bool
+	aReady.Store(true)
+	stopPolling := pollReadiness(a, &aReady, &sawDraining)
+	defer stopPolling()
 
 	const workers = 8
 	var (
@@ -52,6 +52,10 @@ func TestSIGTERMUnderLoadFailsNoRequest(t *testing.T) {
 				Transport: &http.Transport{DisableKeepAlives: true}}
 			target := a
 			for i := 0; !stop.Load() && i < 5000; i++ {
+				if target == a && !aReady.Load() {
+					target = b
+					movedTo.Add(1)
+				}
 				body := fmt.Sprintf(`{"enabled":%t}`, (i+w)%2 == 0)
 				req, _ := http.NewRequest("PUT", target.url+"/api/v1/licences/"+licence+"/reminders", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
@@ -94,8 +98,11 @@ func TestSIGTERMUnderLoadFailsNoRequest(t *testing.T) {
 	if len(failures) > 0 {
 		t.Fatalf("%d failed requests (%d answered by A, %d by B), first: %v", len(failures), okA.Load(), okB.Load(), failures[:min(5, len(failures))])
 	}
-	if !strings.Contains(a.logs.String(), "shutting down") {
+	if !strings.Contains(a.logs.String(), "draining") || !strings.Contains(a.logs.String(), "shutting down") {
 		t.Fatalf("A did not drain on SIGTERM:\n%s", a.logs.String())
+	}
+	if !sawDraining.Load() {
+		t.Fatal("the balancer never saw A's /readyz answer 503 while it drained")
 	}
 
 	a.restart(t)
@@ -105,6 +112,37 @@ func TestSIGTERMUnderLoadFailsNoRequest(t *testing.T) {
 	if code := zhang.call("GET", "/api/v1/me", nil, &me); code != 200 || !me.RealnameVerified {
 		t.Fatalf("A after restart, same session: %d %+v", code, me)
 	}
+}
+
+// pollReadiness is the balancer's health check: every 100 ms it asks s's
+// /readyz and sets ready to whether it answered 200; draining records a 503
+// answer (as opposed to a closed port). It stops when the returned func is
+// called.
+func pollReadiness(s *server, ready, draining *atomic.Bool) (stop func()) {
+	done := make(chan struct{})
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			resp, err := client.Get(s.url + "/readyz")
+			if err != nil {
+				ready.Store(false)
+				continue
+			}
+			resp.Body.Close()
+			ready.Store(resp.StatusCode == http.StatusOK)
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				draining.Store(true)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // notAccepted reports whether err means the server never took the request:

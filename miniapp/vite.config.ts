@@ -17,6 +17,11 @@ export default defineConfig({
     proxy: {
       '/api': { target: bff },
       '/fakewx': { target: bff },
+      // The console is an SPA in history mode under /console/.
+      '^/console/(?!.*\\.)': {
+        target: bff,
+        bypass: () => '/console/index.html',
+      },
       // Show-code links (/v/:token) are an SPA route: page loads get the dev
       // SPA so the route runs with hot reload; anything else goes to the BFF.
       '^/v/': {

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
@@ -28,7 +30,7 @@ func TestAuthLoginRedirectsToWeChat(t *testing.T) {
 	q := u.Query()
 	checks := map[string]string{
 		"appid":         testAppID,
-		"redirect_uri":  ts.publicURL + CallbackPath,
+		"redirect_uri":  ts.publicURL + api.CallbackPath,
 		"response_type": "code",
 		"scope":         "snsapi_base",
 	}
@@ -61,7 +63,7 @@ func TestAuthCallbackSetsCookieAndRedirects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestServer(t, testServerOpts{PublicURL: tt.publicURL})
+			ts := newTestServer(t, testServerOpts{Config: func(c *config.Config) { c.PublicURL = tt.publicURL }})
 			w := ts.do(http.MethodGet, ts.wechatAuthorize(tt.next, demo.CitizenZhangsan, nil), nil, "")
 			if w.Code != http.StatusFound || w.Header().Get("Location") != tt.wantLocation {
 				t.Fatalf("callback: %d Location %q, want 302 %q (%s)", w.Code, w.Header().Get("Location"), tt.wantLocation, w.Body)
@@ -105,9 +107,9 @@ func TestAuthCallbackRefusals(t *testing.T) {
 		wantCode   string
 	}{
 		{"replayed callback", cb, http.StatusBadRequest, "oauth_state_invalid"},
-		{"forged state", CallbackPath + "?code=abc&state=AAAAAAAAAAAAAAAAAAAAAA", http.StatusBadRequest, "oauth_state_invalid"},
-		{"no state", CallbackPath + "?code=abc", http.StatusBadRequest, "oauth_state_invalid"},
-		{"no code (user declined)", CallbackPath + "?state=AAAAAAAAAAAAAAAAAAAAAA", http.StatusBadRequest, "oauth_state_invalid"},
+		{"forged state", api.CallbackPath + "?code=abc&state=AAAAAAAAAAAAAAAAAAAAAA", http.StatusBadRequest, "oauth_state_invalid"},
+		{"no state", api.CallbackPath + "?code=abc", http.StatusBadRequest, "oauth_state_invalid"},
+		{"no code (user declined)", api.CallbackPath + "?state=AAAAAAAAAAAAAAAAAAAAAA", http.StatusBadRequest, "oauth_state_invalid"},
 		{"code unknown to WeChat", bogusCode, http.StatusBadRequest, "oauth_code_invalid"},
 		{"snapshot user", ts.wechatAuthorize("/", demoSnapshot, nil), http.StatusForbidden, "snapshot_user"},
 		{"snapshot flag on a normal user", ts.wechatAuthorize("/", demo.CitizenZhangsan, url.Values{"fake_snapshot": {"1"}}), http.StatusForbidden, "snapshot_user"},
@@ -196,7 +198,7 @@ func TestAuthCallbackWeChatDown(t *testing.T) {
 // CSRF, RFC 6749 §10.12).
 func TestAuthCallbackBoundToBrowser(t *testing.T) {
 	for _, publicURL := range []string{"https://elic.test", "http://127.0.0.1:8080"} {
-		ts := newTestServer(t, testServerOpts{PublicURL: publicURL})
+		ts := newTestServer(t, testServerOpts{Config: func(c *config.Config) { c.PublicURL = publicURL }})
 		login := ts.do(http.MethodGet, "/api/v1/auth/wechat/login?next=/", nil, "")
 		var binding *http.Cookie
 		for _, c := range login.Result().Cookies() {
@@ -206,7 +208,7 @@ func TestAuthCallbackBoundToBrowser(t *testing.T) {
 		}
 		wantSecure := strings.HasPrefix(publicURL, "https:")
 		if binding == nil || binding.Value == "" || !binding.HttpOnly || binding.SameSite != http.SameSiteLaxMode ||
-			binding.Path != CallbackPath || binding.Secure != wantSecure || binding.MaxAge <= 0 || binding.MaxAge > int(auth.StateTTL.Seconds()) {
+			binding.Path != api.CallbackPath || binding.Secure != wantSecure || binding.MaxAge <= 0 || binding.MaxAge > int(auth.StateTTL.Seconds()) {
 			t.Fatalf("%s: login binding cookie = %+v", publicURL, binding)
 		}
 
@@ -254,7 +256,7 @@ func (ts *testServer) navigate(path, accept string) *httptest.ResponseRecorder {
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	if req.URL.Path == CallbackPath {
+	if req.URL.Path == api.CallbackPath {
 		if v, ok := ts.oauthBinding[req.URL.Query().Get("state")]; ok {
 			req.AddCookie(&http.Cookie{Name: testOAuthCookie, Value: v})
 		}
@@ -289,7 +291,7 @@ func TestAuthCallbackErrorPage(t *testing.T) {
 		retry         bool
 		hint          string
 	}{
-		{"forged state", func() string { return CallbackPath + "?code=abc&state=AAAAAAAAAAAAAAAAAAAAAA" },
+		{"forged state", func() string { return api.CallbackPath + "?code=abc&state=AAAAAAAAAAAAAAAAAAAAAA" },
 			http.StatusBadRequest, "oauth_state_invalid", "登录链接已失效,请重新登录", true, ""},
 		{"code unknown to WeChat", bogusCode,
 			http.StatusBadRequest, "oauth_code_invalid", "微信授权已失效,请重新登录", true, ""},
@@ -360,35 +362,5 @@ func TestAuthLoginErrorPage(t *testing.T) {
 	}
 	if w := ts.navigate("/api/v1/auth/wechat/login?next=/", ""); w.Code != http.StatusServiceUnavailable || errorCode(w) != "dependency_unavailable" {
 		t.Fatalf("API client: %d %s", w.Code, w.Body)
-	}
-}
-
-func TestPrefersHTML(t *testing.T) {
-	cases := []struct {
-		accept string
-		want   bool
-	}{
-		{"", false},
-		{"*/*", false},
-		{"application/json", false},
-		{"application/json, text/plain, */*", false}, // axios
-		{"text/html", true},
-		{"TEXT/HTML", true},
-		{"text/*", true},
-		{browserAccept, true},
-		{"application/json, text/html", false}, // a tie keeps JSON
-		{"application/json;q=0.5, text/html", true},
-		{"text/html;q=0.5, application/json", false},
-		{"application/json, text/html;q=0.9", false},
-		{"text/html;q=0", false},
-		{"*/*;q=0.1, text/html", true},
-		{"text/html;q=0.2, text/*;q=0.9, application/json;q=0.5", false}, // the most specific range decides
-		{"text/html;q=abc", false},
-		{"%%%, ;;", false},
-	}
-	for _, tc := range cases {
-		if got := prefersHTML(tc.accept); got != tc.want {
-			t.Errorf("prefersHTML(%q) = %v, want %v", tc.accept, got, tc.want)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"encoding/json"
@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
 func TestDevSMS(t *testing.T) {
-	ts := newTestServer(t, testServerOpts{ResendInterval: time.Nanosecond})
+	ts := newTestServer(t, testServerOpts{Config: func(c *config.Config) { c.Realname.ResendInterval = time.Nanosecond }})
 	zhang, lisi := ts.login(demo.CitizenZhangsan), ts.login(demo.CitizenLisi)
 	ts.startRealname(zhang, demo.ZhangsanName, demo.ZhangsanIDNumber)
 	ts.clock.Add(time.Second)
@@ -43,7 +44,7 @@ func TestDevSMS(t *testing.T) {
 }
 
 func TestDevSMSAbsentOutsideDevMode(t *testing.T) {
-	ts := newTestServer(t, testServerOpts{NoDevMode: true})
+	ts := newTestServer(t, testServerOpts{Config: func(c *config.Config) { c.DevMode = false }})
 	cookie := ts.login(demo.CitizenZhangsan)
 	ts.startRealname(cookie, demo.ZhangsanName, demo.ZhangsanIDNumber)
 	for _, c := range []string{"", cookie} {

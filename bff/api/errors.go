@@ -16,6 +16,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/seal"
 	"github.com/yangcheng-county/elicence/internal/showcode"
+	"github.com/yangcheng-county/elicence/internal/staff"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 )
@@ -53,6 +54,9 @@ var (
 	// Open API transport refusals (docs/OPENAPI.md).
 	errIdempotencyKeyRequired = &publicError{Status: http.StatusBadRequest, Code: "idempotency_key_required", Message: "此请求必须带 Idempotency-Key 请求头"}
 	errNotSigned              = &publicError{Status: http.StatusNotFound, Code: "not_signed", Message: "该证照尚未加盖电子印章"}
+	// Console refusals (docs/CONSOLE.md).
+	errForbidden = &publicError{Status: http.StatusForbidden, Code: "forbidden", Message: "您的角色无权执行此操作"}
+	errCSRF      = &publicError{Status: http.StatusForbidden, Code: "csrf_failed", Message: "页面已过期,请刷新后重试"}
 )
 
 // errorMapping ties a domain error value to its public face. Handlers never
@@ -93,6 +97,13 @@ var domainErrors = []errorMapping{
 	{licence.ErrTypeNotIssued, &publicError{Status: http.StatusForbidden, Code: "type_not_issued_by_department", Message: "本单位不是该证照类型的制发单位"}},
 	{licence.ErrReasonRequired, &publicError{Status: http.StatusUnprocessableEntity, Code: "reason_required", Message: "此操作须填写原因(reason)"}},
 	{licence.ErrDuplicate, &publicError{Status: http.StatusConflict, Code: "licence_exists", Message: "该类型下已有相同证照编号的有效证照"}},
+	// Console staff (docs/CONSOLE.md).
+	{staff.ErrLoginFailed, &publicError{Status: http.StatusUnauthorized, Code: "login_failed", Message: "用户名、密码或动态口令不正确"}},
+	{staff.ErrLocked, &publicError{Status: http.StatusTooManyRequests, Code: "account_locked", Message: "登录失败次数过多,账号已暂时锁定,请稍后再试"}},
+	{staff.ErrUsernameTaken, &publicError{Status: http.StatusConflict, Code: "username_taken", Message: "该用户名已被使用"}},
+	{staff.ErrInvalid, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "用户名、角色或所属部门不正确"}},
+	{staff.ErrAlreadyDisabled, &publicError{Status: http.StatusConflict, Code: "already_disabled", Message: "该账号已停用"}},
+	{staff.ErrNotFound, errNotFound},
 	// Electronic seals (docs/SEALS.md): nothing is issued unsigned.
 	{seal.ErrNoSigningSeal, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位没有已启用的电子印章,无法签发"}},
 	{seal.ErrNotApproved, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位的电子印章未获准用于该证照类型"}},
@@ -148,6 +159,12 @@ func respondError(c *gin.Context, err error) {
 		// dependency was too slow, which is a 503.
 		pub = errUnavailable
 	}
+	respondPublic(c, pub, err)
+}
+
+// respondPublic writes pub as the JSON error body, recording err, the
+// cause, for the access log line.
+func respondPublic(c *gin.Context, pub *publicError, err error) {
 	if pub.Status >= 500 {
 		_ = c.Error(err)
 	}

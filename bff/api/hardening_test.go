@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"net/http"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yangcheng-county/elicence/internal/redisx"
+	"github.com/yangcheng-county/elicence/internal/config"
 )
 
 // TestSecurityHeaders: every answer carries the CSP (scripts from the
@@ -31,12 +31,8 @@ func TestSecurityHeaders(t *testing.T) {
 		publicURL string
 		hsts      bool
 	}{{"https://elic.test", true}, {"http://127.0.0.1:8080", false}} {
-		d := ts.deps
-		d.PublicURL, d.StaticDir = tc.publicURL, static
-		r, err := NewRouter(d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ts.rewire(func(c *config.Config) { c.PublicURL, c.HTTP.StaticDir = tc.publicURL, static })
+		r := ts.router
 		for _, path := range []string{"/", "/api/v1/time", "/licences"} {
 			w := httptest.NewRecorder()
 			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
@@ -81,14 +77,7 @@ func TestMetricsOffThePublicPort(t *testing.T) {
 // TestMintLimitPerHolder: one holder mints at most Max codes per window;
 // another holder is not affected.
 func TestMintLimitPerHolder(t *testing.T) {
-	w := newWorld(t, testServerOpts{})
-	d := w.deps
-	d.MintLimit = MintLimit{Counter: redisx.NewCounter(w.redis), Key: w.redis.Key, Max: 3, Window: time.Minute}
-	r, err := NewRouter(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.router = r
+	w := newWorld(t, testServerOpts{Config: func(c *config.Config) { c.ShowCode.MintsPerHolder, c.ShowCode.MintWindow = 3, time.Minute }})
 	for i := 0; i < 3; i++ {
 		w.mint(w.zhangsan, w.zsDriving, "basic")
 	}

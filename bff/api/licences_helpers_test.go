@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -15,14 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/bff/api"
+	"github.com/yangcheng-county/elicence/bff/wire"
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
-	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
-	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
 func forEachDriver(t *testing.T, fn func(t *testing.T, driver string)) {
@@ -102,7 +102,7 @@ func licencePath(l licence.Licence, suffix string) string {
 
 // mint asks for a show code as the licence's holder and fails the test
 // unless one comes back.
-func (w *world) mint(cookie string, l licence.Licence, scope string) showCodeResponse {
+func (w *world) mint(cookie string, l licence.Licence, scope string) api.ShowCodeResponse {
 	w.t.Helper()
 	var body any = map[string]string{"scope": scope}
 	if scope == "" {
@@ -112,7 +112,7 @@ func (w *world) mint(cookie string, l licence.Licence, scope string) showCodeRes
 	if rec.Code != http.StatusOK {
 		w.t.Fatalf("mint: %d %s", rec.Code, rec.Body)
 	}
-	var resp showCodeResponse
+	var resp api.ShowCodeResponse
 	decodeJSON(w.t, rec, &resp)
 	return resp
 }
@@ -133,38 +133,25 @@ func (w *world) doFrom(ip, method, path string, body any, cookie string) *httpte
 	req := httptest.NewRequest(method, path, bytes.NewReader(b))
 	req.RemoteAddr = net.JoinHostPort(ip, "40000")
 	req.Header.Set("Content-Type", "application/json")
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
 	rec := httptest.NewRecorder()
 	w.router.ServeHTTP(rec, req)
 	return rec
 }
 
-// rebuild replaces the verifier (and the show-code service it reads) with
-// ones on the given Redis, store and limits, and rebuilds the router, so a
-// test can fail one dependency of verification alone.
-func (w *world) rebuild(rc *redisx.Client, repo interface {
-	verify.Licences
-	licence.UsageRepository
-}, limits verify.Limits) {
+// verifyOver gives the router the verifier, and the show codes it reads,
+// of the same service composed over another Redis and store, so a test can
+// fail one dependency of verification alone while logins keep working.
+func (w *world) verifyOver(rc *redisx.Client, st *store.Store) {
 	w.t.Helper()
-	sc, err := redisx.NewShowCodeStore(rc)
+	opened := w.opened
+	opened.Redis, opened.Store = rc, st
+	svc, err := wire.Compose(w.cfg, w.log, opened)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	codes, err := showcode.NewService(sc, showcode.Options{PublicURL: w.publicURL, TTL: time.Minute, Now: w.clock.Now})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	m := w.deps.Metrics
-	v, err := verify.NewService(codes, repo, repo, redisx.NewCounter(rc), verify.Options{
-		PublicURL: w.publicURL, Limits: limits, Key: rc.Key, Now: w.clock.Now,
-		Observe: func(result, reason string) { m.Verifications.WithLabelValues(result, reason).Inc() },
-	})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.deps.ShowCodes, w.deps.Verifier = codes, v
-	if w.router, err = NewRouter(w.deps); err != nil {
+	w.deps.ShowCodes, w.deps.Verifier = svc.Deps.ShowCodes, svc.Deps.Verifier
+	if w.router, err = api.NewRouter(w.deps); err != nil {
 		w.t.Fatal(err)
 	}
 }

@@ -1,7 +1,7 @@
-package api
+package api_test
 
 import (
-	"github.com/yangcheng-county/elicence/internal/wallet"
+	"github.com/yangcheng-county/elicence/bff/api"
 
 	"context"
 	"encoding/json"
@@ -33,9 +33,9 @@ func TestLicenceList(t *testing.T) {
 		if got := jsonKeys(t, raw.Items[0]); got != itemKeys {
 			t.Fatalf("item keys %s, want %s", got, itemKeys)
 		}
-		var body struct{ Items []licenceItem }
+		var body struct{ Items []api.LicenceItem }
 		decodeJSON(t, rec, &body)
-		byType := map[string]licenceItem{}
+		byType := map[string]api.LicenceItem{}
 		for _, it := range body.Items {
 			byType[it.TypeCode] = it
 		}
@@ -51,7 +51,7 @@ func TestLicenceList(t *testing.T) {
 			{strconv.FormatInt(w.zsRealEstate.ID, 10), "不动产权证书", "valid", "green", "阳城县不动产登记中心", nil, true},
 		}
 		for _, c := range cases {
-			var it licenceItem
+			var it api.LicenceItem
 			for _, x := range body.Items {
 				if x.ID == c.id {
 					it = x
@@ -66,7 +66,7 @@ func TestLicenceList(t *testing.T) {
 			if c.daysLeft != nil && (it.DaysLeft == nil || *it.DaysLeft != *c.daysLeft) {
 				t.Errorf("%s: days_left %v, want %d", c.name, it.DaysLeft, *c.daysLeft)
 			}
-			if _, err := time.Parse(dateFormat, it.ValidFrom); err != nil {
+			if _, err := time.Parse(api.DateFormat, it.ValidFrom); err != nil {
 				t.Errorf("%s: valid_from %q is not a date", c.name, it.ValidFrom)
 			}
 		}
@@ -103,9 +103,9 @@ func TestLicenceDetail(t *testing.T) {
 		if got := jsonKeys(t, rec.Body.Bytes()); got != detailKeys {
 			t.Fatalf("detail keys %s, want %s", got, detailKeys)
 		}
-		var d licenceDetail
+		var d api.LicenceDetail
 		decodeJSON(t, rec, &d)
-		if d.HolderNameMasked != "张*" || d.Identifier != w.zsDriving.Identifier || d.IssuedOn != w.zsDriving.IssuedOn.Format(dateFormat) {
+		if d.HolderNameMasked != "张*" || d.Identifier != w.zsDriving.Identifier || d.IssuedOn != w.zsDriving.IssuedOn.Format(api.DateFormat) {
 			t.Fatalf("detail header %+v", d)
 		}
 		wantFields := map[string]struct {
@@ -117,7 +117,7 @@ func TestLicenceDetail(t *testing.T) {
 			"vehicle_class": {"C1", false},
 			"sex":           {"男", false},
 		}
-		got := map[string]faceField{}
+		got := map[string]api.FaceField{}
 		for _, f := range d.Fields {
 			got[f.Key] = f
 		}
@@ -145,20 +145,14 @@ func TestLicenceDetail(t *testing.T) {
 // sensitive, by the same rule an officer's verification uses.
 func TestLicenceDetailMasksUnmarkedIDNumber(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
-	var err error
-	if w.deps.Wallet, err = wallet.New(storetest.UnmarkedIDs{Store: w.store}, w.store, storetest.SealDemo(t, w.store, w.clock.Now).Signing, w.clock.Now); err != nil {
-		t.Fatal(err)
-	}
-	if w.router, err = NewRouter(w.deps); err != nil {
-		t.Fatal(err)
-	}
+	storetest.UnmarkIDNumbers(t, w.store, w.zsIDCard.TypeCode)
 	rec := w.do(http.MethodGet, licencePath(w.zsIDCard, ""), nil, w.zhangsan)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("detail: %d %s", rec.Code, rec.Body)
 	}
-	var d licenceDetail
+	var d api.LicenceDetail
 	decodeJSON(t, rec, &d)
-	var id *faceField
+	var id *api.FaceField
 	for i, f := range d.Fields {
 		if f.Key == "id_number" {
 			id = &d.Fields[i]
@@ -246,7 +240,7 @@ func TestShowCodeMint(t *testing.T) {
 			if got := jsonKeys(t, rec.Body.Bytes()); got != "content,expires_at,qr_png,short_code,token" {
 				t.Fatalf("keys %s", got)
 			}
-			var c showCodeResponse
+			var c api.ShowCodeResponse
 			decodeJSON(t, rec, &c)
 			if len(c.Token) != 22 || c.Content != w.publicURL+"/v/"+c.Token {
 				t.Fatalf("token %q content %q", c.Token, c.Content)
@@ -294,7 +288,7 @@ func TestShowCodeMint(t *testing.T) {
 	}
 	// An empty body asks for the default scope.
 	rec := w.do(http.MethodPost, licencePath(w.zsIDCard, "/show-codes"), nil, w.zhangsan)
-	var c showCodeResponse
+	var c api.ShowCodeResponse
 	decodeJSON(t, rec, &c)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("empty body: %d %s", rec.Code, rec.Body)

@@ -100,7 +100,10 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic", "request_id", c.GetString(ctxRequestID), "route", routeOf(c), "panic", p, "stack", string(debug.Stack()))
-				respondError(c, errInternal)
+				// A panic is a bug, never a slow dependency: the request's
+				// context was cancelled as the panic unwound through
+				// deadlines, which respondError would take for a timeout.
+				respondPublic(c, errInternal, errInternal)
 			}
 		}()
 		c.Next()

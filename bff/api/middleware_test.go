@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"net/http"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/yangcheng-county/elicence/bff/api"
+	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
@@ -23,7 +25,7 @@ func TestPanicIsAnsweredLoggedAndCounted(t *testing.T) {
 	if w.Code != http.StatusInternalServerError || errorCode(w) != "internal_error" || strings.Contains(w.Body.String(), "boom") {
 		t.Fatalf("panic answered %d %s, want 500 internal_error without the panic text", w.Code, w.Body)
 	}
-	if w.Header().Get(requestIDHeader) == "" || w.Header().Get("Cache-Control") != "no-store" {
+	if w.Header().Get(api.RequestIDHeader) == "" || w.Header().Get("Cache-Control") != "no-store" {
 		t.Errorf("panic answer lacks the usual headers: %v", w.Header())
 	}
 	logs := ts.logs.String()
@@ -49,7 +51,7 @@ func TestAPIBodyIsBounded(t *testing.T) {
 			req.ContentLength = -1
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
 		w := httptest.NewRecorder()
 		ts.router.ServeHTTP(w, req)
 		return w
@@ -95,12 +97,8 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		{[]string{"192.0.2.1"}, `"client_ip":"203.0.113.9"`},
 		{[]string{"198.51.100.0/24"}, `"client_ip":"192.0.2.1"`},
 	} {
-		ts := newTestServer(t, testServerOpts{})
-		ts.deps.TrustedProxies = tt.proxies
-		r, err := NewRouter(ts.deps)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ts := newTestServer(t, testServerOpts{Config: func(c *config.Config) { c.HTTP.TrustedProxies = tt.proxies }})
+		r := ts.router
 		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 		req.RemoteAddr = "192.0.2.1:4321"
 		req.Header.Set("X-Forwarded-For", "203.0.113.9")

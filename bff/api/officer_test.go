@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
@@ -17,14 +18,14 @@ func TestOfficerContext(t *testing.T) {
 		cookie   string
 		dept     string
 		purposes []string
-		types    []officerType
+		types    []api.OfficerType
 	}{
 		{"police", w.police, "阳城县公安局交通管理大队",
 			[]string{demo.PurposeTrafficEnforcement, demo.PurposeAccidentHandling, demo.PurposeIdentityCheck},
-			[]officerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeDrivingLicence, "机动车驾驶证"}}},
+			[]api.OfficerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeDrivingLicence, "机动车驾驶证"}}},
 		{"housing", w.housing, "阳城县不动产登记中心",
 			[]string{demo.PurposeRealEstateRegister, demo.PurposeMortgageRegister},
-			[]officerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeRealEstateTitle, "不动产权证书"}}},
+			[]api.OfficerType{{demo.TypeResidentID, "居民身份证"}, {demo.TypeRealEstateTitle, "不动产权证书"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,7 +36,7 @@ func TestOfficerContext(t *testing.T) {
 			if got := jsonKeys(t, rec.Body.Bytes()); got != "department,purposes,types" {
 				t.Fatalf("keys %s", got)
 			}
-			var oc officerContextResponse
+			var oc api.OfficerContextResponse
 			decodeJSON(t, rec, &oc)
 			if oc.Department.Name != tc.dept || len(oc.Types) != len(tc.types) {
 				t.Fatalf("context %+v", oc)
@@ -73,7 +74,7 @@ func TestOfficerVerifications(t *testing.T) {
 	w.verifyAs(w.housing, w.mint(w.zhangsan, w.zsDriving, "basic").Token, demo.PurposeRealEstateRegister)
 
 	rec := w.do(http.MethodGet, "/api/v1/officer/verifications", nil, w.police)
-	var body struct{ Items []officerVerification }
+	var body struct{ Items []api.OfficerVerification }
 	decodeJSON(t, rec, &body)
 	if rec.Code != http.StatusOK || len(body.Items) != 2 {
 		t.Fatalf("police: %d %s", rec.Code, rec.Body)

@@ -12,7 +12,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/openapi"
 )
 
-// OpenAPIDeps are what /openapi/v1 needs, built in bff/wire.go.
+// OpenAPIDeps are what /openapi/v1 needs, built by bff/wire.Compose.
 type OpenAPIDeps struct {
 	// Auth checks signatures, timestamps, nonces and the per-app rate
 	// limit (openapi.NewAuthenticator over the store, redisx.NewNonces and

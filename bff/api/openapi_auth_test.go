@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -16,47 +16,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
+	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/audit"
+	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
-	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
-	"github.com/yangcheng-county/elicence/internal/redisx"
-	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
-
-// testRateLimit is the per-app limit of test servers: high enough that no
-// other test meets it.
-var testRateLimit = openapi.Limit{PerWindow: 1000, Window: time.Minute}
-
-// testOpenAPIDeps builds the Open API's parts on the test store and Redis
-// as bff/wire.go does.
-func testOpenAPIDeps(t testing.TB, st *store.Store, rc *redisx.Client, now func() time.Time, limit openapi.Limit) OpenAPIDeps {
-	t.Helper()
-	nonces, err := redisx.NewNonces(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := openapi.NewAuthenticator(st, nonces, redisx.NewCounter(rc), limit, rc.Key, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	records, err := redisx.NewIdempotency(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idem, err := openapi.NewIdempotency(records, rc.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signing := storetest.SealDemo(t, st, now).Signing
-	lifecycle, err := licence.NewLifecycle(st, st, st, signing, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: lifecycle, Signatures: signing, Document: openapidoc.V1}
-}
 
 // apiApp is a department system calling the Open API through the test
 // router with real signatures.
@@ -113,7 +79,7 @@ func (a apiApp) callJSON(method, target string, body any, key string) *httptest.
 func withIdempotencyKey(key string) func(*http.Request) {
 	return func(r *http.Request) {
 		if key != "" {
-			r.Header.Set(idempotencyKeyHeader, key)
+			r.Header.Set(api.IdempotencyKeyHeader, key)
 		}
 	}
 }
@@ -121,12 +87,11 @@ func withIdempotencyKey(key string) func(*http.Request) {
 // echoRoute mounts a signed, idempotent test route that counts its runs.
 func (ts *testServer) echoRoute(required bool, status func() int) *atomic.Int64 {
 	var runs atomic.Int64
-	m := &openAPIMiddleware{auth: ts.deps.OpenAPI.Auth, idem: ts.deps.OpenAPI.Idempotency}
-	ts.router.POST("/openapi/v1/test-echo", m.signed, m.idempotent(required), func(c *gin.Context) {
+	api.MountOpenAPITestRoute(ts.router, ts.deps.OpenAPI, "/openapi/v1/test-echo", required, func(c *gin.Context) {
 		n := runs.Add(1)
 		var in map[string]any
 		_ = c.ShouldBindJSON(&in)
-		c.JSON(status(), gin.H{"run": n, "app": appFrom(c).ID, "in": in})
+		c.JSON(status(), gin.H{"run": n, "app": api.AppID(c), "in": in})
 	})
 	return &runs
 }
@@ -247,7 +212,7 @@ func TestOpenAPIOutsideSessionAndCSRFGuard(t *testing.T) {
 
 	req := httptest.NewRequest("POST", "/openapi/v1/test-echo", strings.NewReader(`{}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
 	w := httptest.NewRecorder()
 	ts.router.ServeHTTP(w, req)
 	if w.Code != http.StatusUnauthorized || errorCode(w) != "signature_invalid" {
@@ -272,7 +237,7 @@ func TestOpenAPIBodyIsBounded(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 	ts.echoRoute(false, created)
 	app := ts.addTestApp(demo.USCCRealEstateCentre)
-	big := []byte(`{"a":"` + strings.Repeat("x", maxOpenAPIBody) + `"}`)
+	big := []byte(`{"a":"` + strings.Repeat("x", api.MaxOpenAPIBody) + `"}`)
 	if w := app.call("POST", "/openapi/v1/test-echo", big); w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized body: %d %s", w.Code, w.Body)
 	}
@@ -285,12 +250,7 @@ func TestOpenAPIBodyIsBounded(t *testing.T) {
 // Each app has its own request budget; past it, 429, and other apps are
 // not affected.
 func TestOpenAPIRateLimitPerApp(t *testing.T) {
-	ts := newTestServer(t, testServerOpts{})
-	ts.deps.OpenAPI = testOpenAPIDeps(t, ts.store, ts.redis, ts.clock.Now, openapi.Limit{PerWindow: 3, Window: time.Minute})
-	var err error
-	if ts.router, err = NewRouter(ts.deps); err != nil {
-		t.Fatal(err)
-	}
+	ts := newTestServer(t, testServerOpts{Config: func(c *config.Config) { c.OpenAPI.RateLimit, c.OpenAPI.RateWindow = 3, time.Minute }})
 	ts.echoRoute(false, created)
 	app := ts.addTestApp(demo.USCCRealEstateCentre)
 	other := ts.addTestApp(demo.USCCCityTrafficPolice)
@@ -336,11 +296,11 @@ func TestOpenAPIIdempotency(t *testing.T) {
 		t.Errorf("key with a space: %d %s", w.Code, w.Body)
 	}
 	first := app.callJSON("POST", path, gin.H{"n": 1}, "k-1")
-	if first.Code != http.StatusCreated || first.Header().Get(replayedHeader) != "" {
+	if first.Code != http.StatusCreated || first.Header().Get(api.ReplayedHeader) != "" {
 		t.Fatalf("first: %d %v %s", first.Code, first.Header(), first.Body)
 	}
 	again := app.callJSON("POST", path, gin.H{"n": 1}, "k-1")
-	if again.Code != http.StatusCreated || again.Header().Get(replayedHeader) != "true" || !bytes.Equal(again.Body.Bytes(), first.Body.Bytes()) ||
+	if again.Code != http.StatusCreated || again.Header().Get(api.ReplayedHeader) != "true" || !bytes.Equal(again.Body.Bytes(), first.Body.Bytes()) ||
 		again.Header().Get("Content-Type") != first.Header().Get("Content-Type") {
 		t.Errorf("replay: %d %v %s, want the first answer %s", again.Code, again.Header(), again.Body, first.Body)
 	}
@@ -351,7 +311,7 @@ func TestOpenAPIIdempotency(t *testing.T) {
 		t.Errorf("same key, other query: %d %s", w.Code, w.Body)
 	}
 	// Keys are per app.
-	if w := other.callJSON("POST", path, gin.H{"n": 1}, "k-1"); w.Code != http.StatusCreated || w.Header().Get(replayedHeader) != "" {
+	if w := other.callJSON("POST", path, gin.H{"n": 1}, "k-1"); w.Code != http.StatusCreated || w.Header().Get(api.ReplayedHeader) != "" {
 		t.Errorf("same key, other app: %d %v", w.Code, w.Header())
 	}
 	if got := runs.Load(); got != 2 {
@@ -364,14 +324,14 @@ func TestOpenAPIIdempotency(t *testing.T) {
 		t.Fatalf("failing run: %d", w.Code)
 	}
 	status.Store(http.StatusCreated)
-	if w := app.callJSON("POST", path, gin.H{"n": 3}, "k-2"); w.Code != http.StatusCreated || w.Header().Get(replayedHeader) != "" {
+	if w := app.callJSON("POST", path, gin.H{"n": 3}, "k-2"); w.Code != http.StatusCreated || w.Header().Get(api.ReplayedHeader) != "" {
 		t.Errorf("retry after a 5xx: %d %v, want a fresh run", w.Code, w.Header())
 	}
 	// A 4xx is an answer like any other and is kept.
 	status.Store(http.StatusUnprocessableEntity)
 	app.callJSON("POST", path, gin.H{"n": 4}, "k-3")
 	status.Store(http.StatusCreated)
-	if w := app.callJSON("POST", path, gin.H{"n": 4}, "k-3"); w.Code != http.StatusUnprocessableEntity || w.Header().Get(replayedHeader) != "true" {
+	if w := app.callJSON("POST", path, gin.H{"n": 4}, "k-3"); w.Code != http.StatusUnprocessableEntity || w.Header().Get(api.ReplayedHeader) != "true" {
 		t.Errorf("replayed 422: %d %v", w.Code, w.Header())
 	}
 
@@ -389,8 +349,7 @@ func TestOpenAPIIdempotencyConcurrent(t *testing.T) {
 	app := ts.addTestApp(demo.USCCRealEstateCentre)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var runs atomic.Int64
-	m := &openAPIMiddleware{auth: ts.deps.OpenAPI.Auth, idem: ts.deps.OpenAPI.Idempotency}
-	ts.router.POST("/openapi/v1/test-slow", m.signed, m.idempotent(true), func(c *gin.Context) {
+	api.MountOpenAPITestRoute(ts.router, ts.deps.OpenAPI, "/openapi/v1/test-slow", true, func(c *gin.Context) {
 		runs.Add(1)
 		close(entered)
 		<-release
@@ -413,7 +372,7 @@ func TestOpenAPIIdempotencyConcurrent(t *testing.T) {
 	if first.Code != http.StatusCreated || runs.Load() != 1 {
 		t.Errorf("first: %d, runs %d", first.Code, runs.Load())
 	}
-	if w := app.callJSON("POST", "/openapi/v1/test-slow", gin.H{"n": 1}, "same"); w.Header().Get(replayedHeader) != "true" || runs.Load() != 1 {
+	if w := app.callJSON("POST", "/openapi/v1/test-slow", gin.H{"n": 1}, "same"); w.Header().Get(api.ReplayedHeader) != "true" || runs.Load() != 1 {
 		t.Errorf("after the first finished: %d %v runs %d", w.Code, w.Header(), runs.Load())
 	}
 }

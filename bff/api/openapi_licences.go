@@ -166,23 +166,10 @@ func (h *openAPILicenceHandlers) event(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	ev := licence.EventRequest{Action: in.Action, Reason: in.Reason, Fields: in.Fields}
-	if in.EffectiveAt != nil {
-		at, err := time.Parse(time.RFC3339, *in.EffectiveAt)
-		if err != nil {
-			respondError(c, &licence.ValidationError{Details: []licence.FieldError{{Field: "effective_at", Code: licence.CodeInvalidDate,
-				Message: "effective_at must be an RFC 3339 instant, e.g. 2026-11-29T09:30:00+08:00"}}})
-			return
-		}
-		ev.EffectiveAt = &at
-	}
-	if in.ValidUntil != nil {
-		d, err := parseDate("valid_until", *in.ValidUntil)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		ev.ValidUntil = &d
+	ev, err := in.request()
+	if err != nil {
+		respondError(c, err)
+		return
 	}
 	app := appFrom(c)
 	rec, err := h.issuing.Apply(c.Request.Context(), app.Department, audit.ActorApp(app.ID), id, ev)
@@ -191,6 +178,28 @@ func (h *openAPILicenceHandlers) event(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, h.record(rec))
+}
+
+// request turns the body into the domain's lifecycle event; effective_at
+// is an RFC 3339 instant, valid_until a calendar day.
+func (in eventBody) request() (licence.EventRequest, error) {
+	ev := licence.EventRequest{Action: in.Action, Reason: in.Reason, Fields: in.Fields}
+	if in.EffectiveAt != nil {
+		at, err := time.Parse(time.RFC3339, *in.EffectiveAt)
+		if err != nil {
+			return licence.EventRequest{}, &licence.ValidationError{Details: []licence.FieldError{{Field: "effective_at", Code: licence.CodeInvalidDate,
+				Message: "effective_at must be an RFC 3339 instant, e.g. 2026-11-29T09:30:00+08:00"}}}
+		}
+		ev.EffectiveAt = &at
+	}
+	if in.ValidUntil != nil {
+		d, err := parseDate("valid_until", *in.ValidUntil)
+		if err != nil {
+			return licence.EventRequest{}, err
+		}
+		ev.ValidUntil = &d
+	}
+	return ev, nil
 }
 
 // pathID reads {id}; anything but a positive integer is a licence that
@@ -206,12 +215,21 @@ func pathID(c *gin.Context) (int64, bool) {
 
 // decodeStrict decodes the JSON body into v, refusing unknown members: a
 // misspelt member name (valid_until with one letter too many) must not
-// silently issue a long-term licence.
+// silently issue a long-term licence. The body is the one the Open API's
+// signature check read, or else the request's own.
 func decodeStrict(c *gin.Context, v any) error {
-	body, _ := c.Get(ctxBody)
-	dec := json.NewDecoder(bytes.NewReader(body.([]byte)))
+	var (
+		raw []byte
+		err error
+	)
+	if body, ok := c.Get(ctxBody); ok {
+		raw = body.([]byte)
+	} else if raw, err = io.ReadAll(c.Request.Body); err != nil {
+		raw = nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
 		err = errors.New("trailing data")
 	}
@@ -285,7 +303,7 @@ func (h *openAPILicenceHandlers) record(r licence.Record) recordDTO {
 		ID: l.ID, Identifier: l.Identifier, TypeCode: l.TypeCode, TypeName: r.TypeName, LicenceNumber: l.Number,
 		Version: l.Version, Status: string(licence.EffectiveStatus(l, h.now())), Annotations: annotationStrings(l.Annotations),
 		IssueDate: formatDate(l.IssuedOn), ValidFrom: formatDate(l.ValidFrom), Fields: l.Face,
-		History: make([]historyDTO, 0, len(r.History)),
+		History: historyDTOs(r.History),
 	}
 	if out.Fields == nil {
 		out.Fields = map[string]string{}
@@ -294,14 +312,20 @@ func (h *openAPILicenceHandlers) record(r licence.Record) recordDTO {
 		s := formatDate(*l.ValidUntil)
 		out.ValidUntil = &s
 	}
-	for _, e := range r.History {
+	return out
+}
+
+// historyDTOs is a licence's history as its issuer sees it.
+func historyDTOs(entries []licence.HistoryEntry) []historyDTO {
+	out := make([]historyDTO, 0, len(entries))
+	for _, e := range entries {
 		hd := historyDTO{Version: e.Version, Action: e.Action, ToStatus: string(e.ToStatus), Annotations: annotationStrings(e.Annotations),
 			Reason: e.Reason, Actor: e.Actor, EffectiveAt: e.EffectiveAt.UTC().Format(instantFormat), At: e.At.UTC().Format(instantFormat)}
 		if e.FromStatus != "" {
 			s := string(e.FromStatus)
 			hd.FromStatus = &s
 		}
-		out.History = append(out.History, hd)
+		out = append(out, hd)
 	}
 	return out
 }

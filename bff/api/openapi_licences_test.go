@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/yangcheng-county/elicence/bff/api"
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/licence"
@@ -95,7 +96,7 @@ func TestOpenAPIConformanceCheckCatchesDrift(t *testing.T) {
 		b, _ := json.Marshal(body)
 		r := httptest.NewRequest("POST", "/openapi/v1/licences", bytes.NewReader(b))
 		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set(idempotencyKeyHeader, "k")
+		r.Header.Set(api.IdempotencyKeyHeader, "k")
 		r.Header.Set("X-Elicence-Signature", "x")
 		return r
 	}
@@ -105,7 +106,7 @@ func TestOpenAPIConformanceCheckCatchesDrift(t *testing.T) {
 	extra := zhangsanEstate("1")
 	extra["valid_untill"] = "2030-01-01" //nolint:misspell // the misspelling is the point
 	noKey := issue(zhangsanEstate("1"))
-	noKey.Header.Del(idempotencyKeyHeader)
+	noKey.Header.Del(api.IdempotencyKeyHeader)
 	for name, r := range map[string]*http.Request{"unknown member": issue(extra), "no Idempotency-Key": noKey} {
 		if requestConforms(t.Context(), r) == nil {
 			t.Errorf("request with %s passed the conformance check", name)
@@ -229,7 +230,7 @@ func TestOpenAPILicences(t *testing.T) {
 		}
 		// The retry with the same key is the same licence, marked replayed.
 		again := estate.specCall(t, "POST", "/openapi/v1/licences", zhangsanEstate("晋(2026)阳城县不动产权第0000123号"), "issue-123")
-		if again.Code != http.StatusCreated || again.Header().Get(replayedHeader) != "true" || decodeRecord(t, again).ID != rec.ID {
+		if again.Code != http.StatusCreated || again.Header().Get(api.ReplayedHeader) != "true" || decodeRecord(t, again).ID != rec.ID {
 			t.Errorf("replay: %d %v %s", again.Code, again.Header(), again.Body)
 		}
 		if w := estate.specCall(t, "POST", "/openapi/v1/licences", zhangsanEstate("晋(2026)阳城县不动产权第0000999号"), "issue-123"); w.Code != http.StatusConflict || errorCode(w) != "idempotency_conflict" {
@@ -411,10 +412,10 @@ func TestOpenAPILicenceReachesWalletAndScans(t *testing.T) {
 		}
 
 		l := licence.Licence{ID: issued.ID}
-		scan := func(code string) verificationResponse {
+		scan := func(code string) api.VerificationResponse {
 			t.Helper()
 			r := w.verifyAs(w.housing, code, demo.PurposeRealEstateRegister)
-			var res verificationResponse
+			var res api.VerificationResponse
 			decodeJSON(t, r, &res)
 			if r.Code != http.StatusOK {
 				t.Fatalf("verify: %d %s", r.Code, r.Body)

@@ -21,11 +21,12 @@ import (
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
+	"github.com/yangcheng-county/elicence/internal/staff"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
 )
 
-// Deps are everything the HTTP layer calls, built in one place (bff/wire.go).
+// Deps are everything the HTTP layer calls, built in one place (bff/wire.Compose).
 type Deps struct {
 	Log            *slog.Logger
 	Metrics        *Metrics
@@ -95,6 +96,28 @@ type Deps struct {
 
 	// OpenAPI is the signed API for department systems (/openapi/v1).
 	OpenAPI OpenAPIDeps
+
+	// Console is the staff's administration console (/api/v1/console).
+	Console ConsoleDeps
+}
+
+// ConsoleDeps are the console's services (docs/CONSOLE.md).
+type ConsoleDeps struct {
+	// Staff runs staff accounts, logins and console sessions
+	// (staff.NewService over the store, redisx.NewStaffSessions and
+	// redisx.NewCounter).
+	Staff *staff.Service
+	// Licences is the lifecycle, the same the Open API calls.
+	Licences Issuing
+	// Store reads searches, views, usage, audit entries and the catalogue.
+	Store ConsoleStore
+}
+
+func (d ConsoleDeps) validate() error {
+	if d.Staff == nil || d.Licences == nil || d.Store == nil {
+		return errors.New("api: Deps.Console needs Staff, Licences and Store")
+	}
+	return nil
 }
 
 // HolderReader reads one holder record; licence.Repository implements it.
@@ -130,6 +153,9 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.MintLimit needs a Counter, a Key function and a Window")
 	}
 	if err := d.OpenAPI.validate(); err != nil {
+		return err
+	}
+	if err := d.Console.validate(); err != nil {
 		return err
 	}
 	if u, err := url.Parse(d.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -228,6 +254,28 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	ov1.GET("/licences/:id", ol.get)
 	ov1.POST("/licences/:id/events", oa.idempotent(false), ol.event)
 	ov1.GET("/licences/:id/signature", ol.signature)
+
+	// The staff's administration console (docs/CONSOLE.md): its own
+	// session cookie, a CSRF token on every unsafe request (requireStaff),
+	// and a permission per route from the one role table in
+	// internal/staff. A licence of another department is not found.
+	con := &consoleSessions{staff: d.Console.Staff, secure: public.Scheme == "https"}
+	cv1 := v1.Group("/console", con.resolve)
+	cv1.POST("/session", con.login)
+	cs := cv1.Group("", requireStaff)
+	cs.DELETE("/session", con.logout)
+	cs.GET("/me", con.getMe)
+	cl := &consoleLicenceHandlers{issuing: d.Console.Licences, store: d.Console.Store, now: d.Now}
+	read, write := requirePermission(staff.PermLicencesRead), requirePermission(staff.PermLicencesWrite)
+	cs.GET("/licence-types", read, cl.types)
+	cs.GET("/licences", read, cl.search)
+	cs.GET("/licences/:id", read, cl.detail)
+	cs.POST("/licences/:id/events", write, cl.event)
+	cst := &consoleStaffHandlers{staff: d.Console.Staff, departments: d.Console.Store}
+	manage := requirePermission(staff.PermStaffManage)
+	cs.GET("/staff", manage, cst.list)
+	cs.POST("/staff", manage, cst.add)
+	cs.POST("/staff/:id/disable", manage, cst.disable)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

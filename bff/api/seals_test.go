@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/seal"
-	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
 
 // TestPublicSeals: anyone reads every seal with its state, approval and
@@ -54,8 +53,7 @@ func TestPublicSeals(t *testing.T) {
 			t.Fatalf("platform seal: %+v", bureau)
 		}
 
-		reg := storetest.SealDemo(t, ts.store, ts.clock.Now).Registry
-		if _, err := reg.Transition(t.Context(), "staff:test", estate.ID, seal.Request{Action: seal.ActionReportLost}); err != nil {
+		if _, err := ts.seals.Registry.Transition(t.Context(), "staff:test", estate.ID, seal.Request{Action: seal.ActionReportLost}); err != nil {
 			t.Fatal(err)
 		}
 		estate = read()["阳城县不动产登记中心"]
@@ -108,15 +106,14 @@ func TestLicenceDetailShowsSeal(t *testing.T) {
 	if d := read(); d.Seal == nil || d.Seal.Name != "晋城市公安局交通警察支队" || !d.Seal.Verified {
 		t.Fatalf("signed licence: %+v", d.Seal)
 	}
-	sl := storetest.SealDemo(t, ts.store, ts.clock.Now)
-	seals, err := sl.Registry.Seals(t.Context())
+	seals, err := ts.seals.Registry.Seals(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range seals {
 		if s.Department == "晋城市公安局交通警察支队" {
 			lostAt := ts.clock.Now().Add(-24 * time.Hour) // before the demo licences were signed
-			if _, err := sl.Registry.Transition(t.Context(), "staff:test", s.ID, seal.Request{Action: seal.ActionReportLost, LostAt: &lostAt}); err != nil {
+			if _, err := ts.seals.Registry.Transition(t.Context(), "staff:test", s.ID, seal.Request{Action: seal.ActionReportLost, LostAt: &lostAt}); err != nil {
 				t.Fatal(err)
 			}
 		}

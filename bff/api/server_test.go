@@ -1,10 +1,7 @@
-package api
+package api_test
 
 import (
-	"github.com/yangcheng-county/elicence/internal/wallet"
-
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -19,22 +16,18 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/bff/api"
+	"github.com/yangcheng-county/elicence/bff/wire"
+	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
-	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
 	"github.com/yangcheng-county/elicence/internal/redisx/redistest"
-	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/secure"
-	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 	"github.com/yangcheng-county/elicence/internal/testkit"
-	"github.com/yangcheng-county/elicence/internal/verify"
-	"github.com/yangcheng-county/elicence/internal/wechat"
 	"github.com/yangcheng-county/elicence/internal/wechat/fakewx"
 )
 
@@ -84,19 +77,17 @@ func testFakeWeChat(t testing.TB) (*fakewx.Server, string) {
 type testServerOpts struct {
 	// Driver is store.DriverSQLite (default) or store.DriverMySQL.
 	Driver string
-	// PublicURL defaults to https://elic.test.
-	PublicURL string
-	// NoDevMode leaves the dev SMS outbox (and its route) out.
-	NoDevMode bool
 	// MiniRedis runs Redis in a private miniredis (which the test may stop)
 	// instead of the shared real Redis.
 	MiniRedis bool
-	// ResendInterval overrides realname.resend_interval (default 60s).
-	ResendInterval time.Duration
+	// Config changes the test configuration (testConfig) before the
+	// service is composed.
+	Config func(*config.Config)
 }
 
-// testServer is the whole HTTP stack on real dependencies: Redis, a
-// migrated and seeded store, the fake WeChat over HTTP.
+// testServer is the whole HTTP stack, composed by bff/wire as `serve`
+// composes it, on real dependencies: Redis, a migrated and seeded store, the
+// fake WeChat over HTTP, and a clock the test moves.
 type testServer struct {
 	t         *testing.T
 	router    *gin.Engine
@@ -104,41 +95,66 @@ type testServer struct {
 	store     *store.Store
 	redis     *redisx.Client
 	mini      *miniredis.Miniredis // set with testServerOpts.MiniRedis
-	outbox    *sms.DevOutbox
+	outbox    *sms.DevOutbox       // nil outside dev mode
 	fake      *fakewx.Server
 	fakeURL   string
 	clock     *testkit.Clock
 	logs      *testkit.LogBuffer
 	publicURL string
-	deps      Deps
+	deps      api.Deps
 	// reminders is the expiry-reminder outbox on the test store.
 	reminders *store.Reminders
+	// seals are the composed service's seal registry and signer, over the
+	// demo seals seeded as embedded mode seeds them.
+	seals *wire.Seals
 	// oauthBinding holds, per OAuth state, the login-binding cookie that
 	// /login set; do sends it back on that state's callback, as the browser
 	// that started the login would.
 	oauthBinding map[string]string
+
+	// What the service is composed from, for rewire.
+	cfg    config.Config
+	log    *slog.Logger
+	opened wire.Opened
+}
+
+// testConfig is the embedded configuration with the test's public URL and
+// WeChat account, no H5 pages to serve, and a data directory of its own for
+// the local seal CA and the seals' keys.
+func testConfig(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Load("../../configs/default.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PublicURL = "https://elic.test"
+	cfg.HTTP.StaticDir = ""
+	cfg.DataDir = t.TempDir()
+	cfg.Seals.KeyDir = cfg.DataDir + "/seals"
+	cfg.WeChat.Fake, cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = false, testAppID, testAppSecret, testEventToken
+	return cfg
 }
 
 func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	t.Helper()
 	ts := &testServer{
-		t:         t,
-		clock:     testkit.NewClock(time.Now().UTC().Truncate(time.Second)),
-		logs:      &testkit.LogBuffer{},
-		publicURL: opts.PublicURL,
+		t:     t,
+		clock: testkit.NewClock(time.Now().UTC().Truncate(time.Second)),
+		logs:  &testkit.LogBuffer{},
+		cfg:   testConfig(t),
 	}
-	if ts.publicURL == "" {
-		ts.publicURL = "https://elic.test"
+	if opts.Config != nil {
+		opts.Config(&ts.cfg)
 	}
-	log := slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ts.log = slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	if opts.MiniRedis {
 		ts.redis, ts.mini = redistest.Mini(t)
 	} else {
 		ts.redis = redistest.Open(t)
 	}
-
-	sealer, err := secure.NewSealer(randomKey(t), randomKey(t))
+	indexKey := randomKey(t, secure.IndexKeySize)
+	sealer, err := secure.NewSealer(randomKey(t, secure.DataKeySize), indexKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,111 +162,37 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if opts.Driver == store.DriverMySQL {
 		driver = store.DriverMySQL
 	}
-	st := storetest.Seeded(t, driver, storetest.DSN(t, driver), ts.clock.Now(), store.WithSealer(sealer), store.WithLogger(log))
-	ts.store = st
-
+	ts.store = storetest.Seeded(t, driver, storetest.DSN(t, driver), ts.clock.Now(), store.WithSealer(sealer), store.WithLogger(ts.log))
+	if ts.reminders, err = store.NewReminders(ts.store); err != nil {
+		t.Fatal(err)
+	}
+	if err := wire.SeedDemoSeals(t.Context(), ts.cfg, ts.store, ts.clock.Now); err != nil {
+		t.Fatal(err)
+	}
 	ts.fake, ts.fakeURL = testFakeWeChat(t)
-	wx, err := wechat.New(wechat.Options{
-		AppID: testAppID, AppSecret: testAppSecret, Token: "test-token",
-		APIBase: ts.fakeURL, HTTPTimeout: 5 * time.Second, KeyPrefix: ts.redis.Key(),
-	}, ts.redis.Redis())
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	sessStore, err := redisx.NewSessions(ts.redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	authSvc, err := auth.NewService(sessStore, WeChatLogin(wx), st, auth.Options{
-		RedirectURI: ts.publicURL + CallbackPath, Idle: 30 * time.Minute, Absolute: 12 * time.Hour, Now: ts.clock.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.outbox = sms.NewDevOutbox(0, ts.clock.Now)
-	rnStore, err := redisx.NewRealname(ts.redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resend := opts.ResendInterval
-	if resend == 0 {
-		resend = time.Minute
-	}
-	rnSvc, err := realname.NewService(rnStore, st, st, ts.outbox, realname.Options{
-		CodeTTL: 5 * time.Minute, MaxFailures: 5, FailureWindow: time.Hour, ResendInterval: resend,
-		Key: randomKey(t), Now: ts.clock.Now, Log: log,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	reg := prometheus.NewRegistry()
-	metrics, err := NewMetrics(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	scStore, err := redisx.NewShowCodeStore(ts.redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	showCodes, err := showcode.NewService(scStore, showcode.Options{PublicURL: ts.publicURL, TTL: 60 * time.Second, Now: ts.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := verify.NewService(showCodes, st, st, redisx.NewCounter(ts.redis), verify.Options{
-		PublicURL: ts.publicURL,
-		Limits:    verify.Limits{PerOfficer: 20, PerIP: 60, Window: 10 * time.Minute},
-		Key:       ts.redis.Key, Now: ts.clock.Now,
-		Observe: func(result, reason string) { metrics.Verifications.WithLabelValues(result, reason).Inc() },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	walletSvc, err := wallet.New(st, st, storetest.SealDemo(t, st, ts.clock.Now).Signing, ts.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.reminders, err = store.NewReminders(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefs, err := reminder.NewPreferences(ts.reminders, store.DateLocation(), ts.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, err := reminder.NewEvents(ts.reminders, st, store.DateLocation(), log, ts.clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nonces, err := redisx.NewEventNonces(ts.redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventHandler, err := wechat.NewEventHandler(wechat.Options{AppID: testAppID, Token: testEventToken}, events, nonces, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.deps = Deps{
-		Log: log, Metrics: metrics,
-		Ready:     func(ctx context.Context) error { return ts.redis.Ping(ctx) },
-		Now:       ts.clock.Now,
-		PublicURL: ts.publicURL, Auth: authSvc, Realname: rnSvc,
-		Accounts: st, Holders: st, WeChatJS: wx,
-		Wallet: walletSvc, ShowCodes: showCodes, Verifier: verifier, UsageLists: st,
-		Reminders: prefs, WeChatEvents: eventHandler, Seals: storetest.SealDemo(t, st, ts.clock.Now).Registry,
-	}
-	if !opts.NoDevMode {
-		ts.deps.SMSOutbox = ts.outbox
-	}
-	ts.deps.OpenAPI = testOpenAPIDeps(t, st, ts.redis, ts.clock.Now, testRateLimit)
-	ts.admin = NewAdminHandler(reg)
-	ts.router, err = NewRouter(ts.deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts.opened = wire.Opened{Store: ts.store, Redis: ts.redis, IndexKey: indexKey, WeChatAPIBase: ts.fakeURL, Now: ts.clock.Now}
+	ts.compose()
 	return ts
+}
+
+// rewire composes the service again with the configuration changed by
+// edit, over the same store, Redis and clock: logins and data stay.
+func (ts *testServer) rewire(edit func(*config.Config)) {
+	ts.t.Helper()
+	edit(&ts.cfg)
+	ts.compose()
+}
+
+func (ts *testServer) compose() {
+	ts.t.Helper()
+	svc, err := wire.Compose(ts.cfg, ts.log, ts.opened)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if ts.router, err = svc.Router(); err != nil {
+		ts.t.Fatal(err)
+	}
+	ts.deps, ts.admin, ts.outbox, ts.publicURL, ts.seals = svc.Deps, svc.Admin(), svc.Deps.SMSOutbox, ts.cfg.PublicURL, svc.Seals
 }
 
 // scrape reads /metrics from the admin handler.
@@ -260,9 +202,9 @@ func (ts *testServer) scrape() *httptest.ResponseRecorder {
 	return w
 }
 
-func randomKey(t testing.TB) []byte {
+func randomKey(t testing.TB, size int) []byte {
 	t.Helper()
-	k := make([]byte, 32)
+	k := make([]byte, size)
 	if _, err := rand.Read(k); err != nil {
 		t.Fatal(err)
 	}
@@ -286,9 +228,9 @@ func (ts *testServer) do(method, path string, body any, cookie string) *httptest
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if cookie != "" {
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
 	}
-	if req.URL.Path == CallbackPath {
+	if req.URL.Path == api.CallbackPath {
 		if v, ok := ts.oauthBinding[req.URL.Query().Get("state")]; ok {
 			req.AddCookie(&http.Cookie{Name: testOAuthCookie, Value: v})
 		}
@@ -347,7 +289,7 @@ func (ts *testServer) wechatAuthorize(next, openid string, extra url.Values) str
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	if got := cb.Scheme + "://" + cb.Host + cb.Path; got != ts.publicURL+CallbackPath {
+	if got := cb.Scheme + "://" + cb.Host + cb.Path; got != ts.publicURL+api.CallbackPath {
 		ts.t.Fatalf("WeChat sent the browser to %s, want the callback", got)
 	}
 	return cb.RequestURI()
@@ -356,7 +298,7 @@ func (ts *testServer) wechatAuthorize(next, openid string, extra url.Values) str
 // sessionFrom returns the session cookie set by a response, or nil.
 func sessionFrom(w *httptest.ResponseRecorder) *http.Cookie {
 	for _, c := range w.Result().Cookies() {
-		if c.Name == sessionCookie {
+		if c.Name == api.SessionCookie {
 			return c
 		}
 	}

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/bff/api"
 	"github.com/yangcheng-county/elicence/internal/demo"
 )
 
@@ -105,7 +106,7 @@ func TestSessionCSRFGuard(t *testing.T) {
 		if tt.contentType != "" {
 			req.Header.Set("Content-Type", tt.contentType)
 		}
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: cookie})
 		w := httptest.NewRecorder()
 		ts.router.ServeHTTP(w, req)
 		refused := w.Code == http.StatusUnsupportedMediaType && errorCode(w) == "json_required"

@@ -19,7 +19,8 @@ func TestStaticServesPrecompressed(t *testing.T) {
 	files := map[string]string{
 		"index.html": "<!doctype html>plain", "index.html.br": "BR-INDEX", "index.html.gz": "GZ-INDEX",
 		"assets/app-1a2b.js": "plain js", "assets/app-1a2b.js.gz": "GZ-JS",
-		"sw.js": "self",
+		"sw.js":              "self",
+		"console/index.html": "CONSOLE", "console/assets/console-9f8e.js": "console js",
 	}
 	for name, body := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -43,6 +44,12 @@ func TestStaticServesPrecompressed(t *testing.T) {
 		{"/assets/app-1a2b.js", "br, gzip", "GZ-JS", "gzip", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"},
 		{"/assets/app-1a2b.js", "identity", "plain js", "", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"},
 		{"/sw.js", "br", "self", "", "text/javascript; charset=utf-8", "no-cache"},
+		// The console: its own index.html for its history-mode routes.
+		{"/console/", "", "CONSOLE", "", "text/html; charset=utf-8", "no-cache"},
+		{"/console/licences/12", "br", "CONSOLE", "", "text/html; charset=utf-8", "no-cache"},
+		{"/console", "", "CONSOLE", "", "text/html; charset=utf-8", "no-cache"},
+		{"/console/assets/console-9f8e.js", "", "console js", "", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"},
+		{"/consoles", "", "<!doctype html>plain", "", "text/html; charset=utf-8", "no-cache"},
 	}
 	for _, tc := range cases {
 		req := httptest.NewRequest(http.MethodGet, tc.path, nil)

@@ -55,8 +55,13 @@ func (h *systemHandlers) showCodePage(c *gin.Context) {
 	h.serveIndex(c)
 }
 
+// consolePrefix is where the staff's console is served: its own
+// index.html and assets (the console entry of the front-end build).
+const consolePrefix = "/console"
+
 // spa serves the built H5: a file when one exists, index.html for any other
-// GET outside /api/ and /openapi/ so that history-mode routes survive a reload.
+// GET outside /api/ and /openapi/ so that history-mode routes survive a
+// reload; under /console/ the same with the console's index.html.
 func (h *systemHandlers) spa(c *gin.Context) {
 	p := c.Request.URL.Path
 	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/openapi/") {
@@ -70,7 +75,7 @@ func (h *systemHandlers) spa(c *gin.Context) {
 	clean := path.Clean("/" + p)
 	file := filepath.Join(h.static, filepath.FromSlash(clean))
 	if st, err := os.Stat(file); err == nil && !st.IsDir() {
-		if strings.HasPrefix(clean, "/assets/") {
+		if strings.HasPrefix(clean, "/assets/") || strings.HasPrefix(clean, consolePrefix+"/assets/") {
 			// Vite puts a content hash in every asset name.
 			c.Header("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
@@ -78,6 +83,10 @@ func (h *systemHandlers) spa(c *gin.Context) {
 			c.Header("Cache-Control", "no-cache")
 		}
 		serveFile(c, file)
+		return
+	}
+	if clean == consolePrefix || strings.HasPrefix(clean, consolePrefix+"/") {
+		serveIndexOf(c, filepath.Join(h.static, "console", "index.html"))
 		return
 	}
 	h.serveIndex(c)
@@ -88,8 +97,14 @@ func (h *systemHandlers) serveIndex(c *gin.Context) {
 		respondError(c, errNotFound)
 		return
 	}
+	serveIndexOf(c, filepath.Join(h.static, "index.html"))
+}
+
+// serveIndexOf serves an app's index.html, revalidated on every load so a
+// new build is picked up at once.
+func serveIndexOf(c *gin.Context, index string) {
 	if c.Writer.Header().Get("Cache-Control") == "" {
 		c.Header("Cache-Control", "no-cache")
 	}
-	serveFile(c, filepath.Join(h.static, "index.html"))
+	serveFile(c, index)
 }

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yangcheng-county/elicence/bff/api"
+	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
 	"github.com/yangcheng-county/elicence/internal/secure"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
-	"github.com/yangcheng-county/elicence/internal/verify"
 )
 
 const purpose = demo.PurposeTrafficEnforcement
@@ -29,18 +30,22 @@ func TestVerificationFlow(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("verify: %d %s", rec.Code, rec.Body)
 		}
-		if got := jsonKeys(t, rec.Body.Bytes()); got != "colour,holder,licence,reason_code,replayed,result,status,verified_at" {
+		if got := jsonKeys(t, rec.Body.Bytes()); got != "colour,holder,licence,reason_code,replayed,result,seal,status,verified_at" {
 			t.Fatalf("response keys %s", got)
 		}
-		var res verificationResponse
+		var res api.VerificationResponse
 		decodeJSON(t, rec, &res)
-		until := w.zsDriving.ValidUntil.Format(dateFormat)
+		until := w.zsDriving.ValidUntil.Format(api.DateFormat)
 		if res.Result != "valid" || res.Colour != "green" || res.ReasonCode != "ok" || res.Status != "valid" ||
 			res.Licence.TypeCode != demo.TypeDrivingLicence || res.Licence.TypeName != "机动车驾驶证" ||
 			res.Licence.Issuer != "晋城市公安局交通警察支队" || res.Licence.ValidUntil == nil || *res.Licence.ValidUntil != until ||
-			res.Licence.Number != "1405**********0016" || res.Holder != (verifiedHolder{Name: "张*", IDNumber: "1405**********0016"}) ||
-			res.VerifiedAt != w.clock.Now().UTC().Format(instantFormat) {
+			res.Licence.Number != "1405**********0016" || res.Holder != (api.VerifiedHolder{Name: "张*", IDNumber: "1405**********0016"}) ||
+			res.VerifiedAt != w.clock.Now().UTC().Format(api.InstantFormat) {
 			t.Fatalf("result %+v", res)
+		}
+		// The issuing seal, checked as part of the scan (docs/SEALS.md).
+		if res.Seal == nil || res.Seal.Name != "晋城市公安局交通警察支队" || !res.Seal.Verified {
+			t.Fatalf("seal %+v", res.Seal)
 		}
 		var keys []string
 		for _, f := range res.Licence.Fields {
@@ -60,7 +65,7 @@ func TestVerificationFlow(t *testing.T) {
 
 		// The holder sees the verification in the licence's usage.
 		rec = w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
-		var usage struct{ Items []usageItem }
+		var usage struct{ Items []api.UsageItem }
 		decodeJSON(t, rec, &usage)
 		if rec.Code != http.StatusOK || len(usage.Items) != 1 {
 			t.Fatalf("usage: %d %s", rec.Code, rec.Body)
@@ -90,18 +95,18 @@ func TestVerificationColours(t *testing.T) {
 	cases := []struct {
 		name                                   string
 		cookie                                 string
-		lic                                    func() showCodeResponse
+		lic                                    func() api.ShowCodeResponse
 		purpose, result, colour, reason, state string
 	}{
-		{"张三's driving licence, 20 days left", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, purpose, "valid", "green", "ok", "valid"},
-		{"张三's ID card", w.police, func() showCodeResponse { return w.mint(w.zhangsan, w.zsIDCard, "basic") }, purpose, "valid", "green", "ok", "valid"},
-		{"李四's suspended driving licence", w.police, func() showCodeResponse { return w.mint(w.lisi, w.lsDriving, "basic") }, purpose, "invalid", "red", "suspended", "suspended"},
-		{"张三's real-estate title, housing officer", w.housing, func() showCodeResponse { return w.mint(w.zhangsan, w.zsRealEstate, "basic") }, demo.PurposeMortgageRegister, "valid", "green", "ok", "valid"},
+		{"张三's driving licence, 20 days left", w.police, func() api.ShowCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, purpose, "valid", "green", "ok", "valid"},
+		{"张三's ID card", w.police, func() api.ShowCodeResponse { return w.mint(w.zhangsan, w.zsIDCard, "basic") }, purpose, "valid", "green", "ok", "valid"},
+		{"李四's suspended driving licence", w.police, func() api.ShowCodeResponse { return w.mint(w.lisi, w.lsDriving, "basic") }, purpose, "invalid", "red", "suspended", "suspended"},
+		{"张三's real-estate title, housing officer", w.housing, func() api.ShowCodeResponse { return w.mint(w.zhangsan, w.zsRealEstate, "basic") }, demo.PurposeMortgageRegister, "valid", "green", "ok", "valid"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := w.verifyAs(tc.cookie, tc.lic().Token, tc.purpose)
-			var res verificationResponse
+			var res api.VerificationResponse
 			decodeJSON(t, rec, &res)
 			if rec.Code != http.StatusOK || res.Result != tc.result || res.Colour != tc.colour || res.ReasonCode != tc.reason || res.Status != tc.state {
 				t.Fatalf("%d %s; want %s %s %s", rec.Code, rec.Body, tc.result, tc.colour, tc.reason)
@@ -135,7 +140,7 @@ func TestVerificationRefusals(t *testing.T) {
 		t.Fatalf("police after the refusal: %d %s", rec.Code, rec.Body)
 	}
 	rec = w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
-	var usage struct{ Items []usageItem }
+	var usage struct{ Items []api.UsageItem }
 	decodeJSON(t, rec, &usage)
 	if len(usage.Items) != 2 || usage.Items[0].Result != "valid" || usage.Items[1].Result != "refused" ||
 		usage.Items[1].ReasonCode != "type_not_in_usage_list" || usage.Items[1].Colour != nil || usage.Items[1].Department != "阳城县不动产登记中心" {
@@ -259,7 +264,7 @@ func TestVerificationConcurrentOfficers(t *testing.T) {
 			t.Fatalf("outcomes %v; want exactly one 200 and %d show_code_invalid", statuses, n-1)
 		}
 		rec := w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
-		var usage struct{ Items []usageItem }
+		var usage struct{ Items []api.UsageItem }
 		decodeJSON(t, rec, &usage)
 		if len(usage.Items) != 1 {
 			t.Fatalf("usage records %s, want exactly one", rec.Body)
@@ -268,8 +273,9 @@ func TestVerificationConcurrentOfficers(t *testing.T) {
 }
 
 func TestVerificationRateLimits(t *testing.T) {
-	w := newWorld(t, testServerOpts{})
-	w.rebuild(w.redis, w.store, verify.Limits{PerOfficer: 3, PerIP: 5, Window: 10 * time.Minute})
+	w := newWorld(t, testServerOpts{Config: func(c *config.Config) {
+		c.Verify.FailuresPerOfficer, c.Verify.FailuresPerIP, c.Verify.FailureWindow = 3, 5, 10*time.Minute
+	}})
 	post := func(ip, cookie, code string) *httptest.ResponseRecorder {
 		return w.doFrom(ip, http.MethodPost, "/api/v1/verifications", map[string]string{"code": code, "purpose": purpose}, cookie)
 	}
@@ -315,7 +321,7 @@ func TestVerificationRateLimits(t *testing.T) {
 func TestVerificationRedisDown(t *testing.T) {
 	w := newWorld(t, testServerOpts{})
 	rc, kill := privateRedis(t)
-	w.rebuild(rc, w.store, verify.Limits{PerOfficer: 20, PerIP: 60, Window: 10 * time.Minute})
+	w.verifyOver(rc, w.store)
 	code := w.mint(w.zhangsan, w.zsDriving, "basic")
 	if rec := w.verifyAs(w.police, w.mint(w.zhangsan, w.zsIDCard, "basic").Token, purpose); rec.Code != http.StatusOK {
 		t.Fatalf("before the outage: %d %s", rec.Code, rec.Body)
@@ -340,7 +346,7 @@ func TestVerificationDatabaseDown(t *testing.T) {
 		w := newWorld(t, testServerOpts{Driver: driver})
 		ctx := context.Background()
 		dsn := storetest.DSN(t, driver)
-		sealer, err := secure.NewSealer(randomKey(t), randomKey(t))
+		sealer, err := secure.NewSealer(randomKey(t, secure.DataKeySize), randomKey(t, secure.IndexKeySize))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +357,7 @@ func TestVerificationDatabaseDown(t *testing.T) {
 		if err := gone.Close(); err != nil {
 			t.Fatal(err)
 		}
-		w.rebuild(w.redis, gone, verify.Limits{PerOfficer: 20, PerIP: 60, Window: 10 * time.Minute})
+		w.verifyOver(w.redis, gone)
 		code := w.mint(w.zhangsan, w.zsDriving, "basic")
 		rec := w.verifyAs(w.police, code.Token, purpose)
 		if rec.Code != http.StatusServiceUnavailable || errorCode(rec) != "dependency_unavailable" {
@@ -378,12 +384,12 @@ func TestVerificationLogsClean(t *testing.T) {
 	var secrets []string
 	for _, l := range []struct {
 		cookie  string
-		lic     func() showCodeResponse
+		lic     func() api.ShowCodeResponse
 		officer string
 	}{
-		{w.zhangsan, func() showCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "full") }, w.police},
-		{w.zhangsan, func() showCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, w.housing},
-		{w.lisi, func() showCodeResponse { return w.mint(w.lisi, w.lsDriving, "full") }, w.police},
+		{w.zhangsan, func() api.ShowCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "full") }, w.police},
+		{w.zhangsan, func() api.ShowCodeResponse { return w.mint(w.zhangsan, w.zsDriving, "basic") }, w.housing},
+		{w.lisi, func() api.ShowCodeResponse { return w.mint(w.lisi, w.lsDriving, "full") }, w.police},
 	} {
 		c := l.lic()
 		secrets = append(secrets, c.Token, c.Content, showcode.Hash(c.Token))
@@ -414,7 +420,7 @@ func TestVerificationExpiredCodeStaysInvalid(t *testing.T) {
 			}
 		}
 		rec := w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
-		var usage struct{ Items []usageItem }
+		var usage struct{ Items []api.UsageItem }
 		decodeJSON(t, rec, &usage)
 		if len(usage.Items) != 0 {
 			t.Fatalf("an expired code left usage records: %s", rec.Body)
@@ -442,7 +448,7 @@ func TestVerificationPurposeFromTheUsageList(t *testing.T) {
 			t.Fatalf("listed purpose after the refusals: %d %s", rec.Code, rec.Body)
 		}
 		rec := w.do(http.MethodGet, licencePath(w.zsDriving, "/usage"), nil, w.zhangsan)
-		var usage struct{ Items []usageItem }
+		var usage struct{ Items []api.UsageItem }
 		decodeJSON(t, rec, &usage)
 		if len(usage.Items) != 3 || usage.Items[0].Purpose != demo.PurposeAccidentHandling || usage.Items[0].Result != "valid" ||
 			usage.Items[1].Result != "refused" || usage.Items[1].ReasonCode != "purpose_not_in_usage_list" || usage.Items[1].Purpose != demo.PurposeIdentityCheck ||

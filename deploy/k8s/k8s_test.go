@@ -419,10 +419,13 @@ func placeholderSecret(name string) string {
 	switch name {
 	case "ELICENCE_DATABASE_DSN":
 		return "elicence:pw@tcp(mysql:3306)/elicence?parseTime=true&loc=UTC"
-	case "ELICENCE_SECURITY_DATA_KEY", "ELICENCE_SECURITY_INDEX_KEY":
-		return strings.Repeat("ab", 32)
-	case "ELICENCE_WECHAT_ENCODING_AES_KEY":
-		return ""
+	case "ELICENCE_SECURITY_DATA_KEY":
+		return strings.Repeat("ab", 16)
+	case "ELICENCE_SECURITY_INDEX_KEY":
+		return strings.Repeat("cd", 32)
+	case "ELICENCE_WECHAT_ENCODING_AES_KEY", "ELICENCE_SECURITY_PREVIOUS_DATA_KEY", "ELICENCE_SECURITY_PREVIOUS_INDEX_KEY",
+		"ELICENCE_SECURITY_LEGACY_DATA_KEY", "ELICENCE_SECURITY_LEGACY_INDEX_KEY":
+		return "" // optional: absent unless a rotation is under way
 	}
 	return "secret"
 }

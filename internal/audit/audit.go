@@ -2,7 +2,10 @@
 // rules Art. 21 and 25: operation logs kept at least three years). Domain
 // services describe a change as an Event and hand it to an Appender in the
 // same transaction as the change itself, so a change and its record commit
-// together or not at all. The tamper-evident hash chain that links the
+// together or not at all. One kind of event is chained later instead: a
+// verification's usage record is itself its durable record, written alone
+// on the officer's request, and a Chainer appends it to the chain within
+// about a second (Pending). The tamper-evident hash chain that links the
 // entries lives in the store; see docs/storage.md.
 package audit
 

@@ -39,8 +39,10 @@ type Config struct {
 	WeChat   WeChat   `yaml:"wechat"`
 	ShowCode ShowCode `yaml:"showcode"`
 	Session  Session  `yaml:"session"`
+	Console  Console  `yaml:"console"`
 	Realname Realname `yaml:"realname"`
 	Verify   Verify   `yaml:"verify"`
+	Audit    Audit    `yaml:"audit"`
 	OpenAPI  OpenAPI  `yaml:"openapi"`
 	SMS      SMS      `yaml:"sms"`
 	Security Security `yaml:"security"`
@@ -57,6 +59,11 @@ type HTTP struct {
 	WriteTimeout   time.Duration `yaml:"write_timeout"`
 	IdleTimeout    time.Duration `yaml:"idle_timeout"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	// DrainDelay is how long serve keeps answering after SIGTERM while
+	// /readyz already says 503, so a load balancer that polls readiness
+	// takes the instance out before its listener closes. Under Kubernetes
+	// the preStop hook does this instead, and it stays 0.
+	DrainDelay time.Duration `yaml:"drain_delay"`
 	// RequestTimeout bounds everything one API request does: every
 	// database, Redis, WeChat and SMS call it makes runs under this deadline.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
@@ -131,6 +138,18 @@ type Session struct {
 	Absolute time.Duration `yaml:"absolute"`
 }
 
+// Console configures the staff's administration console
+// (docs/CONSOLE.md): its sessions, apart from the citizens', and the
+// lockout after failed logins.
+type Console struct {
+	SessionIdle     time.Duration `yaml:"session_idle"`
+	SessionAbsolute time.Duration `yaml:"session_absolute"`
+	// MaxFailures failed logins of one username within Lockout lock it
+	// for the rest of that window.
+	MaxFailures int           `yaml:"max_failures"`
+	Lockout     time.Duration `yaml:"lockout"`
+}
+
 // Realname configures real-name binding.
 type Realname struct {
 	CodeTTL        time.Duration `yaml:"code_ttl"`
@@ -158,6 +177,14 @@ type Verify struct {
 	FailureWindow      time.Duration `yaml:"failure_window"`
 }
 
+// Audit configures the audit log.
+type Audit struct {
+	// ChainInterval is how often a serving instance appends the usage
+	// records of verifications to the audit chain: the usual delay before
+	// a verification is under the chain's protection (docs/SECURITY.md).
+	ChainInterval time.Duration `yaml:"chain_interval"`
+}
+
 // OpenAPI configures the Open API for department systems (/openapi/v1).
 type OpenAPI struct {
 	// RateLimit bounds each app's requests within RateWindow (429 beyond).
@@ -173,12 +200,20 @@ type SMS struct {
 	Timeout    time.Duration `yaml:"timeout"`
 }
 
-// Security holds the keys protecting ID numbers at rest: hex-encoded 32-byte
-// values, from the environment in production. In embedded mode empty keys are
-// generated once and kept in {data_dir}/keys.
+// Security holds the keys protecting personal data at rest, hex-encoded,
+// from the environment in production: the SM4 data key (16 bytes) and the
+// HMAC-SM3 index key (32 bytes). The previous pair is the one a rotation is
+// retiring; the legacy pair (AES-256 and HMAC-SHA256, 32 bytes each) is the
+// one used before SM4. Both stay configured until `bff keys rotate` has
+// finished (docs/OPERATIONS.md). In embedded mode an empty current pair is
+// generated once and kept in {data_dir}/keys.gm.
 type Security struct {
-	DataKey  string `yaml:"data_key"`
-	IndexKey string `yaml:"index_key"`
+	DataKey          string `yaml:"data_key"`
+	IndexKey         string `yaml:"index_key"`
+	PreviousDataKey  string `yaml:"previous_data_key"`
+	PreviousIndexKey string `yaml:"previous_index_key"`
+	LegacyDataKey    string `yaml:"legacy_data_key"`
+	LegacyIndexKey   string `yaml:"legacy_index_key"`
 }
 
 // Seals configures the electronic seals' keys and certificates
@@ -402,6 +437,7 @@ func (c Config) Validate() error {
 		"redis.dial_timeout": c.Redis.DialTimeout, "redis.read_timeout": c.Redis.ReadTimeout,
 		"redis.write_timeout": c.Redis.WriteTimeout, "wechat.http_timeout": c.WeChat.HTTPTimeout,
 		"session.idle": c.Session.Idle, "session.absolute": c.Session.Absolute,
+		"console.session_idle": c.Console.SessionIdle, "console.session_absolute": c.Console.SessionAbsolute, "console.lockout": c.Console.Lockout,
 		"realname.code_ttl": c.Realname.CodeTTL, "realname.failure_window": c.Realname.FailureWindow,
 		"verify.failure_window": c.Verify.FailureWindow, "sms.timeout": c.SMS.Timeout,
 		"openapi.rate_window":  c.OpenAPI.RateWindow,
@@ -413,11 +449,23 @@ func (c Config) Validate() error {
 			bad(key, "must be a positive duration, got %s", d)
 		}
 	}
+	if c.HTTP.DrainDelay < 0 || c.HTTP.DrainDelay > time.Minute {
+		bad("http.drain_delay", "must be between 0s and 1m, got %s", c.HTTP.DrainDelay)
+	}
+	if c.Audit.ChainInterval < 100*time.Millisecond || c.Audit.ChainInterval > time.Hour {
+		bad("audit.chain_interval", "must be between 100ms and 1h, got %s", c.Audit.ChainInterval)
+	}
 	if c.ShowCode.TTL < 10*time.Second || c.ShowCode.TTL > 10*time.Minute {
 		bad("showcode.ttl", "must be between 10s and 10m, got %s", c.ShowCode.TTL)
 	}
 	if c.Session.Absolute < c.Session.Idle {
 		bad("session.absolute", "must not be shorter than session.idle")
+	}
+	if c.Console.SessionAbsolute < c.Console.SessionIdle || c.Console.SessionAbsolute > 24*time.Hour {
+		bad("console.session_absolute", "must be between console.session_idle and 24h, got %s", c.Console.SessionAbsolute)
+	}
+	if c.Console.MaxFailures < 1 {
+		bad("console.max_failures", "must be at least 1, got %d", c.Console.MaxFailures)
 	}
 	switch c.Database.Driver {
 	case "sqlite":
@@ -501,17 +549,7 @@ func (c Config) Validate() error {
 			bad("wechat.token", "is required unless wechat.fake is true (set ELICENCE_WECHAT_TOKEN)")
 		}
 	}
-	for key, v := range map[string]string{"security.data_key": c.Security.DataKey, "security.index_key": c.Security.IndexKey} {
-		if v == "" {
-			if c.Mode == "production" {
-				bad(key, "is required in production (64 hex characters from the environment)")
-			}
-			continue
-		}
-		if b, err := hex.DecodeString(v); err != nil || len(b) != 32 {
-			bad(key, "must be 64 hex characters (32 bytes)")
-		}
-	}
+	c.Security.validate(c.Mode, bad)
 	if c.Mode == "production" {
 		if c.DevMode {
 			bad("dev_mode", "must be false in production")
@@ -689,4 +727,49 @@ func splitList(raw string) []string {
 		}
 	}
 	return out
+}
+
+// validate checks the key settings: their lengths, that the current pair is
+// there in production, that the legacy pair comes whole, and that no key
+// is used twice. An AES-era key left in data_key gets a message saying
+// where it belongs now.
+func (s Security) validate(mode string, bad func(key, format string, a ...any)) {
+	keys := []struct {
+		name, value string
+		size        int
+		what        string
+	}{
+		{"security.data_key", s.DataKey, 16, "an SM4 key"},
+		{"security.index_key", s.IndexKey, 32, "an HMAC-SM3 key"},
+		{"security.previous_data_key", s.PreviousDataKey, 16, "an SM4 key"},
+		{"security.previous_index_key", s.PreviousIndexKey, 32, "an HMAC-SM3 key"},
+		{"security.legacy_data_key", s.LegacyDataKey, 32, "the AES-256 key used before SM4"},
+		{"security.legacy_index_key", s.LegacyIndexKey, 32, "the HMAC-SHA256 key used before SM3"},
+	}
+	seen := map[string]string{}
+	for i, k := range keys {
+		if k.value == "" {
+			if i < 2 && mode == "production" {
+				bad(k.name, "is required in production (%d hex characters from the environment)", 2*k.size)
+			}
+			continue
+		}
+		b, err := hex.DecodeString(k.value)
+		switch {
+		case i == 0 && err == nil && len(b) == 32:
+			bad(k.name, "is 32 bytes, the size of the AES-256 key used before SM4: set a new 16-byte SM4 key "+
+				"(32 hex characters) and move this one to security.legacy_data_key (docs/OPERATIONS.md)")
+			continue
+		case err != nil || len(b) != k.size:
+			bad(k.name, "must be %d hex characters (%d bytes, %s)", 2*k.size, k.size, k.what)
+			continue
+		}
+		if other, dup := seen[strings.ToLower(k.value)]; dup {
+			bad(k.name, "must differ from %s", other)
+		}
+		seen[strings.ToLower(k.value)] = k.name
+	}
+	if (s.LegacyDataKey == "") != (s.LegacyIndexKey == "") {
+		bad("security.legacy_index_key", "security.legacy_data_key and security.legacy_index_key go together: rows from before SM4 need both")
+	}
 }

@@ -70,15 +70,25 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 	}{
 		{map[string]string{"ELICENCE_SHOWCODE_TTL": "soon"}, "showcode.ttl"},
 		{map[string]string{"ELICENCE_SHOWCODE_TTL": "1s"}, "showcode.ttl"},
+		{map[string]string{"ELICENCE_AUDIT_CHAIN_INTERVAL": "0s"}, "audit.chain_interval"},
+		{map[string]string{"ELICENCE_AUDIT_CHAIN_INTERVAL": "2h"}, "audit.chain_interval"},
 		{map[string]string{"ELICENCE_DATABASE_DRIVER": "oracle"}, "database.driver"},
 		{map[string]string{"ELICENCE_DATABASE_DRIVER": "mysql"}, "database.dsn"},
 		{map[string]string{"ELICENCE_REDIS_ADDR": "nohost"}, "redis.addr"},
 		{map[string]string{"ELICENCE_HTTP_ADDR": "8080"}, "http.addr"},
+		{map[string]string{"ELICENCE_HTTP_DRAIN_DELAY": "-1s"}, "http.drain_delay"},
+		{map[string]string{"ELICENCE_HTTP_DRAIN_DELAY": "5m"}, "http.drain_delay"},
 		{map[string]string{"ELICENCE_PUBLIC_URL": "ftp://x"}, "public_url"},
 		{map[string]string{"ELICENCE_WECHAT_FAKE": "maybe"}, "wechat.fake"},
 		{map[string]string{"ELICENCE_WECHAT_FAKE": "false"}, "wechat.app_secret"},
 		{map[string]string{"ELICENCE_REMINDER_QUIET_HOURS": "late"}, "reminder.quiet_hours"},
 		{map[string]string{"ELICENCE_SECURITY_DATA_KEY": "abcd"}, "security.data_key"},
+		{map[string]string{"ELICENCE_SECURITY_DATA_KEY": strings.Repeat("ab", 32)}, "move this one to security.legacy_data_key"},
+		{map[string]string{"ELICENCE_SECURITY_INDEX_KEY": strings.Repeat("ab", 16)}, "security.index_key"},
+		{map[string]string{"ELICENCE_SECURITY_PREVIOUS_DATA_KEY": strings.Repeat("ab", 32)}, "security.previous_data_key"},
+		{map[string]string{"ELICENCE_SECURITY_LEGACY_DATA_KEY": strings.Repeat("ab", 32)}, "go together"},
+		{map[string]string{"ELICENCE_SECURITY_LEGACY_INDEX_KEY": strings.Repeat("ab", 16), "ELICENCE_SECURITY_LEGACY_DATA_KEY": strings.Repeat("ab", 32)}, "security.legacy_index_key"},
+		{map[string]string{"ELICENCE_SECURITY_INDEX_KEY": strings.Repeat("ab", 32), "ELICENCE_SECURITY_PREVIOUS_INDEX_KEY": strings.Repeat("AB", 32)}, "must differ from security.index_key"},
 		{map[string]string{"ELICENCE_MODE": "production"}, "dev_mode"},
 		{map[string]string{"ELICENCE_SMS_DRIVER": "pigeon"}, "sms.driver"},
 	}
@@ -110,10 +120,9 @@ func TestProductionExampleNeedsSecrets(t *testing.T) {
 			t.Errorf("production without secrets: want %s named, got %v", key, err)
 		}
 	}
-	key := strings.Repeat("ab", 32)
 	_, err = Load("../../configs/production.example.yaml", env(map[string]string{
 		"ELICENCE_DATABASE_DSN": "u:p@tcp(db:3306)/e?parseTime=true", "ELICENCE_WECHAT_APP_SECRET": "s",
-		"ELICENCE_WECHAT_TOKEN": "t", "ELICENCE_SECURITY_DATA_KEY": key, "ELICENCE_SECURITY_INDEX_KEY": key,
+		"ELICENCE_WECHAT_TOKEN": "t", "ELICENCE_SECURITY_DATA_KEY": strings.Repeat("ab", 16), "ELICENCE_SECURITY_INDEX_KEY": strings.Repeat("cd", 32),
 	}))
 	if err != nil {
 		t.Fatalf("production with secrets: %v", err)
@@ -186,7 +195,7 @@ func TestUnknownEnv(t *testing.T) {
 func TestLoadDatabaseChecksOnlyItsKeys(t *testing.T) {
 	keys := map[string]string{
 		"ELICENCE_DATABASE_DSN":       "u:p@tcp(db:3306)/elicence?parseTime=true",
-		"ELICENCE_SECURITY_DATA_KEY":  strings.Repeat("ab", 32),
+		"ELICENCE_SECURITY_DATA_KEY":  strings.Repeat("ab", 16),
 		"ELICENCE_SECURITY_INDEX_KEY": strings.Repeat("cd", 32),
 	}
 	if _, err := Load("../../configs/production.example.yaml", env(keys)); err == nil || !strings.Contains(err.Error(), "wechat.app_secret") {

@@ -17,6 +17,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/staff"
 )
 
 // Unified social credit codes of the seeded departments. They are built on
@@ -83,6 +84,16 @@ const (
 	PurposeMortgageRegister   = "不动产抵押登记"
 )
 
+// Demo console staff (docs/CONSOLE.md): one of each kind a first look
+// needs, all with DemoStaffPassword and no second factor, which the
+// embedded demo does not require.
+const (
+	StaffAdmin        = "demo-admin"        // platform admin
+	StaffPoliceAdmin  = "demo-police-admin" // department admin of 阳城县公安局交通管理大队
+	StaffEstateClerk  = "demo-estate-clerk" // clerk of 阳城县不动产登记中心
+	DemoStaffPassword = "demo-password"
+)
+
 // idTypeResident is the GB/T 36903 ID type of a resident ID card.
 const idTypeResident = "111"
 
@@ -102,6 +113,8 @@ type Repository interface {
 	SetSubscribed(ctx context.Context, openid string, subscribed bool) error
 	Officer(ctx context.Context, openid string) (int64, error)
 	AddOfficer(ctx context.Context, openid string, departmentID int64) error
+	StaffByUsername(ctx context.Context, username string) (staff.Member, staff.Secrets, error)
+	AddStaff(ctx context.Context, m staff.Member, passwordHash string, ev audit.Event) (staff.Member, error)
 }
 
 // TxFunc runs fn in one transaction (store.TxAs[demo.Repository]).
@@ -133,7 +146,8 @@ func ApplyCatalogue(ctx context.Context, tx catalogue.TxFunc) error {
 
 // Seed adds what is missing of the demo catalogue and the demo people of
 // the README: 张三 and 李四 with their licences, five WeChat accounts
-// (citizens unbound, all subscribed) and two officers, in one transaction.
+// (citizens unbound, all subscribed), two officers and three console staff,
+// in one transaction.
 // Licence dates are counted from now's calendar day in Asia/Shanghai
 // (张三's driving licence expires 20 days after it). Only missing rows are
 // added, so a second run, even on a later day, adds nothing and changes
@@ -355,5 +369,42 @@ func seedPeople(ctx context.Context, s Repository, now time.Time) (created int, 
 		created++
 	}
 
+	n, err := seedStaff(ctx, s, now)
+	return created + n, err
+}
+
+// seedStaff adds the demo console staff that are missing.
+func seedStaff(ctx context.Context, s Repository, now time.Time) (created int, err error) {
+	for _, m := range []struct {
+		username string
+		role     staff.Role
+		uscc     string
+	}{
+		{StaffAdmin, staff.RolePlatformAdmin, ""},
+		{StaffPoliceAdmin, staff.RoleDepartmentAdmin, USCCTrafficBrigade},
+		{StaffEstateClerk, staff.RoleClerk, USCCRealEstateCentre},
+	} {
+		if _, _, err := s.StaffByUsername(ctx, m.username); err == nil {
+			continue
+		} else if !errors.Is(err, staff.ErrNotFound) {
+			return created, err
+		}
+		var dept licence.Department
+		if m.uscc != "" {
+			if dept, err = s.DepartmentByUSCC(ctx, m.uscc); err != nil {
+				return created, fmt.Errorf("demo: seed staff: %w", err)
+			}
+		}
+		hash, err := staff.HashPassword(DemoStaffPassword)
+		if err != nil {
+			return created, err
+		}
+		member := staff.Member{Username: m.username, Role: m.role, Department: dept, CreatedAt: now}
+		ev := audit.Event{At: now, Actor: Actor, Action: "staff.add", Object: "staff:" + m.username, Detail: "role=" + string(m.role) + " (demo)"}
+		if _, err := s.AddStaff(ctx, member, hash, ev); err != nil {
+			return created, fmt.Errorf("demo: seed staff: %w", err)
+		}
+		created++
+	}
 	return created, nil
 }

@@ -27,7 +27,7 @@ var demoNow = time.Date(2025, 6, 30, 23, 30, 0, 0, time.UTC)
 const idTypeResident = "111"
 
 var tables = []string{"departments", "licence_types", "licence_type_issuers", "usage_lists", "holders", "licences",
-	"accounts", "officers", "audit_events"}
+	"accounts", "officers", "staff", "audit_events"}
 
 func TestSeedsAreIdempotent(t *testing.T) {
 	for _, driver := range storetest.Drivers {
@@ -38,7 +38,7 @@ func TestSeedsAreIdempotent(t *testing.T) {
 			storetest.SeedCatalogue(t, s)
 			cat := storetest.Counts(t, driver, dsn, tables...)
 			want := map[string]int64{"departments": 10, "licence_types": 13, "licence_type_issuers": 13, "usage_lists": 4,
-				"holders": 0, "licences": 0, "accounts": 0, "officers": 0, "audit_events": 1}
+				"holders": 0, "licences": 0, "accounts": 0, "officers": 0, "staff": 0, "audit_events": 1}
 			if !reflect.DeepEqual(cat, want) {
 				t.Fatalf("after the demo catalogue: %v, want %v", cat, want)
 			}
@@ -56,7 +56,9 @@ func TestSeedsAreIdempotent(t *testing.T) {
 			seed(demoNow)
 			first := storetest.Counts(t, driver, dsn, tables...)
 			want = map[string]int64{"departments": 10, "licence_types": 13, "licence_type_issuers": 13, "usage_lists": 4,
-				"holders": 2, "licences": 5, "accounts": 5, "officers": 2, "audit_events": 2}
+				"holders": 2, "licences": 5, "accounts": 5, "officers": 2, "staff": 3,
+				// demo.seed and one staff.add per demo staff member
+				"audit_events": 5}
 			if !reflect.DeepEqual(first, want) {
 				t.Fatalf("after Seed: %v, want %v", first, want)
 			}

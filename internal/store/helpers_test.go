@@ -15,7 +15,7 @@ import (
 
 func testSealer(t *testing.T) *secure.Sealer {
 	t.Helper()
-	s, err := secure.NewSealer(bytes.Repeat([]byte{0x11}, 32), bytes.Repeat([]byte{0x22}, 32))
+	s, err := secure.NewSealer(bytes.Repeat([]byte{0x11}, 16), bytes.Repeat([]byte{0x22}, 32))
 	if err != nil {
 		t.Fatalf("sealer: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/secure"
 )
 
 // Compile-time check: the store is what a stock import writes to.
@@ -24,13 +25,15 @@ var _ importer.Store = (*Store)(nil)
 const importSerialPrefix = "IM"
 
 // importRow is one batch item with the values computed once in Go: the
-// blind indexes that find its licence and its holder.
+// blind indexes that find its licence and its holder. The current index
+// comes first in each list; the others are searched too while a key
+// rotation runs.
 type importRow struct {
-	item      importer.Item
-	key       string // type code + number index: the licence's identity
-	holderKey string // ID type + ID number index: the holder's identity
-	numberIdx string
-	holderIdx string
+	item       importer.Item
+	key        string // type code + current number index: the licence's identity
+	holderKey  string // ID type + current ID number index: the holder's identity
+	numberIdxs []string
+	holderIdxs []string
 }
 
 // ImportBatch implements importer.Store. It reads the current versions of
@@ -50,11 +53,11 @@ func (s *Store) ImportBatch(ctx context.Context, b importer.Batch) ([]importer.O
 	for i, it := range b.Items {
 		r := it.Req
 		idn := licence.NormaliseIDNumber(r.Holder.IDType, r.Holder.IDNumber)
-		rows[i] = importRow{item: it, numberIdx: s.licenceNumberIndex(r.TypeCode, r.Number),
-			holderIdx: s.sealer.BlindIndex(sealHolderIDNumber, idn)}
+		rows[i] = importRow{item: it, numberIdxs: s.licenceNumberIndexes(r.TypeCode, r.Number),
+			holderIdxs: s.holderIndexes(idn)}
 		rows[i].item.Req.Holder.IDNumber = idn
-		rows[i].key = r.TypeCode + "\x00" + rows[i].numberIdx
-		rows[i].holderKey = r.Holder.IDType + "\x00" + rows[i].holderIdx
+		rows[i].key = r.TypeCode + "\x00" + rows[i].numberIdxs[0]
+		rows[i].holderKey = r.Holder.IDType + "\x00" + rows[i].holderIdxs[0]
 	}
 	if b.DryRun {
 		outs, _, err := s.classifyImport(ctx, b.Issuer, rows)
@@ -160,12 +163,17 @@ func nonNilFace(f map[string]string) map[string]string {
 	return f
 }
 
-// currentByIndex loads the current versions of the rows' licences, one
-// query per type so each uses ix_licences_number.
+// currentByIndex loads the current versions of the rows' licences by row
+// key, one query per type so each uses ix_licences_number.
 func (s *Store) currentByIndex(ctx context.Context, rows []importRow) (map[string]licenceRow, error) {
 	byType := map[string][]string{}
+	keyOf := map[string]string{} // type code + any index → row key
 	for _, r := range rows {
-		byType[r.item.Req.TypeCode] = append(byType[r.item.Req.TypeCode], r.numberIdx)
+		t := r.item.Req.TypeCode
+		byType[t] = append(byType[t], r.numberIdxs...)
+		for _, idx := range r.numberIdxs {
+			keyOf[t+"\x00"+idx] = r.key
+		}
 	}
 	out := make(map[string]licenceRow, len(rows))
 	for typeCode, idx := range byType {
@@ -175,18 +183,23 @@ func (s *Store) currentByIndex(ctx context.Context, rows []importRow) (map[strin
 			return nil, fmt.Errorf("store: import: current licences: %w", err)
 		}
 		for _, l := range found {
-			out[l.TypeCode+"\x00"+l.NumberIdx] = l
+			out[keyOf[l.TypeCode+"\x00"+l.NumberIdx]] = l
 		}
 	}
 	return out, nil
 }
 
-// holdersByIndex finds the rows' holders by ID type and blind index.
+// holdersByIndex finds the rows' holders by ID type and blind index, by
+// holder key.
 func (s *Store) holdersByIndex(ctx context.Context, rows []importRow) (map[string]int64, error) {
 	byType := map[string][]string{}
+	keyOf := map[string]string{} // ID type + any index → holder key
 	for _, r := range rows {
 		t := r.item.Req.Holder.IDType
-		byType[t] = append(byType[t], r.holderIdx)
+		byType[t] = append(byType[t], r.holderIdxs...)
+		for _, idx := range r.holderIdxs {
+			keyOf[t+"\x00"+idx] = r.holderKey
+		}
 	}
 	out := make(map[string]int64, len(rows))
 	for idType, idx := range byType {
@@ -199,7 +212,7 @@ func (s *Store) holdersByIndex(ctx context.Context, rows []importRow) (map[strin
 			return nil, fmt.Errorf("store: import: holders: %w", err)
 		}
 		for _, h := range found {
-			out[idType+"\x00"+h.IDNumberIdx] = h.ID
+			out[keyOf[idType+"\x00"+h.IDNumberIdx]] = h.ID
 		}
 	}
 	return out, nil
@@ -235,7 +248,7 @@ func (s *Store) insertHolders(ctx context.Context, rows []importRow, holders map
 		if kind == "" {
 			kind, _ = licence.HolderKindOf(h.IDType)
 		}
-		values = append(values, []any{string(kind), strings.TrimSpace(h.Name), h.IDType, idEnc, r.holderIdx, phoneEnc, now})
+		values = append(values, []any{string(kind), strings.TrimSpace(h.Name), h.IDType, idEnc, r.holderIdxs[0], phoneEnc, now})
 		missing = append(missing, r)
 	}
 	if len(values) == 0 {
@@ -267,8 +280,8 @@ func (s *Store) insertHolders(ctx context.Context, rows []importRow, holders map
 // superseded_by stay NULL, as on every first version.
 var licenceColumns = []string{
 	"identifier", "number_enc", "number_idx", "type_code", "holder_id", "issuer_id", "issued_on", "valid_from",
-	"valid_until", "status", "annotations", "version", "face_enc", "created_at", "updated_at",
-	"seal", "seal_id", "seal_cert_id", "signed_at", "signature",
+	"valid_until", "status", "annotations", "version", "face_enc", "seal", "created_at", "updated_at", "origin",
+	"seal_id", "seal_cert_id", "signed_at", "signature",
 }
 
 // insertLicences writes version 1 of each row's licence with one multi-row
@@ -289,7 +302,7 @@ func (s *Store) insertLicences(ctx context.Context, b importer.Batch, rows []imp
 	identifiers := make([]string, len(rows))
 	for i, r := range rows {
 		req := r.item.Req
-		id, err := ident.LicenceIdentifier(req.TypeCode, issuer.USCC, importSerial(r.numberIdx), 1)
+		id, err := ident.LicenceIdentifier(req.TypeCode, issuer.USCC, importSerial(r.numberIdxs[0]), 1)
 		if err != nil {
 			return nil, fmt.Errorf("store: import: row %d: %w", r.item.Row, err)
 		}
@@ -319,9 +332,9 @@ func (s *Store) insertLicences(ctx context.Context, b importer.Batch, rows []imp
 		}
 		sr := licenceRow{}.withSignature(sig)
 		identifiers[i] = id
-		values[i] = []any{id, numEnc, r.numberIdx, req.TypeCode, holder.ID, issuer.ID,
+		values[i] = []any{id, numEnc, r.numberIdxs[0], req.TypeCode, holder.ID, issuer.ID,
 			dateOf(req.IssuedOn), dateOf(req.ValidFrom), datePtr(req.ValidUntil), string(licence.StatusValid), "[]", 1,
-			faceEnc, now, now, sr.Seal, sr.SealID, sr.SealCertID, sr.SignedAt, sr.Signature}
+			faceEnc, sr.Seal, now, now, licence.ActionImport, sr.SealID, sr.SealCertID, sr.SignedAt, sr.Signature}
 	}
 	if err := s.insertValues(ctx, "licences", licenceColumns, values, ""); err != nil {
 		return nil, fmt.Errorf("store: import: insert licences: %w", mapErr(err, licence.ErrNotFound))
@@ -349,11 +362,11 @@ func (s *Store) holderNames(ctx context.Context, holders map[string]int64) (map[
 	return out, nil
 }
 
-// importSerial turns a licence number's blind index (64 hex digits) into a
-// GB/T 36904 serial: the prefix and the first 80 bits in base 36. The index
-// is keyed, so the serial reveals nothing of the number.
+// importSerial turns a licence number's blind index (its 64 hex digits)
+// into a GB/T 36904 serial: the prefix and the first 80 bits in base 36.
+// The index is keyed, so the serial reveals nothing of the number.
 func importSerial(numberIdx string) string {
-	n, _ := new(big.Int).SetString(numberIdx[:20], 16)
+	n, _ := new(big.Int).SetString(secure.IndexDigest(numberIdx)[:20], 16)
 	return importSerialPrefix + strings.ToUpper(n.Text(36))
 }
 

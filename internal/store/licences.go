@@ -221,9 +221,22 @@ func (s *Store) CreateHolder(ctx context.Context, h licence.Holder) (licence.Hol
 			return licence.Holder{}, fmt.Errorf("store: create holder: %w", err)
 		}
 	}
+	idx := s.holderIndexes(h.IDNumber)
+	// The unique key sees only the current index. While a rotation runs the
+	// holder may still carry an older one, so look for that first: one ID
+	// number must never become two holders.
+	if older := idx[1:]; len(older) > 0 {
+		var n int64
+		if err := s.q(ctx).Model(&holderRow{}).Where("id_type = ? AND id_number_idx IN ?", h.IDType, older).Count(&n).Error; err != nil {
+			return licence.Holder{}, fmt.Errorf("store: create holder: %w", err)
+		}
+		if n > 0 {
+			return licence.Holder{}, fmt.Errorf("store: create holder: %w", ErrDuplicate)
+		}
+	}
 	r := holderRow{
 		Kind: string(h.Kind), Name: h.Name, IDType: h.IDType,
-		IDNumberEnc: idEnc, IDNumberIdx: s.sealer.BlindIndex(sealHolderIDNumber, h.IDNumber),
+		IDNumberEnc: idEnc, IDNumberIdx: idx[0],
 		PhoneEnc: phoneEnc, CreatedAt: utc(time.Now()),
 	}
 	if err := s.q(ctx).Create(&r).Error; err != nil {
@@ -244,10 +257,12 @@ func (s *Store) Holder(ctx context.Context, id int64) (licence.Holder, error) {
 
 // HolderByIDNumber implements licence.Repository: the number is normalised
 // and looked up through its blind index, never compared in plain text.
+// Every index the holder may carry is searched (secure.Sealer.BlindIndexes),
+// so a lookup works before, while and after `bff keys rotate` re-indexes.
 func (s *Store) HolderByIDNumber(ctx context.Context, idType, idNumber string) (licence.Holder, error) {
 	n := licence.NormaliseIDNumber(idType, idNumber)
 	var r holderRow
-	err := s.q(ctx).Where("id_type = ? AND id_number_idx = ?", idType, s.sealer.BlindIndex(sealHolderIDNumber, n)).First(&r).Error
+	err := s.q(ctx).Where("id_type = ? AND id_number_idx IN ?", idType, s.holderIndexes(n)).Order("id").First(&r).Error
 	if err != nil {
 		return licence.Holder{}, fmt.Errorf("store: holder by id number: %w", mapErr(err, licence.ErrNotFound))
 	}
@@ -321,8 +336,21 @@ func signatureFromRow(r licenceRow) (licence.Signature, error) {
 	return licence.Signature{SealID: *r.SealID, CertID: *r.SealCertID, SignedAt: r.SignedAt.UTC(), Value: v, SES: ses}, nil
 }
 
+// licenceNumberIndex is the index a licence number is written with.
 func (s *Store) licenceNumberIndex(typeCode, number string) string {
-	return s.sealer.BlindIndex(sealLicenceNumber, typeCode+"\x00"+strings.TrimSpace(number))
+	return s.licenceNumberIndexes(typeCode, number)[0]
+}
+
+// licenceNumberIndexes are the indexes a licence number may be stored
+// under, the current one first: lookups search them all.
+func (s *Store) licenceNumberIndexes(typeCode, number string) []string {
+	return s.sealer.BlindIndexes(sealLicenceNumber, typeCode+"\x00"+strings.TrimSpace(number))
+}
+
+// holderIndexes are the indexes a normalised ID number may be stored
+// under, the current one first.
+func (s *Store) holderIndexes(idNumber string) []string {
+	return s.sealer.BlindIndexes(sealHolderIDNumber, idNumber)
 }
 
 func (s *Store) licenceFromRow(r licenceRow) (licence.Licence, error) {
@@ -360,7 +388,15 @@ func (s *Store) licenceFromRow(r licenceRow) (licence.Licence, error) {
 // CreateLicence inserts a licence and returns it with its id. The
 // identifier must be a valid GB/T 36904 identifier (ident.LicenceIdentifier);
 // issue and valid-from dates are required. Number and face are sealed.
+// Its origin is issue: the lifecycle's revisions and the stock import
+// record their own.
 func (s *Store) CreateLicence(ctx context.Context, l licence.Licence) (licence.Licence, error) {
+	return s.createLicence(ctx, l, licence.ActionIssue)
+}
+
+// createLicence inserts l, recording origin, the action that made this
+// version (docs/STATISTICS.md counts licences by it).
+func (s *Store) createLicence(ctx context.Context, l licence.Licence, origin string) (licence.Licence, error) {
 	if _, err := ident.ParseLicenceIdentifier(l.Identifier); err != nil {
 		return licence.Licence{}, fmt.Errorf("store: create licence: %w", err)
 	}
@@ -378,6 +414,7 @@ func (s *Store) CreateLicence(ctx context.Context, l licence.Licence) (licence.L
 	if err != nil {
 		return licence.Licence{}, fmt.Errorf("store: create licence: %w", err)
 	}
+	r.Origin = origin
 	if err := s.q(ctx).Create(&r).Error; err != nil {
 		return licence.Licence{}, fmt.Errorf("store: create licence: %w", mapErr(err, licence.ErrNotFound))
 	}

@@ -49,7 +49,7 @@ func TestHolderByIDNumberUsesBlindIndexAndNothingIsPlain(t *testing.T) {
 
 		// A store holding another index key cannot find the holder: the
 		// index is keyed, not a plain hash anyone can recompute.
-		other, err := secure.NewSealer(bytes.Repeat([]byte{0x11}, 32), bytes.Repeat([]byte{0x33}, 32))
+		other, err := secure.NewSealer(bytes.Repeat([]byte{0x11}, 16), bytes.Repeat([]byte{0x33}, 32))
 		if err != nil {
 			t.Fatal(err)
 		}

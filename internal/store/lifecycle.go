@@ -35,7 +35,7 @@ func (s *Store) IssueLicence(ctx context.Context, h licence.Holder, typeCode, nu
 		}
 		var n int64
 		if err := tx.q(ctx).Model(&licenceRow{}).Clauses(clause.Locking{Strength: "UPDATE"}).
-			Where("type_code = ? AND number_idx = ? AND superseded_by IS NULL", typeCode, tx.licenceNumberIndex(typeCode, number)).
+			Where("type_code = ? AND number_idx IN ? AND superseded_by IS NULL", typeCode, tx.licenceNumberIndexes(typeCode, number)).
 			Count(&n).Error; err != nil {
 			return fmt.Errorf("store: issue licence: %w", err)
 		}
@@ -98,7 +98,7 @@ func (s *Store) ReviseLicence(ctx context.Context, id int64, fn func(licence.Lic
 			return err
 		}
 		next.LineageID = old.LineageID
-		if out, err = tx.CreateLicence(ctx, next); err != nil {
+		if out, err = tx.createLicence(ctx, next, ch.History.Action); err != nil {
 			return err
 		}
 		if err := tx.q(ctx).Model(&licenceRow{}).Where("id = ?", id).Updates(map[string]any{
@@ -184,7 +184,7 @@ ORDER BY e.id`, id).Scan(&rows).Error
 // CurrentByNumber implements licence.Writer.
 func (s *Store) CurrentByNumber(ctx context.Context, typeCode, number string) ([]licence.Licence, error) {
 	var rows []licenceRow
-	if err := s.q(ctx).Where("type_code = ? AND number_idx = ? AND superseded_by IS NULL", typeCode, s.licenceNumberIndex(typeCode, number)).
+	if err := s.q(ctx).Where("type_code = ? AND number_idx IN ? AND superseded_by IS NULL", typeCode, s.licenceNumberIndexes(typeCode, number)).
 		Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: licences by number: %w", err)
 	}

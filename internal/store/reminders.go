@@ -605,19 +605,19 @@ func (r *Reminders) OptedOut(ctx context.Context, holderID, licenceID int64) (bo
 	return n > 0, nil
 }
 
-// SetOptOut records or removes the holder's switch for the licence.
+// SetOptOut records or removes the holder's switch for the licence. An
+// INSERT IGNORE and a DELETE of the same key racing (the switch flipped on
+// two phones) can deadlock on InnoDB's gap locks; the loser runs again.
 func (r *Reminders) SetOptOut(ctx context.Context, holderID, licenceID int64, optOut bool, at time.Time) error {
-	var err error
+	q, args := "DELETE FROM reminder_optouts WHERE licence_id = ? AND holder_id = ?", []any{licenceID, holderID}
 	if optOut {
-		q := "INSERT IGNORE INTO reminder_optouts (licence_id, holder_id, created_at) VALUES (?, ?, ?)"
+		q = "INSERT IGNORE INTO reminder_optouts (licence_id, holder_id, created_at) VALUES (?, ?, ?)"
 		if r.s.driver == DriverSQLite {
 			q = "INSERT INTO reminder_optouts (licence_id, holder_id, created_at) VALUES (?, ?, ?) ON CONFLICT (licence_id, holder_id) DO NOTHING"
 		}
-		err = r.s.q(ctx).Exec(q, licenceID, holderID, utc(at)).Error
-	} else {
-		err = r.s.q(ctx).Exec("DELETE FROM reminder_optouts WHERE licence_id = ? AND holder_id = ?", licenceID, holderID).Error
+		args = append(args, utc(at))
 	}
-	if err != nil {
+	if err := r.retry(ctx, func() error { return r.s.q(ctx).Exec(q, args...).Error }); err != nil {
 		return fmt.Errorf("store: set reminder opt-out: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -438,6 +439,29 @@ func TestReminderPauseCancelReviveOptOut(t *testing.T) {
 			if out, err := f.r.OptedOut(ctx, h, l1); err != nil || out != v {
 				t.Fatalf("opted out = %v, %v; want %v", out, err, v)
 			}
+		}
+		// The switch flipped on two phones at once: on InnoDB an INSERT
+		// IGNORE and a DELETE of one key deadlock now and then, and the
+		// loser must run again instead of failing the request.
+		var flips sync.WaitGroup
+		flipErrs := make(chan error, 8)
+		for w := range 8 {
+			flips.Go(func() {
+				for i := range 40 {
+					if err := f.r.SetOptOut(ctx, h, l1, (w+i)%2 == 0, now); err != nil {
+						flipErrs <- err
+						return
+					}
+				}
+			})
+		}
+		flips.Wait()
+		close(flipErrs)
+		for err := range flipErrs {
+			t.Fatalf("concurrent switch: %v", err)
+		}
+		if err := f.r.SetOptOut(ctx, h, l1, false, now); err != nil {
+			t.Fatal(err)
 		}
 		if owner, err := f.r.LicenceHolder(ctx, l1); err != nil || owner != h {
 			t.Fatalf("holder = %d, %v", owner, err)

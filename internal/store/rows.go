@@ -76,6 +76,7 @@ type licenceRow struct {
 	Signature   string     `gorm:"column:signature"`     // base64 DER SM2 signature
 	LineageID   *int64     `gorm:"column:lineage_id"`    // nil on version 1
 	Superseded  *int64     `gorm:"column:superseded_by"` // the version that replaced this one
+	Origin      string     `gorm:"column:origin"`        // the action that made this version: issue, import, update, renew
 	CreatedAt   time.Time  `gorm:"column:created_at"`
 	UpdatedAt   time.Time  `gorm:"column:updated_at"`
 }
@@ -136,6 +137,10 @@ type usageRecordRow struct {
 	ReasonCode    string    `gorm:"column:reason_code"`
 	ClientIP      string    `gorm:"column:client_ip"`
 	At            time.Time `gorm:"column:at"`
+	// AuditID is the chain entry that holds this record: nil until the
+	// chainer appends it, 0 when an entry of the record's own transaction
+	// holds it (rows of earlier builds); see migration 0008.
+	AuditID *int64 `gorm:"column:audit_id"`
 }
 
 func (usageRecordRow) TableName() string { return "usage_records" }

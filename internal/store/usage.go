@@ -1,10 +1,6 @@
 package store
 
 import (
-	"strconv"
-
-	"github.com/yangcheng-county/elicence/internal/audit"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -78,10 +74,10 @@ func (s *Store) UsageTypes(ctx context.Context, departmentID int64) ([]string, e
 	return codes, nil
 }
 
-// RecordUsage implements licence.UsageRepository: the usage record and its
-// audit event (verification.<result>, by the officer, on the licence)
-// commit together, so the chain holds every verification that reached a
-// licence. A zero At is stamped with the current time.
+// RecordUsage implements licence.UsageRepository in one autocommitted
+// INSERT: the usage record is itself the durable record of the
+// verification, and ChainPending appends it to the audit chain later, off
+// the officer's request. A zero At is stamped with the current time.
 func (s *Store) RecordUsage(ctx context.Context, u licence.UsageRecord) error {
 	at := u.At
 	if at.IsZero() {
@@ -92,17 +88,10 @@ func (s *Store) RecordUsage(ctx context.Context, u licence.UsageRecord) error {
 		Purpose: u.Purpose, Scope: u.Scope, Result: u.Result, ReasonCode: u.ReasonCode, ClientIP: u.ClientIP,
 		At: utc(at),
 	}
-	return s.InTx(ctx, func(tx *Store) error {
-		if err := tx.q(ctx).Create(&r).Error; err != nil {
-			return fmt.Errorf("store: record usage of licence %d: %w", u.LicenceID, mapErr(err, licence.ErrNotFound))
-		}
-		_, err := tx.AppendAudit(ctx, audit.Event{
-			At: r.At, Actor: audit.ActorOfficer(u.OfficerOpenID), Action: "verification." + u.Result,
-			Object: "licence:" + strconv.FormatInt(u.LicenceID, 10),
-			Detail: fmt.Sprintf("department=%d purpose=%s scope=%s reason=%s usage=%d", u.DepartmentID, u.Purpose, u.Scope, u.ReasonCode, r.ID),
-		})
-		return err
-	})
+	if err := s.q(ctx).Create(&r).Error; err != nil {
+		return fmt.Errorf("store: record usage of licence %d: %w", u.LicenceID, mapErr(err, licence.ErrNotFound))
+	}
+	return nil
 }
 
 // UsageByLicence implements licence.UsageRepository: newest first.

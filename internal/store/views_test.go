@@ -41,7 +41,8 @@ func TestViews(t *testing.T) {
 }
 
 // TestChangesAreAudited: a binding and a verification each leave their
-// audit entry, and the chain still verifies.
+// audit entry (the verification's once chained), and the chain still
+// verifies.
 func TestChangesAreAudited(t *testing.T) {
 	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
 		ctx := testCtx(t)
@@ -54,6 +55,9 @@ func TestChangesAreAudited(t *testing.T) {
 		if err := s.RecordUsage(ctx, licence.UsageRecord{LicenceID: ls[1].ID, OfficerOpenID: demo.OfficerPolice, DepartmentID: police.ID,
 			Purpose: demo.PurposeTrafficEnforcement, Scope: "basic", Result: "valid", ReasonCode: "ok", At: demoNow}); err != nil {
 			t.Fatal(err)
+		}
+		if n, err := s.ChainPending(ctx, 10); n != 1 || err != nil {
+			t.Fatalf("ChainPending = %d, %v; want the one record", n, err)
 		}
 		n, err := s.VerifyAudit(ctx)
 		if err != nil {

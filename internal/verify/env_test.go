@@ -38,6 +38,9 @@ type env struct {
 type envOptions struct {
 	redis  *redisx.Client // nil: the shared test Redis under a fresh prefix
 	limits verify.Limits
+	// dsn, when set, rewrites the DSN the services' store connects with,
+	// once the database has been seeded through the plain one.
+	dsn func(string) string
 }
 
 func newEnv(t testing.TB, driver string, o envOptions) *env {
@@ -45,6 +48,9 @@ func newEnv(t testing.TB, driver string, o envOptions) *env {
 	ctx := context.Background()
 	dsn := storetest.DSN(t, driver)
 	st := storetest.Seeded(t, driver, dsn, time.Now())
+	if o.dsn != nil {
+		st = storetest.Open(t, driver, o.dsn(dsn))
+	}
 	rc := o.redis
 	if rc == nil {
 		rc = redistest.Open(t)

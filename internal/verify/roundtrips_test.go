@@ -3,10 +3,13 @@ package verify_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/yangcheng-county/elicence/internal/demo"
@@ -56,6 +59,107 @@ func TestVerificationRedisRoundTrips(t *testing.T) {
 		if got := trips.n.Load(); got != tc.want {
 			t.Errorf("%s: %d Redis round trips, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// maxSQLRoundTrips is a verification's budget of database round trips
+// (docs/PERFORMANCE.md).
+const maxSQLRoundTrips = 3
+
+// socketTrips counts database round trips on the wire: one each time the
+// client, having sent something, reads the server's answer. It sees what
+// the driver does, whatever gorm and database/sql make of a call: a
+// prepared statement's prepare and execute are two, the close sent after
+// them without waiting for an answer is none.
+type socketTrips struct{ n atomic.Int64 }
+
+type countedConn struct {
+	net.Conn
+	trips *socketTrips
+	sent  atomic.Bool
+}
+
+func (c *countedConn) Write(b []byte) (int, error) {
+	c.sent.Store(true)
+	return c.Conn.Write(b)
+}
+
+func (c *countedConn) Read(b []byte) (int, error) {
+	if c.sent.Swap(false) {
+		c.trips.n.Add(1)
+	}
+	return c.Conn.Read(b)
+}
+
+// countedNets names each counting dialer apart: the driver's registry of
+// dialers is global.
+var countedNets atomic.Int64
+
+// countingDSN returns a DSN rewriter for envOptions.dsn: connections go
+// through a dialer that counts into trips, with go-sql-driver's client-side
+// interpolation on or off.
+func countingDSN(t *testing.T, trips *socketTrips, interpolate bool) func(string) string {
+	name := fmt.Sprintf("tcp-counted-%d", countedNets.Add(1))
+	mysqldriver.RegisterDialContext(name, func(ctx context.Context, addr string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countedConn{Conn: c, trips: trips}, nil
+	})
+	return func(dsn string) string {
+		cfg, err := mysqldriver.ParseDSN(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Net, cfg.InterpolateParams = name, interpolate
+		return cfg.FormatDSN()
+	}
+}
+
+// TestVerificationSQLRoundTrips: a verification costs two database round
+// trips with production's DSN (interpolateParams=true): the one joined
+// SELECT and the usage record's INSERT, autocommitted; its audit entry is
+// chained later, off the request. With the driver's default every
+// statement is prepared first: twice as many. The count is exact, so an
+// added statement, transaction or prepare fails it. MariaDB only: SQLite
+// has no network to cross.
+func TestVerificationSQLRoundTrips(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		interpolate bool
+		want        int64
+	}{
+		{"interpolateParams=true as in production", true, 2},
+		{"driver default, prepare and execute", false, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			trips := &socketTrips{}
+			e := newEnv(t, store.DriverMySQL, envOptions{dsn: countingDSN(t, trips, tc.interpolate)})
+			ctx := context.Background()
+			// The first verification opens the pool's connection; its
+			// handshake is not a cost of the steady state.
+			if _, err := e.verifier.Verify(ctx, e.req(police, e.police, e.mint(t, e.zsDriving, showcode.ScopeBasic).Content)); err != nil {
+				t.Fatal(err)
+			}
+			code := e.mint(t, e.zsDriving, showcode.ScopeBasic)
+			trips.n.Store(0)
+			res, err := e.verifier.Verify(ctx, e.req(police, e.police, code.Content))
+			got := trips.n.Load()
+			if err != nil || !res.Valid {
+				t.Fatalf("verification: %+v, %v", res, err)
+			}
+			if got != tc.want {
+				t.Errorf("%d SQL round trips, want %d", got, tc.want)
+			}
+			if tc.interpolate && got > maxSQLRoundTrips {
+				t.Errorf("%d SQL round trips, over the budget of %d", got, maxSQLRoundTrips)
+			}
+			if p, err := e.store.PendingAudit(ctx); err != nil || p != 2 {
+				t.Errorf("usage records waiting for the chain = %d, %v; want both", p, err)
+			}
+		})
 	}
 }
 

@@ -41,7 +41,7 @@ func DSN(t testing.TB, driver string) string {
 // second connection pool, or a child process that has no testing.T, reads
 // what the test sealed.
 func Sealer() *secure.Sealer {
-	s, err := secure.NewSealer(bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32))
+	s, err := secure.NewSealer(bytes.Repeat([]byte{1}, 16), bytes.Repeat([]byte{2}, 32))
 	if err != nil {
 		panic("storetest: sealer: " + err.Error())
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"testing"
 
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/store"
@@ -40,6 +41,21 @@ func (u UnmarkedIDs) VerificationView(ctx context.Context, id, departmentID int6
 	v, purposes, listed, err := u.Store.VerificationView(ctx, id, departmentID)
 	v.Type = unmark(v.Type)
 	return v, purposes, listed, err
+}
+
+// UnmarkIDNumbers writes that careless entry into the store itself: the
+// type's id_number fields lose their sensitive mark and mask rule, so a
+// test of the whole service, wired as it is in production, reads it.
+func UnmarkIDNumbers(t testing.TB, st *store.Store, typeCode string) {
+	t.Helper()
+	ctx := context.Background()
+	typ, err := st.Type(ctx, typeCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateType(ctx, unmark(typ)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func unmark(t licence.Type) licence.Type {

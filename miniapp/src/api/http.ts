@@ -36,6 +36,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** When false a 401 is returned to the caller instead of starting login. */
   loginOn401?: boolean;
+  /** Extra request headers (the console's CSRF token). */
+  headers?: Record<string, string>;
 }
 
 type DateListener = (serverDate: number, sentAt: number, receivedAt: number) => void;
@@ -140,7 +142,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   const onOuterAbort = (): void => controller.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onOuterAbort);
 
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { ...opts.headers, Accept: 'application/json' };
   const init: RequestInit = { method, headers, credentials: 'same-origin', signal: controller.signal };
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';

@@ -1,0 +1,4 @@
+-- Blind indexes now name the key that made them: "<key id>.<64 hex>"
+-- (docs/SECURITY.md). SQLite's TEXT columns take the longer value as they
+-- are, so this version changes nothing here; it exists so both drivers
+-- share one version sequence.
