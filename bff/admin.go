@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
-	"github.com/yangcheng-county/elicence/internal/account"
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/officer"
 	"github.com/yangcheng-county/elicence/internal/store"
 )
 
@@ -129,31 +131,16 @@ func addOfficer(ctx context.Context, st *store.Store, openid, uscc string) (name
 	return name, err
 }
 
-// removeOfficer ends openid's officer binding. It takes effect on the
-// officer's very next request: the session middleware reads the binding on
-// every request, so a session opened before the removal verifies nothing
-// more (403 not_officer). The WeChat session itself lives on, because the
-// same account may be a citizen's.
+// removeOfficer ends openid's officer binding, as a department admin does
+// from the console (officer.Remove). It takes effect on the officer's very
+// next request: the session middleware reads the binding on every request,
+// so a session opened before the removal verifies nothing more (403
+// not_officer). The WeChat session itself lives on, because the same
+// account may be a citizen's.
 func removeOfficer(ctx context.Context, st *store.Store, openid string) (name string, err error) {
-	err = st.InTx(ctx, func(tx *store.Store) error {
-		deptID, err := tx.Officer(ctx, openid)
-		if errors.Is(err, account.ErrNotFound) {
-			return fmt.Errorf("%s is not an officer", openid)
-		}
-		if err != nil {
-			return err
-		}
-		dept, err := tx.Department(ctx, deptID)
-		if err != nil {
-			return err
-		}
-		if err := tx.RemoveOfficer(ctx, openid); err != nil {
-			return err
-		}
-		name = dept.Name
-		_, err = tx.AppendAudit(ctx, audit.Event{Actor: officerActor, Action: "officer.remove",
-			Object: "officer:" + openid, Detail: "department " + dept.USCC})
-		return err
-	})
-	return name, err
+	dept, err := officer.Remove(ctx, st, licence.Department{}, officerActor, openid, time.Now())
+	if errors.Is(err, officer.ErrNotFound) {
+		return "", fmt.Errorf("%s is not an officer", openid)
+	}
+	return dept.Name, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/config"
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/store"
 )
@@ -79,7 +80,7 @@ func cmdAppDisable(ctx context.Context, args []string, lookupEnv config.LookupEn
 		return err
 	}
 	defer st.Close()
-	if err := openapi.DisableApp(ctx, st, appID, audit.ActorCLI("app disable"), time.Now()); err != nil {
+	if err := openapi.DisableApp(ctx, st, licence.Department{}, appID, audit.ActorCLI("app disable"), time.Now()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "app %s disabled\n", appID)

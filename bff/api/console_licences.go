@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/yangcheng-county/elicence/internal/audit"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/licence"
 )
@@ -20,6 +21,7 @@ import (
 // catalogue.
 type ConsoleStore interface {
 	licence.Searcher
+	catalogue.Reader
 	View(ctx context.Context, id int64) (licence.View, error)
 	UsageByLicence(ctx context.Context, licenceID int64, limit int) ([]licence.UsageRecord, error)
 	AuditByObjects(ctx context.Context, objects []string, limit int) ([]audit.Entry, error)
@@ -235,8 +237,7 @@ func (h *consoleLicenceHandlers) respondDetail(c *gin.Context, status int, rec l
 			Purpose: u.Purpose, Scope: u.Scope, Result: u.Result, ReasonCode: u.ReasonCode})
 	}
 	for _, e := range entries {
-		out.Audit = append(out.Audit, consoleAuditDTO{Seq: e.Seq, At: e.At.UTC().Format(instantFormat), Actor: e.Actor,
-			Action: e.Action, Object: e.Object, Detail: e.Detail})
+		out.Audit = append(out.Audit, auditEntry(e))
 	}
 	c.JSON(status, out)
 }

@@ -28,6 +28,16 @@ func TestConsoleRoleMatrix(t *testing.T) {
 	all := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin, staff.RoleClerk, staff.RoleSealAdmin}
 	licenceDesk := []staff.Role{staff.RoleDepartmentAdmin, staff.RoleClerk}
 	admins := []staff.Role{staff.RolePlatformAdmin}
+	deptAdmins := []staff.Role{staff.RoleDepartmentAdmin}
+	unknownUSCC := newUSCC(t, "11140522012089990")
+	estate, err := ts.store.DepartmentByUSCC(t.Context(), demo.USCCRealEstateCentre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	estateStats := "/api/v1/console/stats/departments/" + strconv.FormatInt(estate.ID, 10)
+	statsReaders := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin, staff.RoleClerk}
+	countyAndDeptAdmins := []staff.Role{staff.RolePlatformAdmin, staff.RoleDepartmentAdmin}
+	defer ts.deps.Console.AuditChecks.Wait()
 	for _, ep := range []struct {
 		method, path string
 		body         any
@@ -45,6 +55,42 @@ func TestConsoleRoleMatrix(t *testing.T) {
 		{http.MethodGet, "/api/v1/console/staff", nil, admins, http.StatusOK},
 		{http.MethodPost, "/api/v1/console/staff", map[string]string{"username": "x", "role": "clerk"}, admins, http.StatusUnprocessableEntity},
 		{http.MethodPost, "/api/v1/console/staff/999999/disable", nil, admins, http.StatusNotFound},
+		// A department's imports, officers and apps; a JSON post to the
+		// upload route carries no file.
+		{http.MethodGet, "/api/v1/console/imports", nil, licenceDesk, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/imports", map[string]string{}, licenceDesk, http.StatusUnprocessableEntity},
+		{http.MethodGet, "/api/v1/console/imports/999999", nil, licenceDesk, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/imports/999999/errors", nil, licenceDesk, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/officers", nil, deptAdmins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/officers/invites", map[string]string{"name": ""}, deptAdmins, http.StatusUnprocessableEntity},
+		{http.MethodDelete, "/api/v1/console/officers/nobody", nil, deptAdmins, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/apps", nil, deptAdmins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/apps", map[string]string{"name": ""}, deptAdmins, http.StatusUnprocessableEntity},
+		{http.MethodPost, "/api/v1/console/apps/app_none/rotate-secret", nil, deptAdmins, http.StatusNotFound},
+		{http.MethodPost, "/api/v1/console/apps/app_none/disable", nil, deptAdmins, http.StatusNotFound},
+		// The catalogue: refused edits (already on record, not on record, a
+		// plan not shown) and an empty file's dry run write nothing.
+		{http.MethodGet, "/api/v1/console/catalogue", nil, admins, http.StatusOK},
+		{http.MethodGet, "/api/v1/console/catalogue/export", nil, admins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/catalogue/plan", map[string]string{"yaml": ""}, admins, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/catalogue/apply", map[string]string{"yaml": "", "digest": "x"}, admins, http.StatusConflict},
+		{http.MethodPost, "/api/v1/console/catalogue/departments", map[string]string{"name": "阳城县教育科技局", "uscc": demo.USCCEducation,
+			"kind": "relying", "area_code": "140522"}, admins, http.StatusConflict},
+		{http.MethodPut, "/api/v1/console/catalogue/departments/" + unknownUSCC, map[string]string{"name": "某局", "kind": "relying",
+			"area_code": "140522"}, admins, http.StatusNotFound},
+		{http.MethodPost, "/api/v1/console/catalogue/types", map[string]any{"code": demo.TypeResidentID, "name": "居民身份证", "holder_kind": "person",
+			"fields": []map[string]string{{"key": "name", "label": "姓名", "type": "text"}}}, admins, http.StatusConflict},
+		{http.MethodPut, "/api/v1/console/catalogue/types/" + unknownUSCC + "001", map[string]any{"name": "某证", "holder_kind": "person",
+			"fields": []map[string]string{{"key": "name", "label": "姓名", "type": "text"}}}, admins, http.StatusNotFound},
+		{http.MethodPut, "/api/v1/console/catalogue/usage-lists/" + unknownUSCC, map[string]any{"types": []any{}}, admins, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/console/stats/county?month=2025-06", nil, admins, http.StatusOK},
+		{http.MethodGet, estateStats + "?month=2025-06", nil, statsReaders, http.StatusOK},
+		{http.MethodGet, estateStats + "?month=2025-06&format=xlsx", nil, statsReaders, http.StatusOK},
+		// an out-of-range total: refused after the role check, nothing changes.
+		{http.MethodPut, estateStats + "/stock-baseline", map[string]int{"total": -1}, countyAndDeptAdmins, http.StatusBadRequest},
+		{http.MethodGet, "/api/v1/console/audit", nil, statsReaders, http.StatusOK},
+		{http.MethodPost, "/api/v1/console/audit/chain-checks", nil, countyAndDeptAdmins, http.StatusAccepted},
+		{http.MethodGet, "/api/v1/console/audit/chain-checks/none", nil, countyAndDeptAdmins, http.StatusNotFound},
 	} {
 		for _, role := range all {
 			want := http.StatusForbidden

@@ -155,7 +155,7 @@ func TestConsoleLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	if me.Username != demo.StaffEstateClerk || me.Role != "clerk" || me.Department.USCC != demo.USCCRealEstateCentre ||
-		strings.Join(me.Permissions, ",") != "licences.read,licences.write" {
+		strings.Join(me.Permissions, ",") != "licences.read,licences.write,licences.import,stats.read,audit.read" {
 		t.Fatalf("me = %+v", me)
 	}
 	c := &console{ts: ts, cookie: cookie.Value}

@@ -8,15 +8,20 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/fault"
+	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/officer"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/reminder"
 	"github.com/yangcheng-county/elicence/internal/seal"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wechat"
 )
@@ -57,6 +62,7 @@ var (
 	// Console refusals (docs/CONSOLE.md).
 	errForbidden = &publicError{Status: http.StatusForbidden, Code: "forbidden", Message: "您的角色无权执行此操作"}
 	errCSRF      = &publicError{Status: http.StatusForbidden, Code: "csrf_failed", Message: "页面已过期,请刷新后重试"}
+	errBadExport = &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "导出格式须为 xlsx,或 csv 并指明表格(departments、verifications)"}
 )
 
 // errorMapping ties a domain error value to its public face. Handlers never
@@ -108,6 +114,27 @@ var domainErrors = []errorMapping{
 	{seal.ErrNoSigningSeal, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位没有已启用的电子印章,无法签发"}},
 	{seal.ErrNotApproved, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位的电子印章未获准用于该证照类型"}},
 	{seal.ErrUnsigned, errNotSigned},
+	// A department's imports, officers and apps in the console.
+	{importer.ErrJobRunning, &publicError{Status: http.StatusConflict, Code: "import_running", Message: "本单位有一次导入正在进行,请等它完成后再导入"}},
+	{importer.ErrJobNotFound, errNotFound},
+	{officer.ErrNotFound, errNotFound},
+	{officer.ErrInviteExpired, &publicError{Status: http.StatusGone, Code: "invite_expired", Message: "邀请链接已过期,请联系单位管理员重新邀请"}},
+	{officer.ErrInviteUsed, &publicError{Status: http.StatusGone, Code: "invite_used", Message: "邀请链接已被使用,请联系单位管理员重新邀请"}},
+	{officer.ErrAlreadyOfficer, &publicError{Status: http.StatusConflict, Code: "already_officer", Message: "您的微信已绑定为核验人员,请先由原单位解除绑定"}},
+	{officer.ErrBadName, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "请填写核验人员姓名(不超过64个字)"}},
+	{openapi.ErrAppNotFound, errNotFound},
+	{openapi.ErrAppDisabled, &publicError{Status: http.StatusConflict, Code: "app_disabled", Message: "该应用已停用"}},
+	{openapi.ErrBadAppName, &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "请填写应用名称(不超过64个字)"}},
+	// The catalogue in the console (docs/CONSOLE.md); its refused entries
+	// carry their particulars (requestError).
+	{catalogue.ErrExists, &publicError{Status: http.StatusConflict, Code: "catalogue_entry_exists", Message: "该统一社会信用代码或证照类型代码已在目录中"}},
+	{catalogue.ErrNotOnRecord, errNotFound},
+	{catalogue.ErrPlanChanged, &publicError{Status: http.StatusConflict, Code: "plan_changed", Message: "目录或文件在预览之后有变化,请重新预览后再导入"}},
+	// Statistics and the audit viewer (docs/STATISTICS.md, docs/CONSOLE.md).
+	{stats.ErrNotFound, errNotFound},
+	{stats.ErrBadMonth, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "月份须为 YYYY-MM 格式"}},
+	{stats.ErrBadBaseline, &publicError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "存量底数须为 0 到 10000000 之间的整数"}},
+	{audit.ErrCheckNotFound, errNotFound},
 	// Open API for department systems (docs/OPENAPI.md).
 	{openapi.ErrSignatureInvalid, &publicError{Status: http.StatusUnauthorized, Code: "signature_invalid", Message: "签名无效"}},
 	{openapi.ErrTimestampOutOfWindow, &publicError{Status: http.StatusUnauthorized, Code: "timestamp_out_of_window", Message: "请求时间戳与服务器时间相差超过 300 秒"}},
@@ -190,6 +217,21 @@ func requestError(err error) *publicError {
 			pub.Details = append(pub.Details, fieldDetail{Field: d.Field, Code: d.Code, Message: d.Message})
 		}
 		return pub
+	}
+	var ce *catalogue.Error
+	if errors.As(err, &ce) {
+		pub := &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "目录内容未通过校验,见 details", Details: []fieldDetail{}}
+		for _, p := range ce.Problems {
+			pub.Details = append(pub.Details, fieldDetail{Field: p.Field, Code: "catalogue_rule", Message: p.String()})
+		}
+		return pub
+	}
+	// A catalogue file that is not YAML of the catalogue's shape: the
+	// parser's words are about the caller's own file.
+	var fe *catalogue.FormatError
+	if errors.As(err, &fe) {
+		return &publicError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "文件不是目录格式的 YAML,见 details",
+			Details: []fieldDetail{{Field: "yaml", Code: "invalid_yaml", Message: fe.Err.Error()}}}
 	}
 	var te *licence.TransitionError
 	if errors.As(err, &te) {

@@ -12,10 +12,11 @@ import (
 	"github.com/yangcheng-county/elicence/internal/config"
 )
 
-// TestSecurityHeaders: every answer carries the CSP (scripts from the
-// service itself plus the built page's inline script by hash, nothing
-// else), camera only for the service's own pages, and HSTS when the service
-// is public over https only.
+// TestSecurityHeaders: every page carries the CSP (scripts from the service
+// itself plus the built page's inline script by hash, nothing else), the
+// API's answers and the hashed assets one that lets nothing load or run,
+// camera only for the service's own pages, and HSTS when the service is
+// public over https only.
 func TestSecurityHeaders(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
 	static := t.TempDir()
@@ -23,6 +24,16 @@ func TestSecurityHeaders(t *testing.T) {
 	index := `<!doctype html><html><head><script type="module" crossorigin src="/assets/index-abc.js"></script>` +
 		`<script>` + inline + `</script></head><body><div id="app"></div></body></html>`
 	if err := os.WriteFile(filepath.Join(static, "index.html"), []byte(index), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The service worker's own fetches are bound by the CSP it is served with.
+	if err := os.WriteFile(filepath.Join(static, "sw.js"), []byte(`self.addEventListener('fetch', () => {})`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(static, "assets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(static, "assets", "index-abc.js"), []byte(`console.log(1)`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// sha256 of `window.__boot=1`, base64 (openssl dgst -sha256 -binary | base64).
@@ -33,17 +44,27 @@ func TestSecurityHeaders(t *testing.T) {
 	}{{"https://elic.test", true}, {"http://127.0.0.1:8080", false}} {
 		ts.rewire(func(c *config.Config) { c.PublicURL, c.HTTP.StaticDir = tc.publicURL, static })
 		r := ts.router
-		for _, path := range []string{"/", "/api/v1/time", "/licences"} {
+		for _, path := range []string{"/", "/api/v1/time", "/licences", "/sw.js", "/assets/index-abc.js"} {
 			w := httptest.NewRecorder()
 			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 			h := w.Header()
 			csp := h.Get("Content-Security-Policy")
-			for _, want := range []string{"default-src 'self'", "script-src 'self' " + inlineHash + ";", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"} {
+			wants := []string{"default-src 'self'", "script-src 'self' " + inlineHash + ";", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"}
+			if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/assets/") {
+				// Never a page: nothing may load or run.
+				wants = []string{"default-src 'none'", "frame-ancestors 'none'"}
+				if strings.Contains(csp, "'self'") || strings.Contains(csp, "sha256-") {
+					t.Errorf("%s %s: CSP %q allows more than nothing", tc.publicURL, path, csp)
+				}
+			}
+			for _, want := range wants {
 				if !strings.Contains(csp, want) {
 					t.Errorf("%s %s: CSP %q lacks %q", tc.publicURL, path, csp, want)
 				}
 			}
-			if strings.Contains(csp, "unsafe-eval") || strings.Contains(strings.SplitN(strings.SplitN(csp, "script-src", 2)[1], ";", 2)[0], "unsafe-inline") {
+			_, scripts, _ := strings.Cut(csp, "script-src")
+			scripts, _, _ = strings.Cut(scripts, ";")
+			if strings.Contains(csp, "unsafe-eval") || strings.Contains(scripts, "unsafe-inline") {
 				t.Errorf("CSP allows arbitrary script: %q", csp)
 			}
 			if pp := h.Get("Permissions-Policy"); !strings.Contains(pp, "camera=(self)") {

@@ -151,9 +151,10 @@ func (w *world) verifyOver(rc *redisx.Client, st *store.Store) {
 		w.t.Fatal(err)
 	}
 	w.deps.ShowCodes, w.deps.Verifier = svc.Deps.ShowCodes, svc.Deps.Verifier
-	if w.router, err = api.NewRouter(w.deps); err != nil {
+	if w.engine, err = api.NewRouter(w.deps); err != nil {
 		w.t.Fatal(err)
 	}
+	w.router = specChecked(w.t.Errorf, w.engine)
 }
 
 func decodeJSON(t *testing.T, rec *httptest.ResponseRecorder, into any) {

@@ -149,22 +149,35 @@ func (m *Metrics) middleware() gin.HandlerFunc {
 	}
 }
 
+// dataCSP is the Content-Security-Policy of answers that are never a page:
+// the API's JSON and the build's hashed assets (scripts, styles, fonts).
+// Nothing in them may load or run, even when one is opened on its own. The
+// page policy, with its script hashes, matters only where a document or the
+// service worker is served; on every other answer it would be half a
+// kilobyte more for a phone on a slow network (docs/PERFORMANCE.md).
+const dataCSP = "default-src 'none'; frame-ancestors 'none'"
+
 // securityHeaders are sent on every answer: the pages hold personal data.
-// csp is the Content-Security-Policy (contentSecurityPolicy); hsts is set
-// when the public URL is https, so browsers never again try plain http.
+// csp is the pages' Content-Security-Policy (contentSecurityPolicy); hsts is
+// set when the public URL is https, so browsers never again try plain http.
 func securityHeaders(csp string, hsts bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", csp)
+		p := c.Request.URL.Path
+		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/assets/") {
+			h.Set("Content-Security-Policy", dataCSP)
+		} else {
+			h.Set("Content-Security-Policy", csp)
+		}
 		// The officer's scan page uses the camera; nothing else may.
 		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=(), usb=()")
 		if hsts {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
-		if p := c.Request.URL.Path; c.Request.Method != http.MethodGet || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/openapi/") {
+		if c.Request.Method != http.MethodGet || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/openapi/") {
 			h.Set("Cache-Control", "no-store")
 		}
 		c.Next()
@@ -232,11 +245,15 @@ func limitBody(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if c.Request.ContentLength > maxAPIBody {
+	limit := int64(maxAPIBody)
+	if c.Request.URL.Path == consoleUploadPath {
+		limit = maxUploadBody
+	}
+	if c.Request.ContentLength > limit {
 		respondError(c, errTooLarge)
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxAPIBody)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }
 

@@ -19,7 +19,7 @@ import (
 // requests that need attention.
 func TestPanicIsAnsweredLoggedAndCounted(t *testing.T) {
 	ts := newTestServer(t, testServerOpts{})
-	ts.router.GET("/api/v1/test-panic", func(c *gin.Context) { panic("boom") })
+	ts.engine.GET("/api/v1/test-panic", func(c *gin.Context) { panic("boom") })
 
 	w := ts.do(http.MethodGet, "/api/v1/test-panic", nil, "")
 	if w.Code != http.StatusInternalServerError || errorCode(w) != "internal_error" || strings.Contains(w.Body.String(), "boom") {

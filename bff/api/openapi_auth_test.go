@@ -20,6 +20,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/demo"
+	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
@@ -87,7 +88,7 @@ func withIdempotencyKey(key string) func(*http.Request) {
 // echoRoute mounts a signed, idempotent test route that counts its runs.
 func (ts *testServer) echoRoute(required bool, status func() int) *atomic.Int64 {
 	var runs atomic.Int64
-	api.MountOpenAPITestRoute(ts.router, ts.deps.OpenAPI, "/openapi/v1/test-echo", required, func(c *gin.Context) {
+	api.MountOpenAPITestRoute(ts.engine, ts.deps.OpenAPI, "/openapi/v1/test-echo", required, func(c *gin.Context) {
 		n := runs.Add(1)
 		var in map[string]any
 		_ = c.ShouldBindJSON(&in)
@@ -171,7 +172,7 @@ func TestOpenAPISignature(t *testing.T) {
 			}
 
 			// A disabled app is refused at once, like an unknown one.
-			if err := openapi.DisableApp(t.Context(), ts.store, app.id, audit.ActorCLI("app disable"), ts.clock.Now()); err != nil {
+			if err := openapi.DisableApp(t.Context(), ts.store, licence.Department{}, app.id, audit.ActorCLI("app disable"), ts.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if w := app.call("POST", path, body); w.Code != http.StatusUnauthorized || errorCode(w) != "signature_invalid" {
@@ -349,7 +350,7 @@ func TestOpenAPIIdempotencyConcurrent(t *testing.T) {
 	app := ts.addTestApp(demo.USCCRealEstateCentre)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var runs atomic.Int64
-	api.MountOpenAPITestRoute(ts.router, ts.deps.OpenAPI, "/openapi/v1/test-slow", true, func(c *gin.Context) {
+	api.MountOpenAPITestRoute(ts.engine, ts.deps.OpenAPI, "/openapi/v1/test-slow", true, func(c *gin.Context) {
 		runs.Add(1)
 		close(entered)
 		<-release

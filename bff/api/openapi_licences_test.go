@@ -55,6 +55,12 @@ func conformance(ctx context.Context, req *http.Request, w *httptest.ResponseRec
 	if err != nil {
 		return fmt.Errorf("route not in the document: %w", err)
 	}
+	return validateAnswer(ctx, route, params, req, w)
+}
+
+// validateAnswer checks the answer w to req against the operation route
+// of a document: a documented status, and a body matching its schema.
+func validateAnswer(ctx context.Context, route *routers.Route, params map[string]string, req *http.Request, w *httptest.ResponseRecorder) error {
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
 		Status:                 w.Code,

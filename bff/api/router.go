@@ -14,14 +14,19 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/yangcheng-county/elicence/internal/account"
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
 	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/deadline"
+	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/officer"
+	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
 )
@@ -111,11 +116,33 @@ type ConsoleDeps struct {
 	Licences Issuing
 	// Store reads searches, views, usage, audit entries and the catalogue.
 	Store ConsoleStore
+	// Imports runs stock imports uploaded by a department
+	// (importer.NewJobs over the store).
+	Imports *importer.Jobs
+	// Officers invites and removes a department's officers
+	// (officer.NewService over the store); the H5 accepts invitations.
+	Officers *officer.Service
+	// Apps keeps the departments' Open API apps (the store).
+	Apps openapi.AppRepository
+	// Catalogue applies the platform admin's catalogue edits and imports
+	// (store.TxAs over the store, as `bff catalogue apply` does).
+	Catalogue catalogue.TxFunc
+	// Stats counts the statistics (stats.NewService over the store).
+	Stats *stats.Service
+	// Audit searches the audit viewer's entries (the store); AuditChecks
+	// runs the chain check (audit.NewChecker over the store and
+	// redisx.NewAuditChecks).
+	Audit       AuditSearcher
+	AuditChecks *audit.Checker
 }
 
 func (d ConsoleDeps) validate() error {
-	if d.Staff == nil || d.Licences == nil || d.Store == nil {
-		return errors.New("api: Deps.Console needs Staff, Licences and Store")
+	if d.Staff == nil || d.Licences == nil || d.Store == nil || d.Imports == nil || d.Officers == nil || d.Apps == nil ||
+		d.Catalogue == nil || d.Stats == nil || d.Audit == nil || d.AuditChecks == nil {
+		return errors.New("api: Deps.Console needs Staff, Licences, Store, Imports, Officers, Apps, Catalogue, Stats, Audit and AuditChecks")
+	}
+	if d.Stats == nil || d.Audit == nil || d.AuditChecks == nil {
+		return errors.New("api: Deps.Console needs Stats, Audit and AuditChecks")
 	}
 	return nil
 }
@@ -226,6 +253,11 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	off := &officerHandlers{verifier: d.Verifier}
 	v1.GET("/officer/context", requireOfficer, off.context)
 	v1.GET("/officer/verifications", requireOfficer, off.verifications)
+	// An officer invitation from the console, opened in WeChat: any
+	// logged-in account may accept it (docs/CONSOLE.md, "Officers").
+	inv := &officerInviteHandlers{officers: d.Console.Officers}
+	v1.GET("/officer-invites/:token", requireLogin, inv.peek)
+	v1.POST("/officer-invites/:token/accept", requireLogin, inv.accept)
 
 	// Public notices (公示), no login: the usage lists, which department
 	// may verify which licence types for which purposes.
@@ -276,6 +308,46 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	cs.GET("/staff", manage, cst.list)
 	cs.POST("/staff", manage, cst.add)
 	cs.POST("/staff/:id/disable", manage, cst.disable)
+	ci := &consoleImportHandlers{jobs: d.Console.Imports}
+	imp := requirePermission(staff.PermLicencesImport)
+	cs.GET("/imports", imp, ci.list)
+	cs.POST("/imports", imp, ci.start) // = consoleUploadPath
+	cs.GET("/imports/:id", imp, ci.get)
+	cs.GET("/imports/:id/errors", imp, ci.errors)
+	co := &consoleOfficerHandlers{officers: d.Console.Officers}
+	officers := requirePermission(staff.PermOfficersManage)
+	cs.GET("/officers", officers, co.list)
+	cs.POST("/officers/invites", officers, co.invite)
+	cs.DELETE("/officers/:openid", officers, co.remove)
+	ca := &consoleAppHandlers{apps: d.Console.Apps, now: d.Now}
+	apps := requirePermission(staff.PermAppsManage)
+	cs.GET("/apps", apps, ca.list)
+	cs.POST("/apps", apps, ca.add)
+	cs.POST("/apps/:app_id/rotate-secret", apps, ca.rotate)
+	cs.POST("/apps/:app_id/disable", apps, ca.disable)
+	cc := &consoleCatalogueHandlers{tx: d.Console.Catalogue, store: d.Console.Store, now: d.Now}
+	cat := requirePermission(staff.PermCatalogueManage)
+	cs.GET("/catalogue", cat, cc.get)
+	cs.GET("/catalogue/export", cat, cc.export)
+	cs.POST("/catalogue/plan", cat, cc.plan)
+	cs.POST("/catalogue/apply", cat, cc.apply)
+	cs.POST("/catalogue/departments", cat, cc.addDepartment)
+	cs.PUT("/catalogue/departments/:uscc", cat, cc.updateDepartment)
+	cs.POST("/catalogue/types", cat, cc.addType)
+	cs.PUT("/catalogue/types/:code", cat, cc.updateType)
+	cs.PUT("/catalogue/usage-lists/:uscc", cat, cc.putUsageList)
+	// Statistics: the county's overview, a department's month (its own
+	// for a department's staff), ?format=xlsx|csv downloads the tables.
+	csx := &consoleStatsHandlers{stats: d.Console.Stats}
+	cs.GET("/stats/county", requirePermission(staff.PermStatsCounty), csx.county)
+	cs.GET("/stats/departments/:id", requirePermission(staff.PermStatsRead), csx.department)
+	cs.PUT("/stats/departments/:id/stock-baseline", requirePermission(staff.PermStatsBaseline), csx.setBaseline)
+	// The audit viewer (a department's staff: their department's entries)
+	// and the chain check, run in the background and polled.
+	cau := &consoleAuditHandlers{search: d.Console.Audit, checks: d.Console.AuditChecks}
+	cs.GET("/audit", requirePermission(staff.PermAuditRead), cau.list)
+	cs.POST("/audit/chain-checks", requirePermission(staff.PermAuditVerify), cau.startCheck)
+	cs.GET("/audit/chain-checks/:id", requirePermission(staff.PermAuditVerify), cau.getCheck)
 
 	// Pages of the H5. /v/:token is the text inside a show code's QR: it
 	// serves the page that verifies it, never caching it.

@@ -89,8 +89,13 @@ type testServerOpts struct {
 // composes it, on real dependencies: Redis, a migrated and seeded store, the
 // fake WeChat over HTTP, and a clock the test moves.
 type testServer struct {
-	t         *testing.T
-	router    *gin.Engine
+	t *testing.T
+	// router serves the requests of the tests: engine, with every
+	// /api/v1 answer checked against the API document (apidoc_test.go).
+	router http.Handler
+	// engine is the route table as composed, for tests that mount a route
+	// of their own or read the table.
+	engine    *gin.Engine
 	admin     http.Handler // the admin listener's handler: /metrics, pprof
 	store     *store.Store
 	redis     *redisx.Client
@@ -189,9 +194,10 @@ func (ts *testServer) compose() {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	if ts.router, err = svc.Router(); err != nil {
+	if ts.engine, err = svc.Router(); err != nil {
 		ts.t.Fatal(err)
 	}
+	ts.router = specChecked(ts.t.Errorf, ts.engine)
 	ts.deps, ts.admin, ts.outbox, ts.publicURL, ts.seals = svc.Deps, svc.Admin(), svc.Deps.SMSOutbox, ts.cfg.PublicURL, svc.Seals
 }
 

@@ -21,11 +21,15 @@ import (
 
 	"github.com/yangcheng-county/elicence/bff/api"
 	openapidoc "github.com/yangcheng-county/elicence/docs/openapi"
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/auth"
+	"github.com/yangcheng-county/elicence/internal/catalogue"
 	"github.com/yangcheng-county/elicence/internal/config"
 	"github.com/yangcheng-county/elicence/internal/deadline"
 	"github.com/yangcheng-county/elicence/internal/demo"
+	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/officer"
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/redisx"
@@ -34,6 +38,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/sms"
 	"github.com/yangcheng-county/elicence/internal/staff"
+	"github.com/yangcheng-county/elicence/internal/stats"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/verify"
 	"github.com/yangcheng-county/elicence/internal/wallet"
@@ -205,7 +210,7 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	console, err := consoleDeps(cfg, st, rc, lifecycle, now)
+	console, err := consoleDeps(cfg, log, st, rc, lifecycle, s.Seals.Signing, now)
 	if err != nil {
 		return nil, err
 	}
@@ -313,8 +318,10 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing 
 // consoleDeps builds the staff console's services: staff accounts over
 // the store, sessions and lockout counters in Redis, and the same
 // lifecycle the Open API calls. A second factor is required everywhere
-// but in the embedded demo.
-func consoleDeps(cfg config.Config, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, now func() time.Time) (api.ConsoleDeps, error) {
+// but in the embedded demo. A department's imports run the importer of
+// `bff import licences` as background jobs kept in the store, signing
+// with the same seals as the lifecycle.
+func consoleDeps(cfg config.Config, log *slog.Logger, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, signer licence.VersionSigner, now func() time.Time) (api.ConsoleDeps, error) {
 	sessions, err := redisx.NewStaffSessions(rc, cfg.Console.SessionAbsolute)
 	if err != nil {
 		return api.ConsoleDeps{}, err
@@ -327,7 +334,32 @@ func consoleDeps(cfg config.Config, st *store.Store, rc *redisx.Client, lifecycl
 	if err != nil {
 		return api.ConsoleDeps{}, err
 	}
-	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st}, nil
+	im, err := importer.New(st, signer)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	jobs, err := importer.NewJobs(im, st, now, log)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	officers, err := officer.NewService(st, cfg.PublicURL, now)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	statsSvc, err := stats.NewService(st, now)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	checkStore, err := redisx.NewAuditChecks(rc)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	checks, err := audit.NewChecker(st, checkStore, now, log)
+	if err != nil {
+		return api.ConsoleDeps{}, err
+	}
+	return api.ConsoleDeps{Staff: svc, Licences: lifecycle, Store: st, Imports: jobs, Officers: officers, Apps: st,
+		Catalogue: store.TxAs[catalogue.Repository](st), Stats: statsSvc, Audit: st, AuditChecks: checks}, nil
 }
 
 // errDraining is /readyz's answer once serve has begun to shut down.

@@ -13,20 +13,25 @@ import (
 	"github.com/yangcheng-county/elicence/internal/licence"
 )
 
+// Reader reads the catalogue as storage holds it (store.Store).
+type Reader interface {
+	Departments(ctx context.Context) ([]licence.Department, error)
+	Types(ctx context.Context) ([]licence.Type, error)
+	TypeIssuers(ctx context.Context) (map[string][]string, error)
+	UsageLists(ctx context.Context) ([]licence.UsageListEntry, error)
+	LicenceCountsByType(ctx context.Context) (map[string]int64, error)
+}
+
 // Repository is the storage a catalogue is applied to (store.Store).
 type Repository interface {
-	Departments(ctx context.Context) ([]licence.Department, error)
+	Reader
 	CreateDepartment(ctx context.Context, d licence.Department) (licence.Department, error)
 	UpdateDepartment(ctx context.Context, d licence.Department) error
-	Types(ctx context.Context) ([]licence.Type, error)
 	CreateType(ctx context.Context, t licence.Type) error
 	UpdateType(ctx context.Context, t licence.Type) error
-	TypeIssuers(ctx context.Context) (map[string][]string, error)
 	SetTypeIssuers(ctx context.Context, typeCode string, departmentIDs []int64) error
-	UsageLists(ctx context.Context) ([]licence.UsageListEntry, error)
 	SetUsageList(ctx context.Context, departmentID int64, typeCode string, purposes []string) error
 	RemoveFromUsageList(ctx context.Context, departmentID int64, typeCode string) error
-	LicenceCountsByType(ctx context.Context) (map[string]int64, error)
 	audit.Appender
 }
 
@@ -115,6 +120,17 @@ type Options struct {
 	CreateOnly bool
 	// Now stamps the audit event; nil means time.Now.
 	Now func() time.Time
+	// Object is the audit event's object; empty means "catalogue". The
+	// console names what one of its edits changes ("department:<uscc>").
+	Object string
+	// Confirm, when set, sees the plan inside the transaction before
+	// anything is written, and before the problems storage shows in the
+	// catalogue are reported (a refusal of the whole entry comes first);
+	// an error from it ends the apply, nothing written. The console uses it to refuse an add of an entry already on
+	// record, an edit of one that is not, and an import whose plan is no
+	// longer the one the administrator was shown (ExpectCreated,
+	// ExpectOnRecord, ExpectDigest).
+	Confirm func(Plan) error
 }
 
 // errDryRun rolls back a dry run's transaction once the plan is known.
@@ -134,13 +150,22 @@ func Apply(ctx context.Context, tx TxFunc, c Catalogue, opts Options) (Plan, err
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Object == "" {
+		opts.Object = "catalogue"
+	}
 	var plan Plan
 	err := tx(ctx, func(r Repository) error {
 		snap, err := loadSnapshot(ctx, r)
 		if err != nil {
 			return err
 		}
-		if plan, err = makePlan(snap, c, opts.CreateOnly); err != nil {
+		plan, err = makePlan(snap, c, opts.CreateOnly)
+		if opts.Confirm != nil {
+			if err := opts.Confirm(plan); err != nil {
+				return err
+			}
+		}
+		if err != nil {
 			return err
 		}
 		if opts.DryRun {
@@ -153,7 +178,7 @@ func Apply(ctx context.Context, tx TxFunc, c Catalogue, opts Options) (Plan, err
 			return err
 		}
 		_, err = r.AppendAudit(ctx, audit.Event{At: opts.Now(), Actor: opts.Actor, Action: "catalogue.apply",
-			Object: "catalogue", Detail: plan.Summary()})
+			Object: opts.Object, Detail: plan.Summary()})
 		return err
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
@@ -211,7 +236,8 @@ func loadSnapshot(ctx context.Context, r Repository) (snapshot, error) {
 
 // makePlan decides the action of every entry and checks what the file
 // alone could not: references to storage, names taken by other types, and
-// schema changes against licences on file.
+// schema changes against licences on file. With problems it returns them
+// beside the plan, for Confirm to see; such a plan is never written.
 func makePlan(s snapshot, c Catalogue, createOnly bool) (Plan, error) {
 	v := &validator{}
 	var plan Plan
@@ -308,7 +334,7 @@ func makePlan(s snapshot, c Catalogue, createOnly bool) (Plan, error) {
 		}
 	}
 	if len(v.problems) > 0 {
-		return Plan{}, &Error{Problems: v.problems}
+		return plan, &Error{Problems: v.problems}
 	}
 	return plan, nil
 }

@@ -23,7 +23,8 @@ import (
 )
 
 // The YAML document. These structs are the file format only; Parse turns
-// them into a Catalogue of domain values.
+// them into a Catalogue of domain values, Write the other way round. Empty
+// optional values are left out when writing.
 type fileDoc struct {
 	Departments []departmentDoc `yaml:"departments"`
 	Types       []typeDoc       `yaml:"types"`
@@ -41,10 +42,10 @@ type typeDoc struct {
 	Code           string     `yaml:"code"`
 	Name           string     `yaml:"name"`
 	HolderKind     string     `yaml:"holder_kind"`
-	ValidityYears  int        `yaml:"validity_years"`
-	ReminderStages []int      `yaml:"reminder_stages"`
-	FaceTemplate   string     `yaml:"face_template"`
-	Issuers        []string   `yaml:"issuers"`
+	ValidityYears  int        `yaml:"validity_years,omitempty"`
+	ReminderStages []int      `yaml:"reminder_stages,flow,omitempty"`
+	FaceTemplate   string     `yaml:"face_template,omitempty"`
+	Issuers        []string   `yaml:"issuers,flow"`
 	Fields         []fieldDoc `yaml:"fields"`
 }
 
@@ -52,10 +53,10 @@ type fieldDoc struct {
 	Key       string `yaml:"key"`
 	Label     string `yaml:"label"`
 	Type      string `yaml:"type"`
-	Required  bool   `yaml:"required"`
-	Sensitive bool   `yaml:"sensitive"`
-	Mask      string `yaml:"mask"`
-	Basic     bool   `yaml:"basic"`
+	Required  bool   `yaml:"required,omitempty"`
+	Sensitive bool   `yaml:"sensitive,omitempty"`
+	Mask      string `yaml:"mask,omitempty"`
+	Basic     bool   `yaml:"basic,omitempty"`
 }
 
 type usageListDoc struct {
@@ -65,7 +66,7 @@ type usageListDoc struct {
 
 type usageEntryDoc struct {
 	Type     string   `yaml:"type"`
-	Purposes []string `yaml:"purposes"`
+	Purposes []string `yaml:"purposes,flow"`
 }
 
 // Catalogue is a parsed, validated catalogue file.
@@ -122,6 +123,14 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("catalogue: %d problem(s):\n  %s", len(lines), strings.Join(lines, "\n  "))
 }
 
+// FormatError is a file that is not YAML of the catalogue's shape (a
+// syntax error, an unknown key, a list where a value belongs); nothing of
+// it was checked further.
+type FormatError struct{ Err error }
+
+func (e *FormatError) Error() string { return "catalogue: " + e.Err.Error() }
+func (e *FormatError) Unwrap() error { return e.Err }
+
 // Allowed values of the format.
 var (
 	departmentKinds = []string{string(licence.DeptIssuer), string(licence.DeptRelying), string(licence.DeptAdmin)}
@@ -154,7 +163,7 @@ func Parse(r io.Reader) (Catalogue, error) {
 	dec.KnownFields(true)
 	var doc fileDoc
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return Catalogue{}, fmt.Errorf("catalogue: %w", err)
+		return Catalogue{}, &FormatError{Err: err}
 	}
 	v := &validator{}
 	c := v.catalogue(doc)
@@ -337,4 +346,43 @@ func (v *validator) usageList(entry string, u usageListDoc) UsageList {
 		out.Entries = append(out.Entries, UsageEntry{TypeCode: e.Type, Purposes: purposes})
 	}
 	return out
+}
+
+// Write writes c in the file format Parse reads, so an exported catalogue
+// can be edited and applied again.
+func Write(w io.Writer, c Catalogue) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(docOf(c)); err != nil {
+		return fmt.Errorf("catalogue: write: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("catalogue: write: %w", err)
+	}
+	return nil
+}
+
+// docOf is c as the file would give it.
+func docOf(c Catalogue) fileDoc {
+	var doc fileDoc
+	for _, d := range c.Departments {
+		doc.Departments = append(doc.Departments, departmentDoc{Name: d.Name, USCC: d.USCC, Kind: string(d.Kind), AreaCode: d.AreaCode})
+	}
+	for _, t := range c.Types {
+		td := typeDoc{Code: t.Code, Name: t.Name, HolderKind: string(t.HolderKind), ValidityYears: t.ValidityYears,
+			ReminderStages: t.ReminderStages, FaceTemplate: t.FaceTemplate, Issuers: t.Issuers}
+		for _, f := range t.Fields {
+			td.Fields = append(td.Fields, fieldDoc{Key: f.Key, Label: f.Label, Type: f.Type, Required: f.Required,
+				Sensitive: f.Sensitive, Mask: string(f.Mask), Basic: f.Basic})
+		}
+		doc.Types = append(doc.Types, td)
+	}
+	for _, u := range c.UsageLists {
+		ud := usageListDoc{Department: u.DepartmentUSCC, Types: []usageEntryDoc{}}
+		for _, e := range u.Entries {
+			ud.Types = append(ud.Types, usageEntryDoc{Type: e.TypeCode, Purposes: e.Purposes})
+		}
+		doc.UsageLists = append(doc.UsageLists, ud)
+	}
+	return doc
 }

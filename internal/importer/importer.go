@@ -96,6 +96,9 @@ type Options struct {
 	BatchSize int      // rows per transaction, DefaultBatchSize when 0
 	Actor     string   // audit actor, cli:import when empty
 	Progress  Progress // nil: no progress output
+	// Source names the file in the audit detail; the path's base name
+	// when empty (an upload is imported from a temporary copy).
+	Source string
 }
 
 // Summary counts the rows of a run; Imported + Unchanged + Rejected is the
@@ -146,7 +149,11 @@ func (im *Importer) ImportFile(ctx context.Context, uscc, path string, opts Opti
 	if err != nil {
 		return Summary{}, fmt.Errorf("importer: department: %w", err)
 	}
-	run, err := im.newRun(ctx, dept, filepath.Base(path), opts)
+	source := opts.Source
+	if source == "" {
+		source = filepath.Base(path)
+	}
+	run, err := im.newRun(ctx, dept, source, opts)
 	if err != nil {
 		return Summary{}, err
 	}

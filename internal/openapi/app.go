@@ -18,6 +18,9 @@ import (
 var (
 	// ErrAppNotFound is returned by an AppRepository for an unknown app id.
 	ErrAppNotFound = errors.New("openapi: app not found")
+	// ErrAppDisabled is a secret rotation or a disable of an app already
+	// disabled: a disabled app stays disabled.
+	ErrAppDisabled = errors.New("openapi: app disabled")
 	// ErrBadAppName is returned for an empty or over-long app name.
 	ErrBadAppName = errors.New("openapi: app name must be 1 to 64 characters")
 )
@@ -43,6 +46,14 @@ type AppRepository interface {
 	DisableApp(ctx context.Context, appID string, at time.Time, ev audit.Event) error
 	// AppSecret returns the app and its secret, or ErrAppNotFound.
 	AppSecret(ctx context.Context, appID string) (App, string, error)
+	// App returns the app without its secret, or ErrAppNotFound.
+	App(ctx context.Context, appID string) (App, error)
+	// AppsByDepartment lists the department's apps, oldest first.
+	AppsByDepartment(ctx context.Context, departmentID int64) ([]App, error)
+	// RotateAppSecret replaces an enabled app's secret and appends ev in the
+	// same transaction; ErrAppNotFound when there is no enabled app with
+	// the id.
+	RotateAppSecret(ctx context.Context, appID, secret string, ev audit.Event) error
 }
 
 // Credentials are what `bff app add` prints once: the secret is shown only
@@ -89,11 +100,50 @@ func AddApp(ctx context.Context, repo AppRepository, dept licence.Department, na
 }
 
 // DisableApp stops an app at once: its next request is refused as an
-// invalid signature, as if it never existed. Audited as app.disable.
-func DisableApp(ctx context.Context, repo AppRepository, appID, actor string, now time.Time) error {
+// invalid signature, as if it never existed. Audited as app.disable. With
+// a scope (a department's admin) an app of another department is
+// ErrAppNotFound; the zero scope (`bff app disable`) reaches every app.
+func DisableApp(ctx context.Context, repo AppRepository, scope licence.Department, appID, actor string, now time.Time) error {
+	if _, err := enabledApp(ctx, repo, scope, appID); err != nil {
+		return fmt.Errorf("openapi: disable app: %w", err)
+	}
 	ev := audit.Event{At: now, Actor: actor, Action: "app.disable", Object: "app:" + appID}
 	if err := repo.DisableApp(ctx, appID, now, ev); err != nil {
 		return fmt.Errorf("openapi: disable app: %w", err)
 	}
 	return nil
+}
+
+// RotateSecret gives an enabled app a new secret, returned here only, and
+// audited as app.rotate_secret. The old secret stops working at once: every
+// request reads the secret afresh.
+func RotateSecret(ctx context.Context, repo AppRepository, scope licence.Department, appID, actor string, now time.Time) (Credentials, error) {
+	if _, err := enabledApp(ctx, repo, scope, appID); err != nil {
+		return Credentials{}, fmt.Errorf("openapi: rotate secret: %w", err)
+	}
+	fresh, err := NewCredentials()
+	if err != nil {
+		return Credentials{}, err
+	}
+	ev := audit.Event{At: now, Actor: actor, Action: "app.rotate_secret", Object: "app:" + appID}
+	if err := repo.RotateAppSecret(ctx, appID, fresh.AppSecret, ev); err != nil {
+		return Credentials{}, fmt.Errorf("openapi: rotate secret: %w", err)
+	}
+	return Credentials{AppID: appID, AppSecret: fresh.AppSecret}, nil
+}
+
+// enabledApp reads the app within scope (the zero scope: any department):
+// an app of another department is not found, a disabled one ErrAppDisabled.
+func enabledApp(ctx context.Context, repo AppRepository, scope licence.Department, appID string) (App, error) {
+	app, err := repo.App(ctx, appID)
+	if err != nil {
+		return App{}, err
+	}
+	if scope.ID != 0 && app.Department.ID != scope.ID {
+		return App{}, ErrAppNotFound
+	}
+	if app.DisabledAt != nil {
+		return App{}, ErrAppDisabled
+	}
+	return app, nil
 }

@@ -12,10 +12,10 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/token"
 )
 
@@ -282,7 +282,9 @@ func (s *Service) enrolment(m Member, secret string) error {
 		return fmt.Errorf("staff: enrolment URI: %w", err)
 	}
 	uri := key.URL()
-	png, err := qrcode.Encode(uri, qrcode.Medium, 256)
+	// Crisp modules at an integer scale, as on the show codes: the
+	// library's own scaling makes modules of uneven width at 256 px.
+	png, err := showcode.NewRenderer(showcode.DefaultQRSize).PNG(uri)
 	if err != nil {
 		return fmt.Errorf("staff: enrolment QR: %w", err)
 	}

@@ -61,16 +61,43 @@ const (
 	PermLicencesWrite Permission = "licences.write"
 	// PermStaffManage: list, add and disable staff of every department.
 	PermStaffManage Permission = "staff.manage"
+	// PermLicencesImport: import the department's stock of licences from
+	// a file and read its imports.
+	PermLicencesImport Permission = "licences.import"
+	// PermOfficersManage: list, invite and remove the department's
+	// verifying officers.
+	PermOfficersManage Permission = "officers.manage"
+	// PermAppsManage: list, create, rotate the secret of and disable the
+	// department's Open API apps.
+	PermAppsManage Permission = "apps.manage"
+	// PermCatalogueManage: departments, licence types and their field
+	// schema, usage lists, and the catalogue's export and import.
+	PermCatalogueManage Permission = "catalogue.manage"
+	// PermStatsCounty: the county's statistics, every department's figures.
+	PermStatsCounty Permission = "stats.county"
+	// PermStatsRead: a department's statistics and their exports (a
+	// department's staff: their own department only).
+	PermStatsRead Permission = "stats.read"
+	// PermStatsBaseline: declare a department's stock (存量底数).
+	PermStatsBaseline Permission = "stats.baseline"
+	// PermAuditRead: the audit viewer (a department's staff: the entries
+	// of their own department only).
+	PermAuditRead Permission = "audit.read"
+	// PermAuditVerify: run the audit chain check.
+	PermAuditVerify Permission = "audit.verify"
 )
 
 // grants is the console's access policy. A role not listed for a
 // permission is refused (403); a licence outside the member's department
 // is not found (404) whatever the role.
 var grants = map[Role][]Permission{
-	RolePlatformAdmin:   {PermStaffManage},
-	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite},
-	RoleClerk:           {PermLicencesRead, PermLicencesWrite},
-	RoleSealAdmin:       {},
+	RolePlatformAdmin: {PermStaffManage, PermCatalogueManage,
+		PermStatsCounty, PermStatsRead, PermStatsBaseline, PermAuditRead, PermAuditVerify},
+	RoleDepartmentAdmin: {PermLicencesRead, PermLicencesWrite, PermLicencesImport, PermOfficersManage, PermAppsManage,
+		PermStatsRead, PermStatsBaseline, PermAuditRead, PermAuditVerify},
+	RoleClerk: {PermLicencesRead, PermLicencesWrite, PermLicencesImport,
+		PermStatsRead, PermAuditRead},
+	RoleSealAdmin: {},
 }
 
 // Member is a staff account as the rest of the platform sees it: never its

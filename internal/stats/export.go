@@ -61,8 +61,9 @@ func (c Cell) String() string {
 	return c.text
 }
 
-// value is the cell as the spreadsheet holds it: nil leaves it empty.
-func (c Cell) value() any {
+// Value is the cell as a spreadsheet or a JSON answer holds it: an int64
+// count, a float64 rate, a string, or nil for an undefined figure.
+func (c Cell) Value() any {
 	switch c.kind {
 	case kindCount:
 		return c.count
@@ -74,6 +75,10 @@ func (c Cell) value() any {
 	}
 	return c.text
 }
+
+// IsRate reports whether the cell is a rate, which pages and workbooks
+// show as a percentage.
+func (c Cell) IsRate() bool { return c.kind == kindRate }
 
 // departmentHeader names the columns of the department table, in the order
 // of departmentRow; docs/STATISTICS.md defines each.
@@ -180,7 +185,7 @@ func writeSheet(f *excelize.File, i int, t Table, pct int) error {
 	vals := make([]any, len(t.Header))
 	for r, row := range t.Rows {
 		for j, c := range row {
-			vals[j] = c.value()
+			vals[j] = c.Value()
 		}
 		cell, err := excelize.CoordinatesToCellName(1, r+2)
 		if err != nil {

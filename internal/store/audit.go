@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/yangcheng-county/elicence/internal/audit"
@@ -21,7 +22,11 @@ var genesisHash = strings.Repeat("0", 64)
 // ErrAuditTampered is returned by VerifyAudit when the chain does not
 // verify: a row was edited, removed or inserted outside AppendAudit, or a
 // chained usage record no longer matches its entry.
-var ErrAuditTampered = errors.New("store: audit chain broken")
+var ErrAuditTampered = audit.ErrTampered
+
+// TamperError names the first chain position that does not verify; the
+// type lives in the domain so the console's chain check can read it.
+type TamperError = audit.TamperError
 
 // Compile-time check that Store is the domain's audit appender.
 var _ audit.Appender = (*Store)(nil)
@@ -130,9 +135,6 @@ func entriesFromRows(rows []auditEventRow) []audit.Entry {
 	return out
 }
 
-// auditPage is how many entries VerifyAudit reads at a time.
-const auditPage = 1000
-
 // VerifyAudit walks the whole chain and returns an error wrapping
 // ErrAuditTampered at the first event whose hash, link or position is
 // wrong, when the head does not point at the last event, or when a chained
@@ -142,69 +144,153 @@ const auditPage = 1000
 // detectable from inside the database; exporting the head hash elsewhere
 // from time to time closes that gap.
 func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
+	return s.VerifyAuditProgress(ctx, nil)
+}
+
+// verifyBatch is how many entries VerifyAuditProgress reads at a time.
+const verifyBatch = 1000
+
+// VerifyAuditProgress is VerifyAudit calling progress (when not nil) after
+// every batch with the entries checked so far and the chain's length as
+// the head last gave it. It is safe on a live chain: the head is read
+// before the entries it must match, so an event appended meanwhile is
+// walked on to, never taken for a break. The walk ends when the head read
+// before a walk's last batch points at the entry it ended on.
+func (s *Store) VerifyAuditProgress(ctx context.Context, progress func(checked, total int64)) (int64, error) {
 	prevID, prevHash := int64(0), genesisHash
 	var ownTx int64
 	for {
-		evs, err := s.AuditEvents(ctx, prevID, auditPage)
-		if err != nil {
-			return prevID, err
+		var head auditHeadRow
+		if err := s.q(ctx).Where("id = 1").First(&head).Error; err != nil {
+			return prevID, fmt.Errorf("store: audit head: %w", err)
 		}
-		before := prevID
-		var broken *TamperError
-		for i, e := range evs {
-			switch {
-			case e.Seq != prevID+1:
-				broken = &TamperError{Seq: prevID + 1, Why: fmt.Sprintf("missing: the next entry is %d", e.Seq)}
-			case e.PrevHash != prevHash:
-				broken = &TamperError{Seq: e.Seq, Why: "does not link to its predecessor"}
-			case auditHash(e) != e.Hash:
-				broken = &TamperError{Seq: e.Seq, Why: "content does not match its hash"}
+		if head.LastID < prevID {
+			// Every append moves the head in its own transaction, so an
+			// entry already read lies beyond the head only if rows were
+			// inserted or the head rewound by hand.
+			return prevID, &TamperError{Seq: head.LastID + 1, Why: fmt.Sprintf("the head points at %d, the chain ends at %d or later", head.LastID, prevID)}
+		}
+		for {
+			evs, err := s.AuditEvents(ctx, prevID, verifyBatch)
+			if err != nil {
+				return prevID, err
 			}
-			if broken != nil {
-				evs = evs[:i]
+			before := prevID
+			var broken *TamperError
+			for i, e := range evs {
+				switch {
+				case e.Seq != prevID+1:
+					broken = &TamperError{Seq: prevID + 1, Why: fmt.Sprintf("missing: the next entry is %d", e.Seq)}
+				case e.PrevHash != prevHash:
+					broken = &TamperError{Seq: e.Seq, Why: "does not link to its predecessor"}
+				case auditHash(e) != e.Hash:
+					broken = &TamperError{Seq: e.Seq, Why: "content does not match its hash"}
+				}
+				if broken != nil {
+					evs = evs[:i]
+					break
+				}
+				prevID, prevHash = e.Seq, e.Hash
+			}
+			// The entries that link are checked against their usage
+			// records before a break after them is reported: the first
+			// bad entry wins.
+			n, err := s.verifyUsage(ctx, evs)
+			var te *TamperError
+			switch {
+			case errors.As(err, &te):
+				return te.Seq - 1, err
+			case err != nil:
+				return before, err
+			case broken != nil:
+				return prevID, broken
+			}
+			ownTx += n
+			if progress != nil {
+				progress(prevID, max(head.LastID, prevID))
+			}
+			if len(evs) < verifyBatch {
 				break
 			}
-			prevID, prevHash = e.Seq, e.Hash
 		}
-		// The entries that link are checked against their usage records
-		// before a break after them is reported: the first bad entry wins.
-		n, err := s.verifyUsage(ctx, evs)
-		var te *TamperError
 		switch {
-		case errors.As(err, &te):
-			return te.Seq - 1, err
-		case err != nil:
-			return before, err
-		case broken != nil:
-			return prevID, broken
+		case prevID < head.LastID:
+			// The head was read first: every entry up to it had committed.
+			return prevID, &TamperError{Seq: prevID + 1, Why: fmt.Sprintf("the head points at %d, the chain ends at %d", head.LastID, prevID)}
+		case prevID == head.LastID && prevHash != head.LastHash:
+			return prevID, &TamperError{Seq: prevID, Why: "is not the entry the head points at"}
+		case prevID == head.LastID:
+			if err := s.verifyUsageMarks(ctx, prevID, ownTx); err != nil {
+				return prevID, err
+			}
+			return prevID, nil
 		}
-		ownTx += n
-		if len(evs) < auditPage {
-			break
-		}
+		// Entries were appended during the walk: read the head again.
 	}
-	var head auditHeadRow
-	if err := s.q(ctx).Where("id = 1").First(&head).Error; err != nil {
-		return prevID, fmt.Errorf("store: audit head: %w", err)
-	}
-	if head.LastID != prevID || head.LastHash != prevHash {
-		return prevID, &TamperError{Seq: prevID + 1, Why: fmt.Sprintf("the head points at %d, the chain ends at %d", head.LastID, prevID)}
-	}
-	if err := s.verifyUsageMarks(ctx, prevID, ownTx); err != nil {
-		return prevID, err
-	}
-	return prevID, nil
 }
 
-// TamperError names the first chain position that does not verify. It
-// wraps ErrAuditTampered.
-type TamperError struct {
-	Seq int64
-	Why string
+// SearchAudit returns the entries q selects, newest first (the console's
+// audit viewer). Each filter alone reads an index in id order: actor and
+// action (migration 0021), object (ix_audit_events_object), time
+// (ix_audit_events_at).
+func (s *Store) SearchAudit(ctx context.Context, q audit.Query) ([]audit.Entry, error) {
+	var rows []auditEventRow
+	if err := s.auditSearch(s.q(ctx), q).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: search audit: %w", err)
+	}
+	return entriesFromRows(rows), nil
 }
 
-func (e *TamperError) Error() string {
-	return fmt.Sprintf("store: audit entry %d %s: %s", e.Seq, e.Why, ErrAuditTampered)
+// auditSearch is SearchAudit's query on db.
+func (s *Store) auditSearch(db *gorm.DB, q audit.Query) *gorm.DB {
+	q = q.Normalise()
+	db = db.Model(&auditEventRow{})
+	if q.Actor != "" {
+		db = db.Where("actor = ?", q.Actor)
+	}
+	if q.Action != "" {
+		db = db.Where("action = ?", q.Action)
+	}
+	if len(q.Objects) > 0 {
+		db = db.Where("object IN ?", q.Objects)
+	}
+	if !q.From.IsZero() {
+		db = db.Where("at >= ?", utc(q.From))
+	}
+	if !q.To.IsZero() {
+		db = db.Where("at < ?", utc(q.To))
+	}
+	if q.Before > 0 {
+		db = db.Where("id < ?", q.Before)
+	}
+	if q.DepartmentID > 0 {
+		db = db.Where(s.auditScope(), auditScopeArgs(q.DepartmentID)...)
+	}
+	return db.Order("id DESC").Limit(q.Limit)
 }
 
-func (e *TamperError) Unwrap() error { return ErrAuditTampered }
+// concat joins two SQL string expressions in the database's own way.
+func (s *Store) concat(a, b string) string {
+	if s.driver == DriverMySQL {
+		return "CONCAT(" + a + ", " + b + ")"
+	}
+	return a + " || " + b
+}
+
+// auditScope is the condition that keeps entries to one department's
+// (docs/CONSOLE.md, "Audit"): about its objects — the licences it issued,
+// the department itself, its staff and officers — or made by its staff or
+// officers, matched by the names the appenders write (licence:<id>,
+// department:<id> or department:<uscc>, staff:<username>,
+// officer:<openid>). Each subquery reads one department's rows by index.
+func (s *Store) auditScope() string {
+	people := "SELECT " + s.concat("'staff:'", "username") + " FROM staff WHERE department_id = ?" +
+		" UNION ALL SELECT " + s.concat("'officer:'", "openid") + " FROM officers WHERE department_id = ?"
+	return "(actor IN (" + people + ") OR object IN (" + people +
+		" UNION ALL SELECT " + s.concat("'licence:'", "id") + " FROM licences WHERE issuer_id = ?" +
+		" UNION ALL SELECT " + s.concat("'department:'", "uscc") + " FROM departments WHERE id = ?" +
+		" UNION ALL SELECT " + s.concat("'department:'", "id") + " FROM departments WHERE id = ?))"
+}
+
+// auditScopeArgs are auditScope's arguments for department id.
+func auditScopeArgs(id int64) []any { return []any{id, id, id, id, id, id, id} }

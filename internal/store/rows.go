@@ -113,6 +113,7 @@ func (accountRow) TableName() string { return "accounts" }
 type officerRow struct {
 	OpenID       string    `gorm:"column:openid;primaryKey"`
 	DepartmentID int64     `gorm:"column:department_id"`
+	Name         string    `gorm:"column:name"`
 	CreatedAt    time.Time `gorm:"column:created_at"`
 }
 

@@ -109,6 +109,29 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
     await shot(zhangsan, shots, '1-zhangsan-show-code');
   });
 
+  it('1b. the licence list loads through the boot script under the served CSP: styled, each API path asked once', async () => {
+    const page = await (await newPhone(browser, { storageState: await zhangsan.context().storageState() })).newPage();
+    const blocked = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
+    const api = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/api/')) api.push(path);
+    });
+    await page.goto(`${bff.base}/licences`);
+    await page.locator('[data-testid="licence-card"]').first().waitFor({ timeout: T });
+    assert.deepEqual(blocked, []);
+    assert.deepEqual(api.filter((p) => p === '/api/v1/me' || p === '/api/v1/licences').sort(), ['/api/v1/licences', '/api/v1/me']);
+    // No stylesheet <link> in the HTML holds up the splash; the one the boot script added is in.
+    assert.doesNotMatch(await (await fetch(`${bff.base}/licences`)).text(), /<link[^>]+rel="stylesheet"/);
+    const styled = await page.evaluate(() => [...document.styleSheets].some((s) => /\/assets\/style-[^/]+\.css$/.test(s.href ?? '')));
+    assert.equal(styled, true);
+    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.app-footer')).textAlign), 'center');
+    await page.context().close();
+  });
+
   it('2. the police officer opens the decoded text and sees a green result with the disclosed fields', async () => {
     assert.ok(firstCode, 'flow 1 must have produced a code');
     const ctx = await newPhone(browser);

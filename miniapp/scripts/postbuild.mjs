@@ -1,53 +1,66 @@
-// After `vite build`: (1) index.html learns which chunks each route needs
-// and asks for them (modulepreload) while the entry script is still
-// downloading, so a page costs one round trip instead of two on a slow
-// network; (2) every text asset gets .gz and .br siblings, which the BFF
-// serves with Content-Encoding (bff/api/static.go).
+// After `vite build`: (1) index.html gets the boot script (boot.mjs) with
+// the stylesheet, the chunks of each route and the API calls its first screen
+// makes, so the browser asks for all of them while the entry script is still
+// downloading and a page costs one round trip after the HTML instead of
+// several; the stylesheet link Vite wrote is taken out, since the boot script
+// adds it without holding up the splash; (2) every text asset gets .gz and
+// .br siblings, which the BFF serves with Content-Encoding (bff/api/static.go).
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { boot } from './boot.mjs';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const manifest = JSON.parse(readFileSync(join(dist, '.vite', 'manifest.json'), 'utf8'));
 
-// Route path patterns (router.ts) and the page each one renders first.
+// Route path patterns (router.ts), the page each one renders first, and the
+// GETs that page makes before it shows anything (besides /api/v1/me, which
+// every page load asks for). Only the two first screens people open from
+// the WeChat menu fetch early: the holder's list and the officer's scan page.
 const routes = [
-  ['^/licences/?$', 'LicencesPage'],
-  ['^/licences/[^/]+/?$', 'LicenceDetailPage'],
-  ['^/licences/[^/]+/show/?$', 'ShowCodePage'],
-  ['^/licences/[^/]+/usage/?$', 'UsagePage'],
-  ['^/officer/scan/?$', 'ScanPage'],
-  ['^/officer/result/?$', 'ResultPage'],
-  ['^/officer/history/?$', 'HistoryPage'],
-  ['^/realname/?$', 'RealnamePage'],
-  ['^/v/', 'VerifyLinkPage'],
-  ['^/me/?$', 'MePage'],
+  ['^/licences/?$', 'LicencesPage', ['/api/v1/licences']],
+  ['^/licences/[^/]+/?$', 'LicenceDetailPage', []],
+  ['^/licences/[^/]+/show/?$', 'ShowCodePage', []],
+  ['^/licences/[^/]+/usage/?$', 'UsagePage', []],
+  ['^/officer/scan/?$', 'ScanPage', ['/api/v1/officer/context']],
+  ['^/officer/result/?$', 'ResultPage', []],
+  ['^/officer/history/?$', 'HistoryPage', []],
+  ['^/realname/?$', 'RealnamePage', []],
+  ['^/v/', 'VerifyLinkPage', []],
+  ['^/me/?$', 'MePage', []],
 ];
 
-const entry = Object.values(manifest).find((c) => c.isEntry);
-const inEntry = new Set([entry.file, ...(entry.css ?? [])]);
+// closure collects a chunk and the chunks it imports statically.
 function closure(key, out = new Set()) {
   const c = manifest[key];
   if (!c || out.has(c.file)) return out;
-  if (!inEntry.has(c.file)) out.add(c.file);
-  for (const css of c.css ?? []) if (!inEntry.has(css)) out.add(css);
-  for (const imp of c.imports ?? []) if (manifest[imp] !== entry) closure(imp, out);
+  out.add(c.file);
+  for (const imp of c.imports ?? []) closure(imp, out);
   return out;
 }
-const table = routes.map(([re, page]) => {
+const entryKey = Object.keys(manifest).find((k) => manifest[k].isEntry);
+// The entry's own imports are modulepreloaded by the tags Vite wrote.
+const inEntry = closure(entryKey);
+const table = routes.map(([re, page, api]) => {
   const key = Object.keys(manifest).find((k) => k.endsWith(`/pages/${page}.vue`));
   if (!key) throw new Error(`postbuild: no chunk for ${page}`);
-  return [re, [...closure(key)]];
+  return [re, [...closure(key)].filter((f) => !inEntry.has(f)), api];
 });
-const preload =
-  `<script>(function(t,p){for(var i=0;i<t.length;i++)if(new RegExp(t[i][0]).test(p)){t[i][1].forEach(function(f){` +
-  `var l=document.createElement('link');if(/\\.css$/.test(f)){l.rel='preload';l.as='style'}else{l.rel='modulepreload';l.crossOrigin=''}` +
-  `l.href='/'+f;document.head.appendChild(l)});break}})(${JSON.stringify(table)},location.pathname)</script>`;
+
+const css = manifest['style.css']?.file;
+if (!css) throw new Error('postbuild: no style.css in the manifest (is cssCodeSplit still off?)');
 const indexPath = join(dist, 'index.html');
-const html = readFileSync(indexPath, 'utf8');
+let html = readFileSync(indexPath, 'utf8');
+const stylesheet = /\s*<link rel="stylesheet"[^>]*>/g;
+const linked = [...html.matchAll(stylesheet)];
+if (linked.length !== 1 || !linked[0][0].includes(`/${css}"`)) {
+  throw new Error(`postbuild: expected index.html to link ${css} once, found ${linked.map((m) => m[0].trim()).join(' ') || 'none'}`);
+}
+html = html.replace(stylesheet, '');
 if (!html.includes('</head>')) throw new Error('postbuild: index.html has no </head>');
-writeFileSync(indexPath, html.replace('</head>', `${preload}\n  </head>`));
+const script = `<script>(${boot})(${JSON.stringify(`/${css}`)},${JSON.stringify(table)},location.pathname)</script>`;
+writeFileSync(indexPath, html.replace('</head>', `${script}\n  </head>`));
 
 const compressible = /\.(js|mjs|css|html|svg|json|txt|map)$/;
 let raw = 0;
@@ -73,5 +86,5 @@ function walk(dir) {
 }
 walk(dist);
 console.log(
-  `postbuild: route preloads for ${table.length} routes; ${(raw / 1024).toFixed(1)} KB of text assets, ${(br / 1024).toFixed(1)} KB as brotli`,
+  `postbuild: boot script for ${table.length} routes; ${(raw / 1024).toFixed(1)} KB of text assets, ${(br / 1024).toFixed(1)} KB as brotli`,
 );

@@ -82,6 +82,13 @@ export const routes: RouteRecordRaw[] = [
     meta: { auth: true, officer: true, title: '核验记录' },
   },
   {
+    path: '/officer/invite/:token',
+    name: 'officer-invite',
+    component: () => import('./pages/OfficerInvitePage.vue'),
+    props: true,
+    meta: { auth: true, title: '核验人员邀请' },
+  },
+  {
     path: '/v/:token',
     name: 'verify-link',
     component: () => import('./pages/VerifyLinkPage.vue'),

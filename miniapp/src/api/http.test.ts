@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, http, loginUrl, onServerDate, setNavigationTarget } from './http';
+import { boot } from '../../scripts/boot.mjs';
+import { ApiError, dropEarlyResponses, http, loginUrl, onServerDate, setNavigationTarget } from './http';
 
 function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(body === undefined ? '' : JSON.stringify(body), {
@@ -126,5 +127,98 @@ describe('http client', () => {
     await http.get('/me');
     off();
     expect(seen).toEqual([Date.parse('2025-03-12T08:00:00Z')]);
+  });
+});
+
+describe('responses the boot script asked for', () => {
+  const routes: Parameters<typeof boot>[1] = [
+    ['^/licences/?$', ['assets/LicencesPage-x.js'], ['/api/v1/licences']],
+    ['^/officer/scan/?$', ['assets/ScanPage-x.js'], ['/api/v1/officer/context']],
+  ];
+
+  afterEach(() => {
+    dropEarlyResponses();
+    document.head.innerHTML = '';
+  });
+
+  function fetchByUrl(): ReturnType<typeof vi.fn<(url: string, init?: RequestInit) => Promise<Response>>> {
+    const fetchMock = vi.fn(async (url: string) => jsonResponse(200, { url }));
+    vi.stubGlobal('fetch', fetchMock);
+    return fetchMock;
+  }
+
+  it('should be taken once by the client instead of asking again', async () => {
+    const fetchMock = fetchByUrl();
+    boot('/assets/style-x.css', routes, '/licences');
+    expect(fetchMock.mock.calls.map((c) => c[0])).toEqual(['/api/v1/me', '/api/v1/licences']);
+    // The same request the client would send: JSON, with the session cookie.
+    const init = fetchMock.mock.calls[0]?.[1];
+    expect(init?.credentials).toBe('same-origin');
+    expect(init?.headers).toEqual({ Accept: 'application/json' });
+
+    expect(await http.get('/me')).toEqual({ url: '/api/v1/me' });
+    expect(await http.get('/licences')).toEqual({ url: '/api/v1/licences' });
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    // Taken once: the next call is a new request.
+    await http.get('/me');
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+  });
+
+  it('should preload the route being opened and only its data', () => {
+    const fetchMock = fetchByUrl();
+    boot('/assets/style-x.css', routes, '/officer/scan');
+    expect(fetchMock.mock.calls.map((c) => c[0])).toEqual(['/api/v1/me', '/api/v1/officer/context']);
+    const preloads = [...document.head.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.getAttribute('href'));
+    expect(preloads).toEqual(['/assets/ScanPage-x.js']);
+  });
+
+  it('should add the stylesheet from script and tell when it has arrived', async () => {
+    fetchByUrl();
+    boot('/assets/style-x.css', routes, '/me');
+    const link = document.head.querySelector<HTMLLinkElement>('link[rel="stylesheet"]');
+    expect(link?.getAttribute('href')).toBe('/assets/style-x.css');
+    link?.dispatchEvent(new Event('load'));
+    await expect(window.elicStyles).resolves.toBeDefined();
+  });
+
+  it('should not hand an early response to a POST', async () => {
+    const fetchMock = fetchByUrl();
+    boot('/assets/style-x.css', routes, '/licences');
+    await http.post('/licences', {});
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+    expect(await http.get('/licences')).toEqual({ url: '/api/v1/licences' });
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+  });
+
+  it('should ask afresh once the first screen is done', async () => {
+    const fetchMock = fetchByUrl();
+    boot('/assets/style-x.css', routes, '/licences');
+    dropEarlyResponses();
+    await http.get('/licences');
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+  });
+
+  it('should time out an early request that never answers', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => new Promise<Response>(() => {})),
+    );
+    boot('/assets/style-x.css', routes, '/licences');
+    const err = (await http.get('/me', { timeoutMs: 20 }).catch((e: unknown) => e)) as ApiError;
+    expect(err.code).toBe('timeout');
+  });
+
+  it('should turn an early 401 into login like any other', async () => {
+    const assign = vi.fn<(url: string | URL) => void>();
+    vi.spyOn(window.location, 'assign').mockImplementation(assign);
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => jsonResponse(401, { error: { code: 'not_logged_in', message: 'm' } })),
+    );
+    window.history.replaceState(null, '', '/licences');
+    boot('/assets/style-x.css', routes, '/licences');
+    const err = (await http.get('/me').catch((e: unknown) => e)) as ApiError;
+    expect(err.code).toBe('not_logged_in');
+    expect(assign).toHaveBeenCalledWith(loginUrl('/licences'));
   });
 });

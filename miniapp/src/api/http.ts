@@ -4,17 +4,27 @@
 
 export const API_BASE = '/api/v1';
 
+/** ErrorDetail is one refused field of a 422 answer. */
+export interface ErrorDetail {
+  field: string;
+  code: string;
+  message: string;
+}
+
 /** ApiError is every failure a call can end with; `code` is the BFF's public code. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly reasonCode: string;
   readonly serverMessage: string;
+  /** details name the refused fields of a 422 (validation_failed). */
+  readonly details: ErrorDetail[];
   /** loginStarted is true when this 401 already sent the browser to login. */
   loginStarted = false;
 
-  constructor(status: number, code: string, serverMessage = '', reasonCode = '') {
+  constructor(status: number, code: string, serverMessage = '', reasonCode = '', details: ErrorDetail[] = []) {
     super(`${status} ${code}`);
+    this.details = details;
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
@@ -110,6 +120,48 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
   return qs ? `${url}?${qs}` : url;
 }
 
+/**
+ * A GET the page's boot script (scripts/boot.mjs, inlined in index.html)
+ * sent while this code was still downloading, kept under its URL. It asks
+ * with the same headers and credentials as request() below.
+ */
+interface EarlyResponse {
+  sentAt: number;
+  receivedAt?: number;
+  response: Promise<Response>;
+}
+
+declare global {
+  interface Window {
+    elicEarly?: Record<string, EarlyResponse>;
+  }
+}
+
+/** takeEarly hands out a GET the boot script already sent, once. */
+function takeEarly(method: string, url: string): EarlyResponse | undefined {
+  const early = window.elicEarly;
+  if (method !== 'GET' || !early) return undefined;
+  const e = early[url];
+  delete early[url];
+  return e;
+}
+
+/**
+ * dropEarlyResponses forgets what the first screen did not take: a later
+ * page (after a redirect or real-name binding) must ask afresh.
+ */
+export function dropEarlyResponses(): void {
+  delete window.elicEarly;
+}
+
+/** untilAborted is p, or the signal's reason once it aborts first (fetch does this itself). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    p.then(resolve, reject);
+  });
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -123,16 +175,22 @@ export function errorFromBody(status: number, body: unknown): ApiError {
   let code = '';
   let message = '';
   let reason = '';
+  const details: ErrorDetail[] = [];
   if (isRecord(body)) {
     reason = str(body.reason_code);
     if (isRecord(body.error)) {
       code = str(body.error.code);
       message = str(body.error.message);
       reason = reason || str(body.error.reason_code);
+      if (Array.isArray(body.error.details)) {
+        for (const d of body.error.details) {
+          if (isRecord(d)) details.push({ field: str(d.field), code: str(d.code), message: str(d.message) });
+        }
+      }
     }
   }
   if (!code) code = status === 401 ? NOT_LOGGED_IN : `http_${status}`;
-  return new ApiError(status, code, message, reason || code);
+  return new ApiError(status, code, message, reason || code, details);
 }
 
 /** request performs one API call and resolves with the decoded JSON body. */
@@ -144,15 +202,21 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
 
   const headers: Record<string, string> = { ...opts.headers, Accept: 'application/json' };
   const init: RequestInit = { method, headers, credentials: 'same-origin', signal: controller.signal };
-  if (opts.body !== undefined) {
+  if (opts.body instanceof FormData) {
+    // A file upload (the console's import): the browser sets the
+    // multipart type with its boundary.
+    init.body = opts.body;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   }
 
-  const sentAt = Date.now();
+  const url = buildUrl(path, opts.query);
+  const early = takeEarly(method, url);
+  const sentAt = early?.sentAt ?? Date.now();
   let res: Response;
   try {
-    res = await fetch(buildUrl(path, opts.query), init);
+    res = await (early ? untilAborted(early.response, controller.signal) : fetch(url, init));
   } catch (e) {
     if (opts.signal?.aborted) throw e;
     const timedOut = controller.signal.aborted && controller.signal.reason === TIMEOUT;
@@ -161,7 +225,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     clearTimeout(timeout);
     opts.signal?.removeEventListener('abort', onOuterAbort);
   }
-  const receivedAt = Date.now();
+  const receivedAt = early?.receivedAt ?? Date.now();
 
   const date = res.headers.get('Date');
   if (date) {

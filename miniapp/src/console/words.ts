@@ -67,3 +67,26 @@ export function formatInstant(s: string): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
+
+export const departmentKinds: Record<string, string> = { issuer: '制发单位', relying: '应用单位', admin: '管理单位' };
+
+export const holderKinds: Record<string, string> = { person: '自然人', organisation: '法人或其他组织' };
+
+export const fieldTypes: Record<string, string> = {
+  text: '文本',
+  date: '日期',
+  id_number: '证件号码',
+  phone: '电话号码',
+  address: '地址',
+  photo: '照片',
+};
+
+export const maskRules: Record<string, string> = {
+  name: '姓名（保留姓）',
+  id: '证件号（保留首尾）',
+  phone: '电话（保留前三后四）',
+  middle: '中间遮盖',
+  all: '全部遮盖',
+};
+
+export const planActions: Record<string, string> = { created: '新增', updated: '修改', unchanged: '不变', removed: '移除' };

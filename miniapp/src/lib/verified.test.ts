@@ -6,6 +6,8 @@ const rec = (at: string, department = '阳城县公安局交通管理大队'): U
   department,
   purpose: '交通执法检查',
   result: 'valid',
+  colour: 'green',
+  reason_code: 'ok',
   at,
 });
 

@@ -16,7 +16,7 @@ vi.mock('weixin-js-sdk', () => {
 
 describe('WeChat scanner', () => {
   beforeEach(() => {
-    vi.mocked(getJsConfig).mockReset().mockResolvedValue({ app_id: 'wx123', timestamp: '1700000000', nonce_str: 'n', signature: 's' });
+    vi.mocked(getJsConfig).mockReset().mockResolvedValue({ app_id: 'wx123', timestamp: 1700000000, nonce_str: 'n', signature: 's' });
   });
 
   it('should recognise the WeChat browser by its user agent', () => {

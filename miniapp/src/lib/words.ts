@@ -11,6 +11,7 @@ export const statusLabel: Record<LicenceStatus, string> = {
   cancelled: '注销',
   expired: '已过期',
   lost: '已挂失',
+  superseded: '已被新版本替代',
 };
 
 export const statusMeaning: Record<LicenceStatus, string> = {
@@ -21,6 +22,7 @@ export const statusMeaning: Record<LicenceStatus, string> = {
   cancelled: '证照已注销，不能再使用。',
   expired: '证照已超过有效期，不能再使用，请尽快到发证机关办理换证。',
   lost: '证照已挂失，不能再使用。如已找回或需补办，请联系发证机关。',
+  superseded: '这是证照的旧版本，变更或换证后已由新版本替代，请出示最新版本。',
 };
 
 /** Lifecycle actions of the issuing department, as a holder reads them. */

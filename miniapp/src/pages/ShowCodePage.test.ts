@@ -83,7 +83,14 @@ describe('ShowCodePage', () => {
   it('should tell the holder which department verified the code and show a fresh one', async () => {
     const { wrapper } = await mountShow();
     vi.mocked(listUsage).mockResolvedValue([
-      { department: '阳城县公安局交通管理大队', purpose: '交通执法检查', result: 'valid', at: new Date(Date.now() + 1_000).toISOString() },
+      {
+        department: '阳城县公安局交通管理大队',
+        purpose: '交通执法检查',
+        result: 'valid',
+        colour: 'green',
+        reason_code: 'ok',
+        at: new Date(Date.now() + 1_000).toISOString(),
+      },
     ]);
     await settle(3_000);
     const notice = wrapper.find('[data-testid="verified-notice"]');
@@ -94,7 +101,14 @@ describe('ShowCodePage', () => {
 
   it('should not announce old usage records', async () => {
     vi.mocked(listUsage).mockResolvedValue([
-      { department: '阳城县不动产登记中心', purpose: '不动产登记', result: 'valid', at: '2025-03-01T08:00:00Z' },
+      {
+        department: '阳城县不动产登记中心',
+        purpose: '不动产登记',
+        result: 'valid',
+        colour: 'green',
+        reason_code: 'ok',
+        at: '2025-03-01T08:00:00Z',
+      },
     ]);
     const { wrapper } = await mountShow();
     await settle(9_000);

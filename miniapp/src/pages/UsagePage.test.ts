@@ -13,11 +13,19 @@ describe('UsagePage', () => {
 
   it('should list who verified the licence, why, when and with what result', async () => {
     vi.mocked(listUsage).mockResolvedValue([
-      { department: '阳城县公安局交通管理大队', purpose: '交通执法检查', result: 'valid', at: '2025-03-12T08:00:05Z', reason_code: 'ok' },
+      {
+        department: '阳城县公安局交通管理大队',
+        purpose: '交通执法检查',
+        result: 'valid',
+        colour: 'green',
+        at: '2025-03-12T08:00:05Z',
+        reason_code: 'ok',
+      },
       {
         department: '阳城县不动产登记中心',
         purpose: '不动产登记',
         result: 'refused',
+        colour: null,
         at: '2025-03-11T02:00:00Z',
         reason_code: 'type_not_in_usage_list',
       },

@@ -69,14 +69,16 @@ export const idCard: LicenceSummary = {
 export const drivingDetail: LicenceDetail = {
   ...drivingLicence,
   identifier: '1.2.156.3005.2.11100000000013338W001.11140522012345678X.0001.001.K',
+  version: 1,
   issued_on: '2019-03-30',
   holder_name_masked: '张*',
   fields: [
-    { key: 'name', label: '姓名', value: '张*', masked: true },
-    { key: 'sex', label: '性别', value: '男', masked: false },
-    { key: 'class', label: '准驾车型', value: 'C1', masked: false },
-    { key: 'id_number', label: '身份证号', value: '1405**********0016', masked: true },
+    { key: 'name', label: '姓名', type: 'text', value: '张*', masked: true },
+    { key: 'sex', label: '性别', type: 'text', value: '男', masked: false },
+    { key: 'class', label: '准驾车型', type: 'text', value: 'C1', masked: false },
+    { key: 'id_number', label: '身份证号', type: 'id_number', value: '1405**********0016', masked: true },
   ],
+  history: [],
 };
 
 export const greenVerification: Verification = {
@@ -89,12 +91,13 @@ export const greenVerification: Verification = {
     type_name: '机动车驾驶证',
     number: '1405**********0016',
     fields: [
-      { key: 'class', label: '准驾车型', value: 'C1' },
-      { key: 'valid_until', label: '有效期至', value: '2025-04-01' },
+      { key: 'class', label: '准驾车型', type: 'text', value: 'C1' },
+      { key: 'valid_until', label: '有效期至', type: 'date', value: '2025-04-01' },
     ],
     issuer: '阳城县公安局交通管理大队',
     valid_until: '2025-04-01',
   },
   holder: { name: '张*', id_number: '1405**********0016' },
   verified_at: '2025-03-12T08:00:05.123Z',
+  replayed: false,
 };
