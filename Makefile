@@ -39,7 +39,7 @@ lint:
 
 ## bench: benchmarks beside their floors (real MariaDB + Redis), and the H5 on a throttled phone; see docs/PERFORMANCE.md
 bench: services miniapp-deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/showcode/ ./internal/verify/ ./internal/reminder/ ./internal/importer/ ./internal/stats/
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./internal/showcode/ ./internal/verify/ ./internal/reminder/ ./internal/importer/ ./internal/stats/ ./internal/seal/
 	$(GO) build -o $(BIN) ./bff
 	cd $(MINIAPP) && $(NPM) run build && ELICENCE_BFF_BIN=$(CURDIR)/$(BIN) node e2e/throttled.mjs
 

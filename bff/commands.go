@@ -199,8 +199,16 @@ func cmdMigrate(ctx context.Context, args []string, lookupEnv config.LookupEnv, 
 		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %d of %d\n", current, latest)
-	if status && current != latest {
-		fmt.Fprintf(stdout, "%d migration(s) pending: run `bff migrate`\n", latest-current)
+	if !status {
+		return nil
+	}
+	// Pending is any migration not applied, not only those above the
+	// highest applied version.
+	switch err := st.SchemaCurrent(ctx); {
+	case errors.Is(err, store.ErrSchemaOutdated):
+		fmt.Fprintf(stdout, "migrations pending: %v\n", err)
+	case err != nil:
+		return err
 	}
 	return nil
 }

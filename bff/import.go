@@ -52,7 +52,11 @@ func cmdImport(ctx context.Context, args []string, lookupEnv config.LookupEnv, s
 		return err
 	}
 	defer st.Close()
-	im, err := importer.New(st)
+	s, err := openSeals(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	im, err := importer.New(st, s.Signing)
 	if err != nil {
 		return err
 	}

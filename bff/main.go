@@ -61,6 +61,12 @@ const usage = `usage:
   bff import licences --department USCC FILE [--dry-run] [-config FILE]
   bff app add --department USCC --name NAME [-config FILE]
   bff app disable --app-id ID [-config FILE]
+  bff seal list | sign-unsigned [-config FILE]
+  bff seal apply --department USCC --name NAME --kind KIND --types CODE,... [-config FILE]
+  bff seal approve | activate --id N [-config FILE]
+  bff seal refuse | cancel --id N --reason TEXT [-config FILE]
+  bff seal issue | renew --id N [--cert FILE --key FILE] [-config FILE]
+  bff seal report-lost --id N [--lost-at RFC3339] [-config FILE]
   bff staff add --username U --role ROLE [--department USCC] [-config FILE]
   bff staff disable --username U [-config FILE]
   bff healthcheck [-config FILE]`
@@ -104,6 +110,8 @@ func dispatch(ctx context.Context, args []string, lookupEnv config.LookupEnv, st
 		return cmdImport(ctx, rest, lookupEnv, stdout, stderr)
 	case "app":
 		return cmdApp(ctx, rest, lookupEnv, stdout, stderr)
+	case "seal":
+		return cmdSeal(ctx, rest, lookupEnv, stdout, stderr)
 	case "staff":
 		return cmdStaff(ctx, rest, lookupEnv, stdout, stderr)
 	case "healthcheck":

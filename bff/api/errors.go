@@ -18,6 +18,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/openapi"
 	"github.com/yangcheng-county/elicence/internal/realname"
 	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/seal"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 	"github.com/yangcheng-county/elicence/internal/staff"
 	"github.com/yangcheng-county/elicence/internal/stats"
@@ -111,6 +112,10 @@ var domainErrors = []errorMapping{
 	{staff.ErrWeakPassword, &publicError{Status: http.StatusUnprocessableEntity, Code: "weak_password", Message: "新密码须为12至128个字符,且不能与一次性密码相同"}},
 	{staff.ErrNoPasswordChange, &publicError{Status: http.StatusConflict, Code: "no_password_change", Message: "该账号无需修改密码"}},
 	{staff.ErrNotFound, errNotFound},
+	// Electronic seals (docs/SEALS.md): nothing is issued unsigned.
+	{seal.ErrNoSigningSeal, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位没有已启用的电子印章,无法签发"}},
+	{seal.ErrNotApproved, &publicError{Status: http.StatusConflict, Code: "no_signing_seal", Message: "本单位的电子印章未获准用于该证照类型"}},
+	{seal.ErrUnsigned, errNotSigned},
 	// A department's imports, officers and apps in the console.
 	{importer.ErrJobRunning, &publicError{Status: http.StatusConflict, Code: "import_running", Message: "本单位有一次导入正在进行,请等它完成后再导入"}},
 	{importer.ErrJobNotFound, errNotFound},

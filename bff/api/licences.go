@@ -53,6 +53,9 @@ type licenceDetail struct {
 	IssuedOn         string         `json:"issued_on"`
 	HolderNameMasked string         `json:"holder_name_masked"`
 	History          []historyEntry `json:"history"`
+	// Seal is the issuer's electronic seal on the version and whether its
+	// signature checks out; absent when the version names none.
+	Seal *verifiedSeal `json:"seal,omitempty"`
 }
 
 // historyEntry is one lifecycle event as the holder reads it.
@@ -105,6 +108,9 @@ func (h *licenceHandlers) detail(c *gin.Context) {
 	out := licenceDetail{licenceItem: itemOf(d.Card), Identifier: d.Identifier, Version: d.Version,
 		IssuedOn: formatDate(d.IssuedOn), HolderNameMasked: d.HolderNameMasked,
 		Fields: make([]faceField, 0, len(d.Fields)), History: make([]historyEntry, 0, len(d.History))}
+	if d.Seal.Name != "" {
+		out.Seal = &verifiedSeal{Name: d.Seal.Name, Verified: d.Seal.Verified}
+	}
 	for _, f := range d.Fields {
 		out.Fields = append(out.Fields, faceField{Key: f.Key, Label: f.Label, Type: f.Type, Value: f.Value, Masked: f.Masked})
 	}

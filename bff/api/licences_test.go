@@ -99,7 +99,7 @@ func TestLicenceDetail(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("detail: %d %s", rec.Code, rec.Body)
 		}
-		const detailKeys = "annotations,colour,days_left,fields,history,holder_name_masked,id,identifier,issued_on,issuer,number_masked,status,type_code,type_name,valid_from,valid_until,version"
+		const detailKeys = "annotations,colour,days_left,fields,history,holder_name_masked,id,identifier,issued_on,issuer,number_masked,seal,status,type_code,type_name,valid_from,valid_until,version"
 		if got := jsonKeys(t, rec.Body.Bytes()); got != detailKeys {
 			t.Fatalf("detail keys %s, want %s", got, detailKeys)
 		}

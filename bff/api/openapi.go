@@ -24,6 +24,8 @@ type OpenAPIDeps struct {
 	// Licences issues licences and applies lifecycle events for the
 	// calling app's department (licence.Lifecycle).
 	Licences Issuing
+	// Signatures gives licence versions' seal signatures (seal.Signing).
+	Signatures LicenceSignatures
 	// Document is the OpenAPI 3.1 document served at openapi.yaml.
 	Document []byte
 }

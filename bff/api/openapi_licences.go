@@ -31,8 +31,9 @@ type Issuing interface {
 // openAPILicenceHandlers translate the Open API's licence resources to
 // the lifecycle service; the calling app's department is the issuer.
 type openAPILicenceHandlers struct {
-	issuing Issuing
-	now     func() time.Time
+	issuing    Issuing
+	signatures LicenceSignatures
+	now        func() time.Time
 }
 
 // issueBody is POST /openapi/v1/licences.
@@ -199,14 +200,6 @@ func (in eventBody) request() (licence.EventRequest, error) {
 		ev.ValidUntil = &d
 	}
 	return ev, nil
-}
-
-// signature answers until electronic seals sign licences: nothing is
-// signed yet, so there is no signature to give.
-func (h *openAPILicenceHandlers) signature(c *gin.Context) {
-	if _, ok := h.load(c); ok {
-		respondError(c, errNotSigned)
-	}
 }
 
 // pathID reads {id}; anything but a positive integer is a licence that

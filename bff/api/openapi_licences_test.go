@@ -354,9 +354,19 @@ func TestOpenAPILicences(t *testing.T) {
 			t.Errorf("event on a superseded version: %d %s", w.Code, w.Body)
 		}
 
-		// Signatures come with electronic seals; until then, documented 404s.
-		if w := estate.specCall(t, "GET", fmt.Sprintf("/openapi/v1/licences/%d/signature", next.ID), nil, ""); w.Code != http.StatusNotFound || errorCode(w) != "not_signed" {
-			t.Errorf("signature: %d %s", w.Code, w.Body)
+		// Every version is signed by the department's seal; the signature
+		// comes with what checks it.
+		if w := estate.specCall(t, "GET", fmt.Sprintf("/openapi/v1/licences/%d/signature", next.ID), nil, ""); w.Code != http.StatusOK {
+			t.Errorf("signature: %d", w.Code)
+		} else {
+			var sig struct {
+				Document, Signature, Certificate string
+				Seal                             struct{ Name, Status string }
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &sig); err != nil || !strings.HasPrefix(sig.Certificate, "-----BEGIN CERTIFICATE-----") ||
+				sig.Seal.Name != "阳城县不动产登记中心" || sig.Seal.Status != "active" || sig.Document == "" || sig.Signature == "" {
+				t.Errorf("signature body: %v %+v", err, sig)
+			}
 		}
 		if w := police.specCall(t, "GET", fmt.Sprintf("/openapi/v1/licences/%d/signature", next.ID), nil, ""); w.Code != http.StatusNotFound || errorCode(w) != "not_found" {
 			t.Errorf("another department's signature: %d %s", w.Code, w.Body)

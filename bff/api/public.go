@@ -11,7 +11,8 @@ import (
 // publicHandlers serve the public notices (公示): no login, nothing
 // personal, the same answer for everyone.
 type publicHandlers struct {
-	usage catalogue.UsageListReader
+	usage    catalogue.UsageListReader
+	sealList SealRegistry
 }
 
 type publicUsageList struct {

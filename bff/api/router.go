@@ -87,6 +87,9 @@ type Deps struct {
 	// UsageLists reads the departments' usage lists for their public
 	// notice (the store).
 	UsageLists catalogue.UsageListReader
+	// Seals lists the electronic seals for their public notice
+	// (seal.Registry).
+	Seals SealRegistry
 
 	// Reminders is the holder's expiry-reminder switch per licence
 	// (reminder.NewPreferences over store.NewReminders).
@@ -169,6 +172,8 @@ func (d Deps) validate() error {
 		return errors.New("api: Deps.Wallet, Deps.ShowCodes or Deps.Verifier is nil")
 	case d.UsageLists == nil:
 		return errors.New("api: Deps.UsageLists is nil")
+	case d.Seals == nil:
+		return errors.New("api: Deps.Seals is nil")
 	case d.Reminders == nil || d.WeChatEvents == nil:
 		return errors.New("api: Deps.Reminders or Deps.WeChatEvents is nil")
 	case d.MintLimit.Max > 0 && (d.MintLimit.Counter == nil || d.MintLimit.Key == nil || d.MintLimit.Window <= 0):
@@ -256,8 +261,9 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 
 	// Public notices (公示), no login: the usage lists, which department
 	// may verify which licence types for which purposes.
-	pub := &publicHandlers{usage: d.UsageLists}
+	pub := &publicHandlers{usage: d.UsageLists, sealList: d.Seals}
 	v1.GET("/public/usage-lists", pub.usageLists)
+	v1.GET("/public/seals", pub.seals)
 
 	// Expiry reminders: the holder's switch per licence (someone else's
 	// licence is 404), and the account's event push URL, which checks
@@ -274,7 +280,7 @@ func NewRouter(d Deps) (*gin.Engine, error) {
 	oa := &openAPIMiddleware{auth: d.OpenAPI.Auth, idem: d.OpenAPI.Idempotency}
 	r.GET("/openapi/v1/openapi.yaml", openAPIDocument(d.OpenAPI.Document))
 	ov1 := r.Group("/openapi/v1", oa.signed)
-	ol := &openAPILicenceHandlers{issuing: d.OpenAPI.Licences, now: d.Now}
+	ol := &openAPILicenceHandlers{issuing: d.OpenAPI.Licences, signatures: d.OpenAPI.Signatures, now: d.Now}
 	ov1.POST("/licences", oa.idempotent(true), ol.issue)
 	ov1.GET("/licences", ol.find)
 	ov1.GET("/licences/:id", ol.get)

@@ -109,6 +109,9 @@ type testServer struct {
 	deps      api.Deps
 	// reminders is the expiry-reminder outbox on the test store.
 	reminders *store.Reminders
+	// seals are the composed service's seal registry and signer, over the
+	// demo seals seeded as embedded mode seeds them.
+	seals *wire.Seals
 	// oauthBinding holds, per OAuth state, the login-binding cookie that
 	// /login set; do sends it back on that state's callback, as the browser
 	// that started the login would.
@@ -121,7 +124,8 @@ type testServer struct {
 }
 
 // testConfig is the embedded configuration with the test's public URL and
-// WeChat account, and no H5 pages to serve.
+// WeChat account, no H5 pages to serve, and a data directory of its own for
+// the local seal CA and the seals' keys.
 func testConfig(t testing.TB) config.Config {
 	t.Helper()
 	cfg, err := config.Load("../../configs/default.yaml", func(string) (string, bool) { return "", false })
@@ -130,6 +134,8 @@ func testConfig(t testing.TB) config.Config {
 	}
 	cfg.PublicURL = "https://elic.test"
 	cfg.HTTP.StaticDir = ""
+	cfg.DataDir = t.TempDir()
+	cfg.Seals.KeyDir = cfg.DataDir + "/seals"
 	cfg.WeChat.Fake, cfg.WeChat.AppID, cfg.WeChat.AppSecret, cfg.WeChat.Token = false, testAppID, testAppSecret, testEventToken
 	return cfg
 }
@@ -165,6 +171,9 @@ func newTestServer(t *testing.T, opts testServerOpts) *testServer {
 	if ts.reminders, err = store.NewReminders(ts.store); err != nil {
 		t.Fatal(err)
 	}
+	if err := wire.SeedDemoSeals(t.Context(), ts.cfg, ts.store, ts.clock.Now); err != nil {
+		t.Fatal(err)
+	}
 	ts.fake, ts.fakeURL = testFakeWeChat(t)
 	ts.opened = wire.Opened{Store: ts.store, Redis: ts.redis, IndexKey: indexKey, WeChatAPIBase: ts.fakeURL, Now: ts.clock.Now}
 	ts.compose()
@@ -189,7 +198,7 @@ func (ts *testServer) compose() {
 		ts.t.Fatal(err)
 	}
 	ts.router = specChecked(ts.t.Errorf, ts.engine)
-	ts.deps, ts.admin, ts.outbox, ts.publicURL = svc.Deps, svc.Admin(), svc.Deps.SMSOutbox, ts.cfg.PublicURL
+	ts.deps, ts.admin, ts.outbox, ts.publicURL, ts.seals = svc.Deps, svc.Admin(), svc.Deps.SMSOutbox, ts.cfg.PublicURL, svc.Seals
 }
 
 // scrape reads /metrics from the admin handler.

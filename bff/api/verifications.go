@@ -29,6 +29,14 @@ type verificationResponse struct {
 	// Replayed: this officer had verified this code before; verified_at
 	// is that first time and no second usage record was written.
 	Replayed bool `json:"replayed"`
+	// Seal is the issuer's electronic seal on the licence version and
+	// whether its signature checked out; absent when none was checked.
+	Seal *verifiedSeal `json:"seal,omitempty"`
+}
+
+type verifiedSeal struct {
+	Name     string `json:"name"`
+	Verified bool   `json:"verified"`
 }
 
 type verifiedLicence struct {
@@ -86,6 +94,9 @@ func toVerificationResponse(res verify.Result) verificationResponse {
 	}
 	if res.Valid {
 		out.Result = verify.ResultValid
+	}
+	if res.Seal.Name != "" {
+		out.Seal = &verifiedSeal{Name: res.Seal.Name, Verified: res.Seal.Verified}
 	}
 	for _, f := range res.Licence.Fields {
 		out.Licence.Fields = append(out.Licence.Fields, verifiedField{Key: f.Key, Label: f.Label, Type: f.Type, Value: f.Value})

@@ -30,7 +30,7 @@ func TestVerificationFlow(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("verify: %d %s", rec.Code, rec.Body)
 		}
-		if got := jsonKeys(t, rec.Body.Bytes()); got != "colour,holder,licence,reason_code,replayed,result,status,verified_at" {
+		if got := jsonKeys(t, rec.Body.Bytes()); got != "colour,holder,licence,reason_code,replayed,result,seal,status,verified_at" {
 			t.Fatalf("response keys %s", got)
 		}
 		var res api.VerificationResponse
@@ -42,6 +42,10 @@ func TestVerificationFlow(t *testing.T) {
 			res.Licence.Number != "1405**********0016" || res.Holder != (api.VerifiedHolder{Name: "张*", IDNumber: "1405**********0016"}) ||
 			res.VerifiedAt != w.clock.Now().UTC().Format(api.InstantFormat) {
 			t.Fatalf("result %+v", res)
+		}
+		// The issuing seal, checked as part of the scan (docs/SEALS.md).
+		if res.Seal == nil || res.Seal.Name != "晋城市公安局交通警察支队" || !res.Seal.Verified {
+			t.Fatalf("seal %+v", res.Seal)
 		}
 		var keys []string
 		for _, f := range res.Licence.Fields {

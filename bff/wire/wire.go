@@ -73,6 +73,9 @@ type Service struct {
 	// Reminder dispatches expiry reminders; nil when no expiry template is
 	// configured.
 	Reminder *reminder.Service
+	// Seals sign every licence version the lifecycle writes and are
+	// checked at every scan; serve runs their CheckKeys at start-up.
+	Seals *Seals
 	// draining turns /readyz to 503 from the moment serve is told to stop.
 	draining atomic.Bool
 }
@@ -145,6 +148,10 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 		return nil, err
 	}
 
+	if s.Seals, err = OpenSeals(cfg, st, now); err != nil {
+		return nil, err
+	}
+
 	codeStore, err := redisx.NewShowCodeStore(rc)
 	if err != nil {
 		return nil, err
@@ -159,11 +166,12 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 		Key:       rc.Key, Now: now,
 		Observe: func(result, reason string) { metrics.Verifications.WithLabelValues(result, reason).Inc() },
 		Audit:   st,
+		Seals:   s.Seals.Signing,
 	})
 	if err != nil {
 		return nil, err
 	}
-	walletSvc, err := wallet.New(st, st, now)
+	walletSvc, err := wallet.New(st, st, s.Seals.Signing, now)
 	if err != nil {
 		return nil, err
 	}
@@ -194,15 +202,15 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 
 	// The lifecycle is the only writer of licence state; the Open API
 	// calls it for the app's department.
-	lifecycle, err := licence.NewLifecycle(st, st, st, now)
+	lifecycle, err := licence.NewLifecycle(st, st, st, s.Seals.Signing, now)
 	if err != nil {
 		return nil, err
 	}
-	oa, err := openAPIDeps(cfg, st, rc, lifecycle, now)
+	oa, err := openAPIDeps(cfg, st, rc, lifecycle, s.Seals.Signing, now)
 	if err != nil {
 		return nil, err
 	}
-	console, err := consoleDeps(cfg, log, st, rc, lifecycle, now)
+	console, err := consoleDeps(cfg, log, st, rc, lifecycle, s.Seals.Signing, now)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +223,7 @@ func Compose(cfg config.Config, log *slog.Logger, in Opened) (*Service, error) {
 		Auth:       authSvc, Realname: realnameSvc, Accounts: st, Holders: st, WeChatJS: wx,
 		Wallet: walletSvc, ShowCodes: codes, Verifier: verifier, UsageLists: st,
 		MintLimit: api.MintLimit{Counter: redisx.NewCounter(rc), Key: rc.Key, Max: cfg.ShowCode.MintsPerHolder, Window: cfg.ShowCode.MintWindow},
-		Reminders: prefs, WeChatEvents: events, OpenAPI: oa, Console: console,
+		Reminders: prefs, WeChatEvents: events, OpenAPI: oa, Console: console, Seals: s.Seals.Registry,
 	}
 	if cfg.DevMode {
 		s.Deps.SMSOutbox = outbox
@@ -286,7 +294,7 @@ func reminderService(cfg config.Config, log *slog.Logger, reg prometheus.Registe
 
 // openAPIDeps builds the Open API's signature check and idempotency over
 // the store (apps) and Redis (nonces, rate limit, idempotency records).
-func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing api.Issuing, now func() time.Time) (api.OpenAPIDeps, error) {
+func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing api.Issuing, signatures api.LicenceSignatures, now func() time.Time) (api.OpenAPIDeps, error) {
 	nonces, err := redisx.NewNonces(rc)
 	if err != nil {
 		return api.OpenAPIDeps{}, err
@@ -304,15 +312,16 @@ func openAPIDeps(cfg config.Config, st *store.Store, rc *redisx.Client, issuing 
 	if err != nil {
 		return api.OpenAPIDeps{}, err
 	}
-	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Document: openapidoc.V1}, nil
+	return api.OpenAPIDeps{Auth: auth, Idempotency: idem, Licences: issuing, Signatures: signatures, Document: openapidoc.V1}, nil
 }
 
 // consoleDeps builds the staff console's services: staff accounts over
 // the store, sessions and lockout counters in Redis, and the same
 // lifecycle the Open API calls. A second factor is required everywhere
 // but in the embedded demo. A department's imports run the importer of
-// `bff import licences` as background jobs kept in the store.
-func consoleDeps(cfg config.Config, log *slog.Logger, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, now func() time.Time) (api.ConsoleDeps, error) {
+// `bff import licences` as background jobs kept in the store, signing
+// with the same seals as the lifecycle.
+func consoleDeps(cfg config.Config, log *slog.Logger, st *store.Store, rc *redisx.Client, lifecycle api.Issuing, signer licence.VersionSigner, now func() time.Time) (api.ConsoleDeps, error) {
 	sessions, err := redisx.NewStaffSessions(rc, cfg.Console.SessionAbsolute)
 	if err != nil {
 		return api.ConsoleDeps{}, err
@@ -325,7 +334,7 @@ func consoleDeps(cfg config.Config, log *slog.Logger, st *store.Store, rc *redis
 	if err != nil {
 		return api.ConsoleDeps{}, err
 	}
-	im, err := importer.New(st)
+	im, err := importer.New(st, signer)
 	if err != nil {
 		return api.ConsoleDeps{}, err
 	}

@@ -46,6 +46,7 @@ type Config struct {
 	OpenAPI  OpenAPI  `yaml:"openapi"`
 	SMS      SMS      `yaml:"sms"`
 	Security Security `yaml:"security"`
+	Seals    Seals    `yaml:"seals"`
 	Reminder Reminder `yaml:"reminder"`
 	Log      Log      `yaml:"log"`
 }
@@ -215,6 +216,21 @@ type Security struct {
 	LegacyIndexKey   string `yaml:"legacy_index_key"`
 }
 
+// Seals configures the electronic seals' keys and certificates
+// (docs/SEALS.md). Embedded mode keeps the keys in {data_dir}/seals and
+// runs a local CA ({data_dir}/seal-ca.pem); production names the key
+// directory and the CA whose certificates seals may be bound to.
+type Seals struct {
+	// KeyDir holds the seals' private keys, one PEM file each, readable by
+	// the service only.
+	KeyDir string `yaml:"key_dir"`
+	// CACertFile is the PEM certificate of the CA that issues seal
+	// certificates (the provincial CA).
+	CACertFile string `yaml:"ca_cert_file"`
+	// CertYears is how long the local CA's seal certificates last.
+	CertYears int `yaml:"cert_years"`
+}
+
 // Reminder configures expiry reminders and status notices.
 type Reminder struct {
 	Enabled      bool          `yaml:"enabled"`
@@ -372,6 +388,12 @@ func (c *Config) derive() {
 	if c.Database.Driver == "sqlite" && c.Database.DSN == "" {
 		c.Database.DSN = strings.TrimRight(c.DataDir, "/") + "/elicence.db"
 	}
+	if c.Mode == "embedded" && c.Seals.KeyDir == "" && c.DataDir != "" {
+		c.Seals.KeyDir = strings.TrimRight(c.DataDir, "/") + "/seals"
+	}
+	if c.Seals.CertYears == 0 {
+		c.Seals.CertYears = 3
+	}
 }
 
 // Embedded reports whether Redis runs in-process.
@@ -458,6 +480,17 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("database.driver", "must be sqlite or mysql, got %q", c.Database.Driver)
+	}
+	if c.Mode == "production" {
+		if c.Seals.KeyDir == "" {
+			bad("seals.key_dir", "is required in production (the directory of the seals' private keys)")
+		}
+		if c.Seals.CACertFile == "" {
+			bad("seals.ca_cert_file", "is required in production (the PEM certificate of the CA issuing seal certificates)")
+		}
+	}
+	if c.Seals.CertYears < 1 || c.Seals.CertYears > 10 {
+		bad("seals.cert_years", "must be 1 to 10, got %d", c.Seals.CertYears)
 	}
 	if c.Redis.Addr == "" {
 		bad("redis.addr", "is required: embedded or host:port")

@@ -129,6 +129,25 @@ func TestProductionExampleNeedsSecrets(t *testing.T) {
 	}
 }
 
+func TestProductionNamesSealSettings(t *testing.T) {
+	p := t.TempDir() + "/c.yaml"
+	raw, err := os.ReadFile("../../configs/production.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = []byte(strings.NewReplacer("key_dir: /var/lib/elicence/seals", `key_dir: ""`,
+		"ca_cert_file: /etc/elicence/seal-ca.pem", `ca_cert_file: ""`).Replace(string(raw)))
+	if err := os.WriteFile(p, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(p, env(nil))
+	for _, key := range []string{"seals.key_dir", "seals.ca_cert_file"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("production without seal settings: want %s named, got %v", key, err)
+		}
+	}
+}
+
 func TestQuietHours(t *testing.T) {
 	s, e, err := ParseQuietHours("21:00-08:00")
 	if err != nil || s != 21*60 || e != 8*60 {

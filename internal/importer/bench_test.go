@@ -54,7 +54,7 @@ func BenchmarkImport(b *testing.B) {
 		b.StopTimer()
 		floor := newFloor(b, rows)
 		st := storetest.Seeded(b, store.DriverMySQL, benchDSN(b), time.Now())
-		im, err := importer.New(st)
+		im, err := importer.New(st, storetest.SealDemo(b, st, nil).Signing)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/seal"
 )
 
 // Outcome is what happened to one valid row of a batch.
@@ -48,6 +49,9 @@ type Batch struct {
 	Source string // file name (without directory) for the audit detail
 	Items  []Item
 	DryRun bool
+	// Sign signs version 1 of each imported licence for its holder as on
+	// record (the issuer's seal approved for the item's type).
+	Sign licence.SignFunc
 }
 
 // Store is what an import needs from durable storage.
@@ -68,6 +72,9 @@ const (
 	CodeDuplicateInFile   = "duplicate_in_file"
 	CodeConflictsExisting = "conflicts_with_existing"
 	CodeInvalidFields     = "invalid_fields"
+	// CodeNoSigningSeal: the department has no active seal approved for
+	// the type, so its licences cannot be signed (docs/SEALS.md).
+	CodeNoSigningSeal = "no_signing_seal"
 )
 
 const (
@@ -109,17 +116,18 @@ func (s Summary) String() string {
 
 // Importer runs imports against a store.
 type Importer struct {
-	store Store
-	now   func() time.Time
+	store  Store
+	signer licence.VersionSigner
+	now    func() time.Time
 }
 
-// New returns an Importer. It rejects a nil store so a wiring mistake fails
-// at start-up.
-func New(st Store) (*Importer, error) {
-	if st == nil {
-		return nil, errors.New("importer: nil store")
+// New returns an Importer. It rejects a nil store or signer so a wiring
+// mistake fails at start-up.
+func New(st Store, signer licence.VersionSigner) (*Importer, error) {
+	if st == nil || signer == nil {
+		return nil, errors.New("importer: nil store or signer")
 	}
-	return &Importer{store: st, now: time.Now}, nil
+	return &Importer{store: st, signer: signer, now: time.Now}, nil
 }
 
 // ImportFile imports the licences in path (.csv or .xlsx) for the
@@ -175,7 +183,8 @@ type run struct {
 	opts     Options
 	types    map[string]licence.Type
 	mayIssue map[string]bool
-	seen     map[string]int // type code + "\x00" + number → first row
+	signers  map[string]licence.SignFunc // nil: no seal signs the type
+	seen     map[string]int              // type code + "\x00" + number → first row
 	batch    []Item
 	rejects  []Reject
 	sum      Summary
@@ -194,7 +203,8 @@ func (im *Importer) newRun(ctx context.Context, dept licence.Department, source 
 		return nil, fmt.Errorf("importer: catalogue: %w", err)
 	}
 	r := &run{im: im, dept: dept, source: source, opts: opts,
-		types: make(map[string]licence.Type, len(types)), mayIssue: map[string]bool{}, seen: map[string]int{}}
+		types: make(map[string]licence.Type, len(types)), mayIssue: map[string]bool{},
+		signers: map[string]licence.SignFunc{}, seen: map[string]int{}}
 	for _, t := range types {
 		r.types[t.Code] = t
 		ok, err := im.store.MayIssue(ctx, dept.ID, t.Code)
@@ -202,8 +212,26 @@ func (im *Importer) newRun(ctx context.Context, dept licence.Department, source 
 			return nil, fmt.Errorf("importer: may issue %s: %w", t.Code, err)
 		}
 		r.mayIssue[t.Code] = ok
+		if !ok {
+			continue
+		}
+		switch sign, err := im.signer.SignerFor(ctx, dept, t.Code); {
+		case err == nil:
+			r.signers[t.Code] = sign
+		case !errors.Is(err, seal.ErrNoSigningSeal) && !errors.Is(err, seal.ErrNotApproved):
+			return nil, fmt.Errorf("importer: seal for %s: %w", t.Code, err)
+		}
 	}
 	return r, nil
+}
+
+// sign signs with the seal of the licence's type.
+func (r *run) sign(l licence.Licence, h licence.Holder) (licence.Signature, error) {
+	sign := r.signers[l.TypeCode]
+	if sign == nil {
+		return licence.Signature{}, fmt.Errorf("importer: %w: %s", seal.ErrNoSigningSeal, l.TypeCode)
+	}
+	return sign(l, h)
 }
 
 // consume reads every row of src, validates it and writes the valid ones
@@ -250,6 +278,9 @@ func (r *run) row(rec record) {
 		if !r.mayIssue[t.Code] {
 			errs = append(errs, licence.FieldError{Field: "type_code", Code: CodeTypeNotIssued,
 				Message: fmt.Sprintf("%s does not issue %s", r.dept.Name, t.Name)})
+		} else if r.signers[t.Code] == nil {
+			errs = append(errs, licence.FieldError{Field: "type_code", Code: CodeNoSigningSeal,
+				Message: fmt.Sprintf("%s has no active seal approved for %s", r.dept.Name, t.Name)})
 		}
 		for _, e := range licence.ValidateIssue(t, req) {
 			if !covered[e.Field] && (!covered["fields"] || !strings.HasPrefix(e.Field, "fields.")) {
@@ -297,7 +328,7 @@ func (r *run) flush(ctx context.Context) error {
 	}
 	items := r.batch
 	r.batch = r.batch[:0:0]
-	outs, err := r.im.store.ImportBatch(ctx, Batch{Issuer: r.dept, Actor: r.opts.Actor, Source: r.source, Items: items, DryRun: r.opts.DryRun})
+	outs, err := r.im.store.ImportBatch(ctx, Batch{Issuer: r.dept, Actor: r.opts.Actor, Source: r.source, Items: items, DryRun: r.opts.DryRun, Sign: r.sign})
 	if err != nil {
 		return fmt.Errorf("importer: rows %d-%d: %w", items[0].Row, items[len(items)-1].Row, err)
 	}

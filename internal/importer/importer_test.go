@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/ident"
 	"github.com/yangcheng-county/elicence/internal/importer"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/seal"
 	"github.com/yangcheng-county/elicence/internal/store"
 	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
@@ -45,7 +47,7 @@ func newEnv(t testing.TB, driver string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	im, err := importer.New(st)
+	im, err := importer.New(st, storetest.SealDemo(t, st, nil).Signing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +248,26 @@ func TestImportStock(t *testing.T) {
 			}
 			if n, err := e.st.VerifyAudit(ctx); err != nil {
 				t.Fatalf("audit chain after import: %d %v", n, err)
+			}
+			// Every imported version carries its issuer's seal, and the
+			// scan's check holds for it (a sample: a new holder's and
+			// an existing holder's rows among them).
+			signing := storetest.SealDemo(t, e.st, nil).Signing
+			for i := 0; i < len(s.rows); i += 37 {
+				if _, rejected := s.wantReject[i+2]; rejected {
+					continue
+				}
+				ls, err := e.st.CurrentByNumber(ctx, s.rows[i][0], s.rows[i][1])
+				if err != nil || len(ls) != 1 {
+					t.Fatalf("licence of row %d: %v %v", i+2, ls, err)
+				}
+				v, err := e.st.View(ctx, ls[0].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err := signing.Check(ctx, v); err != nil || !got.OK || got.Reason != "" {
+					t.Errorf("seal check of row %d: %+v %v", i+2, got, err)
+				}
 			}
 
 			// Row 2 (i=0) as stored: sealed number found by its index, holder
@@ -506,5 +528,40 @@ func TestFailedBatchWritesNothing(t *testing.T) {
 				t.Error("holder of the failed batch is on record")
 			}
 		})
+	}
+}
+
+// TestImportNeedsASeal: rows of a type the department has no active seal
+// for are rejected with no_signing_seal, and nothing is written unsigned.
+func TestImportNeedsASeal(t *testing.T) {
+	e := newEnv(t, store.DriverSQLite)
+	ctx := context.Background()
+	sl := storetest.SealDemo(t, e.st, nil)
+	seals, err := sl.Registry.Seals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, se := range seals {
+		if se.Department == "阳城县不动产登记中心" {
+			if _, err := sl.Registry.Transition(ctx, "staff:test", se.ID, seal.Request{Action: seal.ActionCancel, Reason: "换发新章"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	st := makeStock(10)
+	path := filepath.Join(e.dir, "stock.csv")
+	writeCSV(t, path, st.rows)
+	before := e.counts(t)
+	sum := e.importFile(t, path, false)
+	if sum.Imported != 0 || sum.Rejected != 10 {
+		t.Fatalf("summary %+v", sum)
+	}
+	for row, codes := range readErrors(t, sum.ErrorFile) {
+		if _, bad := st.wantReject[row]; !bad && !slices.Contains(codes, importer.CodeNoSigningSeal) {
+			t.Errorf("row %d: codes %v, want %s", row, codes, importer.CodeNoSigningSeal)
+		}
+	}
+	if after := e.counts(t); after != before {
+		t.Errorf("rows written: %+v → %+v", before, after)
 	}
 }

@@ -156,7 +156,9 @@ type Licence struct {
 	Annotations []Annotation
 	Version     int
 	Face        map[string]string // field key → value
-	Seal        string            // issuer's seal signature over the canonical licence
+	// Signature is the issuer's seal over this version (Signature.Signed
+	// is false only on versions from before seals).
+	Signature Signature
 	// LineageID is the id of the licence's first version, shared by all
 	// its versions (equal to ID on version 1).
 	LineageID int64

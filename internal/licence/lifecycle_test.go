@@ -31,7 +31,7 @@ func newLifecycleEnv(t *testing.T, driver string) *lifecycleEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := licence.NewLifecycle(st, st, st, func() time.Time { return now })
+	svc, err := licence.NewLifecycle(st, st, st, storetest.SealDemo(t, st, func() time.Time { return now }).Signing, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yangcheng-county/elicence/internal/licence"
 	"github.com/yangcheng-county/elicence/internal/reminder"
+	"github.com/yangcheng-county/elicence/internal/store/storetest"
 )
 
 // zhangsanID is a resident ID number with a correct check digit.
@@ -26,7 +27,7 @@ type noticeEnv struct {
 
 func newNoticeEnv(t *testing.T, f *fixture) *noticeEnv {
 	t.Helper()
-	life, err := licence.NewLifecycle(f.st, f.st, f.st, f.clock.Now)
+	life, err := licence.NewLifecycle(f.st, f.st, f.st, storetest.SealDemo(t, f.st, f.clock.Now).Signing, f.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,9 @@ func TestWritesAreCounted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			life, err := licence.NewLifecycle(st, st, st, nil)
+			// Every write is signed by the demo seals, as in service.
+			signing := storetest.SealDemo(t, st, nil).Signing
+			life, err := licence.NewLifecycle(st, st, st, signing, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,8 +171,12 @@ func TestWritesAreCounted(t *testing.T) {
 			stock.Number = "晋(2010)阳城县房权证第0000042号"
 			stock.IssuedOn = time.Date(2010, 3, 1, 0, 0, 0, 0, store.DateLocation())
 			stock.ValidFrom = stock.IssuedOn
+			sign, err := signing.SignerFor(ctx, issuer, stock.TypeCode)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if _, err := st.ImportBatch(ctx, importer.Batch{Issuer: issuer, Actor: "cli:import", Source: "stock.csv",
-				Items: []importer.Item{{Row: 2, Req: stock}}}); err != nil {
+				Items: []importer.Item{{Row: 2, Req: stock}}, Sign: sign}); err != nil {
 				t.Fatalf("import: %v", err)
 			}
 			if err := st.RecordUsage(ctx, licence.UsageRecord{LicenceID: rec.ID, OfficerOpenID: "o-test", DepartmentID: issuer.ID,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -92,7 +93,7 @@ func (s *Store) writeImport(ctx context.Context, b importer.Batch, rows []import
 		return nil, err
 	}
 	now := utc(time.Now())
-	identifiers, err := s.insertLicences(ctx, b.Issuer, fresh, holders, now)
+	identifiers, err := s.insertLicences(ctx, b, fresh, holders, now)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +281,7 @@ func (s *Store) insertHolders(ctx context.Context, rows []importRow, holders map
 var licenceColumns = []string{
 	"identifier", "number_enc", "number_idx", "type_code", "holder_id", "issuer_id", "issued_on", "valid_from",
 	"valid_until", "status", "annotations", "version", "face_enc", "seal", "created_at", "updated_at", "origin",
+	"seal_id", "seal_cert_id", "signed_at", "signature",
 }
 
 // insertLicences writes version 1 of each row's licence with one multi-row
@@ -287,7 +289,15 @@ var licenceColumns = []string{
 // licence number's blind index, so the same licence always gets the same
 // identifier: two imports of one file racing each other collide on the
 // identifier's unique key instead of creating the licence twice.
-func (s *Store) insertLicences(ctx context.Context, issuer licence.Department, rows []importRow, holders map[string]int64, now time.Time) ([]string, error) {
+func (s *Store) insertLicences(ctx context.Context, b importer.Batch, rows []importRow, holders map[string]int64, now time.Time) ([]string, error) {
+	issuer := b.Issuer
+	if b.Sign == nil {
+		return nil, errors.New("store: import: batch without a signer")
+	}
+	names, err := s.holderNames(ctx, holders)
+	if err != nil {
+		return nil, err
+	}
 	values := make([][]any, len(rows))
 	identifiers := make([]string, len(rows))
 	for i, r := range rows {
@@ -308,15 +318,48 @@ func (s *Store) insertLicences(ctx context.Context, issuer licence.Department, r
 		if err != nil {
 			return nil, fmt.Errorf("store: import: %w", err)
 		}
+		// Signed as the version reads back: the holder as on record,
+		// the dates as calendar days.
+		holder := req.Holder
+		holder.ID = holders[r.holderKey]
+		holder.Name = names[holder.ID]
+		l := licence.Licence{Identifier: id, Number: req.Number, TypeCode: req.TypeCode, HolderID: holder.ID, IssuerID: issuer.ID,
+			IssuedOn: req.IssuedOn, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil, Status: licence.StatusValid,
+			Version: 1, Face: nonNilFace(req.Fields)}
+		sig, err := b.Sign(l, holder)
+		if err != nil {
+			return nil, fmt.Errorf("store: import: row %d: %w", r.item.Row, err)
+		}
+		sr := licenceRow{}.withSignature(sig)
 		identifiers[i] = id
-		values[i] = []any{id, numEnc, r.numberIdxs[0], req.TypeCode, holders[r.holderKey], issuer.ID,
+		values[i] = []any{id, numEnc, r.numberIdxs[0], req.TypeCode, holder.ID, issuer.ID,
 			dateOf(req.IssuedOn), dateOf(req.ValidFrom), datePtr(req.ValidUntil), string(licence.StatusValid), "[]", 1,
-			faceEnc, "", now, now, licence.ActionImport}
+			faceEnc, sr.Seal, now, now, licence.ActionImport, sr.SealID, sr.SealCertID, sr.SignedAt, sr.Signature}
 	}
 	if err := s.insertValues(ctx, "licences", licenceColumns, values, ""); err != nil {
 		return nil, fmt.Errorf("store: import: insert licences: %w", mapErr(err, licence.ErrNotFound))
 	}
 	return identifiers, nil
+}
+
+// holderNames reads the names on record of the holders, one query.
+func (s *Store) holderNames(ctx context.Context, holders map[string]int64) (map[int64]string, error) {
+	ids := make([]int64, 0, len(holders))
+	for _, id := range holders {
+		ids = append(ids, id)
+	}
+	var found []struct {
+		ID   int64
+		Name string
+	}
+	if err := s.q(ctx).Model(&holderRow{}).Select("id, name").Where("id IN ?", ids).Find(&found).Error; err != nil {
+		return nil, fmt.Errorf("store: import: holder names: %w", err)
+	}
+	out := make(map[int64]string, len(found))
+	for _, h := range found {
+		out[h.ID] = h.Name
+	}
+	return out, nil
 }
 
 // importSerial turns a licence number's blind index (its 64 hex digits)

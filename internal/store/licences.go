@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -301,9 +302,38 @@ func (s *Store) licenceToRow(l licence.Licence) (licenceRow, error) {
 		ID:        l.ID, Identifier: l.Identifier, NumberEnc: numEnc, NumberIdx: s.licenceNumberIndex(l.TypeCode, l.Number),
 		TypeCode: l.TypeCode, HolderID: l.HolderID, IssuerID: l.IssuerID,
 		IssuedOn: dateOf(l.IssuedOn), ValidFrom: dateOf(l.ValidFrom), ValidUntil: datePtr(l.ValidUntil),
-		Status: string(l.Status), Annotations: string(aj), Version: l.Version, FaceEnc: faceEnc, Seal: l.Seal,
+		Status: string(l.Status), Annotations: string(aj), Version: l.Version, FaceEnc: faceEnc,
 		CreatedAt: now, UpdatedAt: now,
-	}, nil
+	}.withSignature(l.Signature), nil
+}
+
+// withSignature sets the signature columns of r from sig; an unsigned
+// version keeps them empty.
+func (r licenceRow) withSignature(sig licence.Signature) licenceRow {
+	if !sig.Signed() {
+		return r
+	}
+	at := utc(sig.SignedAt)
+	r.SealID, r.SealCertID, r.SignedAt = &sig.SealID, &sig.CertID, &at
+	r.Signature = base64.StdEncoding.EncodeToString(sig.Value)
+	r.Seal = base64.StdEncoding.EncodeToString(sig.SES)
+	return r
+}
+
+// signatureFromRow reads the signature columns back.
+func signatureFromRow(r licenceRow) (licence.Signature, error) {
+	if r.Signature == "" || r.SealID == nil || r.SealCertID == nil || r.SignedAt == nil {
+		return licence.Signature{}, nil
+	}
+	v, err := base64.StdEncoding.DecodeString(r.Signature)
+	if err != nil {
+		return licence.Signature{}, fmt.Errorf("store: licence %d signature: %w", r.ID, err)
+	}
+	ses, err := base64.StdEncoding.DecodeString(r.Seal)
+	if err != nil {
+		return licence.Signature{}, fmt.Errorf("store: licence %d seal: %w", r.ID, err)
+	}
+	return licence.Signature{SealID: *r.SealID, CertID: *r.SealCertID, SignedAt: r.SignedAt.UTC(), Value: v, SES: ses}, nil
 }
 
 // licenceNumberIndex is the index a licence number is written with.
@@ -344,10 +374,14 @@ func (s *Store) licenceFromRow(r licenceRow) (licence.Licence, error) {
 	if r.LineageID != nil {
 		lineage = *r.LineageID
 	}
+	sig, err := signatureFromRow(r)
+	if err != nil {
+		return licence.Licence{}, err
+	}
 	return licence.Licence{
 		ID: r.ID, Identifier: r.Identifier, Number: num, TypeCode: r.TypeCode, HolderID: r.HolderID, IssuerID: r.IssuerID,
 		IssuedOn: r.IssuedOn.Time, ValidFrom: r.ValidFrom.Time, ValidUntil: r.ValidUntil.ptr(),
-		Status: licence.Status(r.Status), Annotations: ann, Version: r.Version, Face: face, Seal: r.Seal, LineageID: lineage,
+		Status: licence.Status(r.Status), Annotations: ann, Version: r.Version, Face: face, Signature: sig, LineageID: lineage,
 	}, nil
 }
 

@@ -10,7 +10,9 @@ import (
 
 	"gorm.io/gorm/clause"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/seal"
 )
 
 // Compile-time check: the store is the licence write side.
@@ -194,4 +196,61 @@ func nonNil(a []licence.Annotation) []licence.Annotation {
 		return []licence.Annotation{}
 	}
 	return a
+}
+
+// SignUnsigned signs the current versions that carry no signature yet
+// (licences from before seals, the demo data), each in its own
+// transaction with a history line and an audit event, and returns how many
+// it signed. A version whose issuer has no seal for its type is left
+// unsigned and counted in skipped: it stays red at verification until its
+// department has one and this runs again.
+func (s *Store) SignUnsigned(ctx context.Context, signer licence.VersionSigner, actor string, now time.Time) (signed, skipped int, err error) {
+	var ids []int64
+	if err := s.q(ctx).Model(&licenceRow{}).Where("signature = '' AND superseded_by IS NULL").Order("id").Pluck("id", &ids).Error; err != nil {
+		return 0, 0, fmt.Errorf("store: unsigned licences: %w", err)
+	}
+	for _, id := range ids {
+		v, err := s.View(ctx, id)
+		if err != nil {
+			return signed, skipped, err
+		}
+		sign, err := signer.SignerFor(ctx, v.Issuer, v.TypeCode)
+		if errors.Is(err, seal.ErrNoSigningSeal) || errors.Is(err, seal.ErrNotApproved) {
+			skipped++
+			continue
+		}
+		if err != nil {
+			return signed, skipped, err
+		}
+		sig, err := sign(v.Licence, v.Holder)
+		if err != nil {
+			return signed, skipped, err
+		}
+		err = s.InTx(ctx, func(tx *Store) error {
+			r := licenceRow{}.withSignature(sig)
+			res := tx.q(ctx).Model(&licenceRow{}).Where("id = ? AND signature = ''", id).Updates(map[string]any{
+				"seal": r.Seal, "seal_id": r.SealID, "seal_cert_id": r.SealCertID, "signed_at": r.SignedAt, "signature": r.Signature,
+			})
+			if res.Error != nil {
+				return fmt.Errorf("store: sign licence %d: %w", id, res.Error)
+			}
+			if res.RowsAffected == 0 {
+				return nil // signed meanwhile by another run
+			}
+			signed++
+			l := v.Licence
+			l.Signature = sig
+			st := licence.EffectiveStatus(l, now)
+			return tx.record(ctx, l, licence.Change{
+				History: licence.HistoryEntry{Version: l.Version, Action: licence.ActionSign, FromStatus: st, ToStatus: st,
+					Annotations: l.Annotations, Actor: actor, EffectiveAt: now, At: now},
+				Audit: audit.Event{At: now, Actor: actor, Action: "licence." + licence.ActionSign,
+					Detail: fmt.Sprintf("identifier=%s version=%d seal=%d", l.Identifier, l.Version, sig.SealID)},
+			})
+		})
+		if err != nil {
+			return signed, skipped, err
+		}
+	}
+	return signed, skipped, nil
 }

@@ -79,7 +79,7 @@ func insertLegacyHolders(t *testing.T, s *Store, n int) map[int64]string {
 				securetest.LegacyIndex(legacyIndex, sealLicenceNumber, demo.TypeDrivingLicence+"\x00"+number),
 				demo.TypeDrivingLicence, holderIDs[i], issuer.ID, dateOf(now.AddDate(-1, 0, 0)), dateOf(now.AddDate(-1, 0, 0)),
 				dateOf(validUntil), string(licence.StatusValid), "[]", 1, securetest.LegacySeal(legacyData, sealLicenceFace, string(face)), "", now, now,
-				licence.ActionImport})
+				licence.ActionImport, nil, nil, nil, ""})
 		}
 		if err := s.insertValues(ctx, "licences", licenceColumns, values, ""); err != nil {
 			t.Fatal(err)

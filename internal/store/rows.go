@@ -55,26 +55,30 @@ type holderRow struct {
 func (holderRow) TableName() string { return "holders" }
 
 type licenceRow struct {
-	ID          int64     `gorm:"column:id;primaryKey"`
-	Identifier  string    `gorm:"column:identifier"`
-	NumberEnc   string    `gorm:"column:number_enc"`
-	NumberIdx   string    `gorm:"column:number_idx"`
-	TypeCode    string    `gorm:"column:type_code"`
-	HolderID    int64     `gorm:"column:holder_id"`
-	IssuerID    int64     `gorm:"column:issuer_id"`
-	IssuedOn    civilDate `gorm:"column:issued_on"`
-	ValidFrom   civilDate `gorm:"column:valid_from"`
-	ValidUntil  civilDate `gorm:"column:valid_until"` // Valid=false: long-term
-	Status      string    `gorm:"column:status"`
-	Annotations string    `gorm:"column:annotations"` // JSON array
-	Version     int       `gorm:"column:version"`
-	FaceEnc     string    `gorm:"column:face_enc"` // sealed JSON object
-	Seal        string    `gorm:"column:seal"`
-	LineageID   *int64    `gorm:"column:lineage_id"`    // nil on version 1
-	Superseded  *int64    `gorm:"column:superseded_by"` // the version that replaced this one
-	Origin      string    `gorm:"column:origin"`        // the action that made this version: issue, import, update, renew
-	CreatedAt   time.Time `gorm:"column:created_at"`
-	UpdatedAt   time.Time `gorm:"column:updated_at"`
+	ID          int64      `gorm:"column:id;primaryKey"`
+	Identifier  string     `gorm:"column:identifier"`
+	NumberEnc   string     `gorm:"column:number_enc"`
+	NumberIdx   string     `gorm:"column:number_idx"`
+	TypeCode    string     `gorm:"column:type_code"`
+	HolderID    int64      `gorm:"column:holder_id"`
+	IssuerID    int64      `gorm:"column:issuer_id"`
+	IssuedOn    civilDate  `gorm:"column:issued_on"`
+	ValidFrom   civilDate  `gorm:"column:valid_from"`
+	ValidUntil  civilDate  `gorm:"column:valid_until"` // Valid=false: long-term
+	Status      string     `gorm:"column:status"`
+	Annotations string     `gorm:"column:annotations"` // JSON array
+	Version     int        `gorm:"column:version"`
+	FaceEnc     string     `gorm:"column:face_enc"` // sealed JSON object
+	Seal        string     `gorm:"column:seal"`     // base64 SES_Signature
+	SealID      *int64     `gorm:"column:seal_id"`
+	SealCertID  *int64     `gorm:"column:seal_cert_id"`
+	SignedAt    *time.Time `gorm:"column:signed_at"`
+	Signature   string     `gorm:"column:signature"`     // base64 DER SM2 signature
+	LineageID   *int64     `gorm:"column:lineage_id"`    // nil on version 1
+	Superseded  *int64     `gorm:"column:superseded_by"` // the version that replaced this one
+	Origin      string     `gorm:"column:origin"`        // the action that made this version: issue, import, update, renew
+	CreatedAt   time.Time  `gorm:"column:created_at"`
+	UpdatedAt   time.Time  `gorm:"column:updated_at"`
 }
 
 func (licenceRow) TableName() string { return "licences" }

@@ -94,6 +94,26 @@ func TestMigrateIsIdempotentAndSchemaStatus(t *testing.T) {
 			if err := s.SchemaCurrent(ctx); err != nil {
 				t.Fatalf("after re-apply: %v", err)
 			}
+
+			// So is one that misses a step below its highest, as when
+			// migrations of branches developed side by side are merged:
+			// the highest version alone would call it current.
+			below := ms[len(ms)-2]
+			if err := s.db.WithContext(ctx).Exec("DELETE FROM schema_migrations WHERE version = ?", below.version).Error; err != nil {
+				t.Fatal(err)
+			}
+			if cur, latest, _ := s.SchemaStatus(ctx); cur != latest {
+				t.Fatalf("SchemaStatus of a gap: %d of %d", cur, latest)
+			}
+			if err := s.SchemaCurrent(ctx); !errors.Is(err, ErrSchemaOutdated) || !strings.Contains(err.Error(), below.name) {
+				t.Fatalf("missing migration %04d: SchemaCurrent = %v", below.version, err)
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("apply the gap: %v", err)
+			}
+			if err := s.SchemaCurrent(ctx); err != nil {
+				t.Fatalf("after applying the gap: %v", err)
+			}
 		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/fault"
 	"github.com/yangcheng-county/elicence/internal/licence"
+	"github.com/yangcheng-county/elicence/internal/seal"
 	"github.com/yangcheng-county/elicence/internal/showcode"
 )
 
@@ -91,6 +92,16 @@ type Options struct {
 	// expired or used code); attempts that did are audited with their
 	// usage record. Nil records nothing.
 	Audit audit.Appender
+	// Seals checks the issuer's seal on the licence version (seal.Signing,
+	// docs/SEALS.md): a failed check is red with its reason whatever the
+	// status. Nil checks nothing, for tests of other concerns only; the
+	// service wires it always.
+	Seals SealCheck
+}
+
+// SealCheck checks the signature of a licence version.
+type SealCheck interface {
+	Check(ctx context.Context, v licence.View) (seal.Verdict, error)
 }
 
 // Request is one scan submitted by an officer.
@@ -125,6 +136,15 @@ type Result struct {
 	// Replay is true when this officer had already consumed the code and
 	// got the same answer again; VerifiedAt is then the first time.
 	Replay bool
+	// Seal is the seal whose signature was checked; zero when none was.
+	Seal SealMark
+}
+
+// SealMark is what the licence face shows of its seal: the seal's name,
+// and whether its check passed (电子印章已验证).
+type SealMark struct {
+	Name     string
+	Verified bool
 }
 
 // Licences is what verification reads of licences: a verification loads
@@ -239,6 +259,17 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		return Result{}, s.refuse(ctx, req, l, rec, ReasonPurposeNotInUsageList, ErrPurposeNotInUsageList)
 	}
 
+	// The seal check reads the seal's state: a check that cannot run
+	// fails the verification, never passes it.
+	var verdict *seal.Verdict
+	if s.opts.Seals != nil {
+		got, err := s.opts.Seals.Check(ctx, v)
+		if err != nil {
+			return Result{}, dbErr("seal check", err)
+		}
+		verdict = &got
+	}
+
 	// Everything that can be read has been read: only now is the code
 	// spent, so a database hiccup above leaves it usable.
 	now := s.opts.Now()
@@ -248,7 +279,12 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 
+	var mark SealMark
 	a := licence.Assess(l, now)
+	if verdict != nil {
+		a = verdict.Assess(a)
+		mark = SealMark{Name: verdict.Seal.Name, Verified: verdict.OK}
+	}
 	res := Result{
 		Valid:      a.Valid,
 		Colour:     a.Colour,
@@ -266,6 +302,7 @@ func (s *Service) verify(ctx context.Context, req Request) (Result, error) {
 		Holder:     MaskHolder(v.Holder),
 		VerifiedAt: now,
 		Replay:     replay,
+		Seal:       mark,
 	}
 	if replay {
 		// A second open by the same officer is the same verification:

@@ -38,6 +38,9 @@ type Detail struct {
 	HolderNameMasked string
 	// History is the licence's lifecycle, oldest first, without who acted.
 	History []licence.HistoryEntry
+	// Seal is the issuer's seal on the version, checked as a scan checks
+	// it; zero when the version carries no signature that names one.
+	Seal verify.SealMark
 }
 
 // HistoryReader reads a licence's lifecycle history (the store).
@@ -49,15 +52,16 @@ type HistoryReader interface {
 type Service struct {
 	views   licence.Views
 	history HistoryReader
+	seals   verify.SealCheck
 	now     func() time.Time
 }
 
 // New checks its dependencies.
-func New(views licence.Views, history HistoryReader, now func() time.Time) (*Service, error) {
-	if views == nil || history == nil || now == nil {
+func New(views licence.Views, history HistoryReader, seals verify.SealCheck, now func() time.Time) (*Service, error) {
+	if views == nil || history == nil || seals == nil || now == nil {
 		return nil, errors.New("wallet: nil dependency")
 	}
-	return &Service{views: views, history: history, now: now}, nil
+	return &Service{views: views, history: history, seals: seals, now: now}, nil
 }
 
 // List returns the holder's current licences in issue order.
@@ -88,11 +92,16 @@ func (s *Service) Detail(ctx context.Context, holderID, id int64) (Detail, error
 	for i := range h {
 		h[i].Actor = ""
 	}
+	verdict, err := s.seals.Check(ctx, v)
+	if err != nil {
+		return Detail{}, err
+	}
 	return Detail{
 		Card:             card(v, s.now()),
 		Fields:           verify.Disclose(v.Type, v.Licence, showcode.ScopeFull),
 		HolderNameMasked: verify.MaskHolder(v.Holder).Name,
 		History:          h,
+		Seal:             verify.SealMark{Name: verdict.Seal.Name, Verified: verdict.OK},
 	}, nil
 }
 

@@ -150,6 +150,9 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
     assert.match(page, /机动车驾驶证/);
     assert.match(page, /张\*/);
     assert.doesNotMatch(page, /140522198503120016/);
+    // The traffic police's seal signed the licence; the scan checked it.
+    assert.equal(await police.locator('[data-testid="seal-status"]').innerText(), '电子印章已验证');
+    assert.match(await police.locator('[data-testid="seal-mark"] svg').getAttribute('aria-label'), /晋城市公安局交通警察支队/);
     await shot(police, shots, '2-police-green');
   });
 

@@ -19,6 +19,7 @@ declare module 'vue' {
     RecordList: typeof import('./components/RecordList.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
+    SealMark: typeof import('./components/SealMark.vue')['default']
     StatusBadge: typeof import('./components/StatusBadge.vue')['default']
     VanButton: typeof import('vant/es')['Button']
     VanCell: typeof import('vant/es')['Cell']

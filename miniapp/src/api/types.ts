@@ -23,6 +23,8 @@ export type UsageRecord = Schemas['UsageRecord'];
 export type Reminders = Schemas['Reminders'];
 export type DisclosedField = Schemas['DisclosedField'];
 export type Verification = Schemas['Verification'];
+/** The issuing department's electronic seal on a licence version, and whether its signature checked out. */
+export type VerifiedSeal = Schemas['VerifiedSeal'];
 export type OfficerContext = Schemas['OfficerContext'];
 export type OfficerVerification = Schemas['OfficerVerification'];
 export type JsConfig = Schemas['JsConfig'];

@@ -77,6 +77,13 @@ const reasonWords: Record<string, string> = {
   type_not_in_usage_list: '这类证照不在本单位的用证清单中，无权核验。',
   purpose_not_in_usage_list: '用证事由不在本单位的用证清单中，未核验。',
   show_code_invalid: '亮证码无效或已被使用，请持证人刷新后重新出示。',
+  signature_missing: '证照没有发证机关的电子印章，不能作为有效证照使用。',
+  signature_invalid: '电子印章验证未通过：证照内容与发证机关签章不符，可能被篡改。',
+  seal_not_approved: '电子印章未获准用于这类证照。',
+  seal_not_active: '签章时电子印章不在启用状态。',
+  seal_certificate_invalid: '签章时电子印章的证书不在有效期内。',
+  seal_lost: '证照在电子印章挂失之后签章，不能作为有效证照使用。',
+  seal_reported_lost: '证照有效，但发证机关的电子印章已于签章后挂失。',
 };
 
 export function reasonText(code: string): string {

@@ -27,6 +27,21 @@ describe('LicenceDetailPage', () => {
     expect(getLicence).toHaveBeenCalledWith('12');
   });
 
+  it('should show the issuing seal with 电子印章已验证 under the face', async () => {
+    vi.mocked(getLicence).mockResolvedValue({ ...drivingDetail, seal: { name: '晋城市公安局交通警察支队', verified: true } });
+    const { wrapper } = await mountPage(LicenceDetailPage, { props: { id: '12' }, path: '/licences/12' });
+    const mark = wrapper.find('[data-testid="seal-mark"]');
+    expect(mark.find('textPath').text()).toBe('晋城市公安局交通警察支队');
+    expect(mark.find('[data-testid="seal-status"]').text()).toBe('电子印章已验证');
+  });
+
+  it('should not claim a verified seal when the check fails', async () => {
+    vi.mocked(getLicence).mockResolvedValue({ ...drivingDetail, seal: { name: '晋城市公安局交通警察支队', verified: false } });
+    const { wrapper } = await mountPage(LicenceDetailPage, { props: { id: '12' }, path: '/licences/12' });
+    expect(wrapper.find('[data-testid="seal-status"]').text()).toBe('电子印章未通过验证');
+    expect(wrapper.text()).not.toContain('电子印章已验证');
+  });
+
   it('should list the lifecycle history newest first with reasons', async () => {
     vi.mocked(getLicence).mockResolvedValue({
       ...drivingDetail,

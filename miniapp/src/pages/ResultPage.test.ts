@@ -34,6 +34,44 @@ describe('ResultPage', () => {
     expect(block.text()).toContain('已抵押');
   });
 
+  it('should show the issuing seal and 电子印章已验证 when its signature checks out', async () => {
+    officerState.last = {
+      kind: 'result',
+      purpose: '交通执法检查',
+      verification: { ...greenVerification, seal: { name: '晋城市公安局交通警察支队', verified: true } },
+    };
+    const { wrapper } = await mountPage(ResultPage);
+    const mark = wrapper.find('[data-testid="seal-mark"]');
+    expect(mark.find('svg').attributes('aria-label')).toBe('晋城市公安局交通警察支队电子印章');
+    expect(mark.find('textPath').text()).toBe('晋城市公安局交通警察支队');
+    expect(mark.find('[data-testid="seal-status"]').text()).toBe('电子印章已验证');
+  });
+
+  it('should say in red words why a licence whose seal does not verify is invalid', async () => {
+    officerState.last = {
+      kind: 'result',
+      purpose: '交通执法检查',
+      verification: {
+        ...greenVerification,
+        result: 'invalid',
+        colour: 'red',
+        reason_code: 'signature_invalid',
+        seal: { name: '晋城市公安局交通警察支队', verified: false },
+      },
+    };
+    const { wrapper } = await mountPage(ResultPage);
+    expect(wrapper.find('[data-testid="result-block"]').attributes('data-colour')).toBe('red');
+    expect(wrapper.find('[data-testid="result-reason"]').text()).toContain('可能被篡改');
+    expect(wrapper.find('[data-testid="seal-status"]').text()).toBe('电子印章未通过验证');
+    expect(wrapper.text()).not.toContain('电子印章已验证');
+  });
+
+  it('should show no seal when the answer carries none', async () => {
+    officerState.last = { kind: 'result', purpose: '交通执法检查', verification: greenVerification };
+    const { wrapper } = await mountPage(ResultPage);
+    expect(wrapper.find('[data-testid="seal-mark"]').exists()).toBe(false);
+  });
+
   it('should show a red block with the reason for a suspended licence', async () => {
     officerState.last = {
       kind: 'result',

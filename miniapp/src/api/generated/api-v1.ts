@@ -330,6 +330,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/seals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every electronic seal with its state, approval and certificate validity (docs/SEALS.md). */
+        get: operations["listPublicSeals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/console/session": {
         parameters: {
             query?: never;
@@ -958,6 +975,8 @@ export interface components {
             holder_name_masked: string;
             /** @description The lifecycle of all versions, oldest first; who acted is not shown. */
             history: components["schemas"]["HistoryEntry"][];
+            /** @description The issuer's electronic seal on this version, checked as a scan checks it; absent when the version names none. */
+            seal?: components["schemas"]["VerifiedSeal"];
         };
         FaceField: {
             key: string;
@@ -1028,6 +1047,13 @@ export interface components {
             verified_at: string;
             /** @description This officer had verified this code before: verified_at is that first time, no new record. */
             replayed: boolean;
+            /** @description The issuer's electronic seal on the licence version and whether its signature checked out; absent when none was checked. */
+            seal?: components["schemas"]["VerifiedSeal"];
+        };
+        VerifiedSeal: {
+            name: string;
+            /** @description The version's signature checks out against the seal's certificate. */
+            verified: boolean;
         };
         OfficerContext: {
             department: {
@@ -1065,6 +1091,27 @@ export interface components {
                 name: string;
                 purposes: string[];
             }[];
+        };
+        PublicSeal: {
+            id: number;
+            name: string;
+            /**
+             * @description 法定名称章, 内设机构章, 业务专用章, 电子名章.
+             * @enum {string}
+             */
+            kind: "official" | "internal" | "business" | "name";
+            department: string;
+            /** @enum {string} */
+            status: "applied" | "reviewed" | "refused" | "issued" | "active" | "renewed" | "cancelled" | "lost";
+            /** @description The licence type codes the seal may sign. */
+            approved_types: string[];
+            /** @description The validity of the seal's certificate; null until one is bound. */
+            certificate: {
+                not_before: string;
+                not_after: string;
+            } | null;
+            /** @description When the seal was reported lost; null otherwise. */
+            lost_at: string | null;
         };
         /** @enum {string} */
         StaffRole: "platform_admin" | "department_admin" | "clerk" | "seal_admin";
@@ -2018,6 +2065,30 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["PublicUsageList"][];
+                    };
+                };
+            };
+            503: components["responses"]["Error"];
+        };
+    };
+    listPublicSeals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The seals; a seal reported lost shows within a minute (Cache-Control public, max-age=60). */
+            200: {
+                headers: {
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PublicSeal"][];
                     };
                 };
             };
