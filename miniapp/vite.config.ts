@@ -96,15 +96,18 @@ export default defineConfig({
     // fit in one wave. The two pages people open from the WeChat menu (the
     // licence list and the scan page) are in the entry with Vue and the
     // router and use no Vant, so their wave is the entry, its stylesheet and
-    // their data. Every other page is a chunk with its own stylesheet, and
-    // what two or more of them share beyond the entry (Vant, its styles, the
-    // verification views) is one more chunk, fetched with the first of them.
-    // jsQR and the WeChat JS-SDK stay apart: they load only when an officer
-    // starts a scan.
+    // their data. Every other page is a chunk of its own; what two or more
+    // of them share beyond the entry (Vant, the verification views) and all
+    // their styles are one more chunk and one stylesheet, fetched with the
+    // first of them (lazyShared). jsQR and the WeChat JS-SDK stay apart:
+    // they load only when an officer starts a scan.
     rolldownOptions: {
       output: {
         codeSplitting: {
           groups: [
+            // The entry's static imports stay in the entry chunk: without this
+            // the bundler puts what the entry and the pages both import (Vue,
+            // the API client) into chunks of their own, more requests.
             { name: 'app', tags: ['$initial'], priority: 2 },
             { name: lazyShared, priority: 1 },
           ],
