@@ -1,11 +1,11 @@
 // After `vite build`: (1) index.html gets the boot script (boot.mjs) with
 // the entry's stylesheet, the chunks and stylesheets of each route and the
 // API calls its first screen makes, so the browser asks for all of them
-// while the entry script is still
-// downloading and a page costs one round trip after the HTML instead of
-// several; the stylesheet link Vite wrote is taken out, since the boot script
-// adds it without holding up the splash; (2) every text asset gets .gz and
-// .br siblings, which the BFF serves with Content-Encoding (bff/api/static.go).
+// while the entry script is still downloading and a page costs one round
+// trip after the HTML instead of several; the stylesheet link Vite wrote is
+// taken out, since the boot script adds it without holding up the splash;
+// (2) every text asset gets .gz and .br siblings, which the BFF serves with
+// Content-Encoding (bff/api/static.go).
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
