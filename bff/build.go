@@ -216,7 +216,7 @@ func (a *app) startChainer(ctx context.Context) (<-chan struct{}, error) {
 		return nil, fmt.Errorf("audit.checkpoint_dir: %w", err)
 	}
 	cp, err := audit.NewCheckpointer(a.store, a.Seals.SignCheckpoint, file,
-		audit.CheckpointPolicy{Every: a.cfg.Audit.CheckpointEvery, Interval: a.cfg.Audit.CheckpointInterval}, time.Now, a.log)
+		audit.CheckpointPolicy{Every: int64(a.cfg.Audit.CheckpointEvery), Interval: a.cfg.Audit.CheckpointInterval}, time.Now, a.log)
 	if err != nil {
 		return nil, err
 	}

@@ -191,7 +191,7 @@ type Audit struct {
 	// CheckpointEvery and CheckpointInterval: a checkpoint is made once
 	// the chain has grown by CheckpointEvery entries or CheckpointInterval
 	// has passed since the last one, whichever comes first.
-	CheckpointEvery    int64         `yaml:"checkpoint_every"`
+	CheckpointEvery    int           `yaml:"checkpoint_every"`
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
