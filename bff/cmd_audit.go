@@ -79,7 +79,7 @@ func checkAgainstCheckpoint(ctx context.Context, cfg config.Config, st *store.St
 	var ce *audit.CheckpointError
 	err = audit.CheckCheckpoint(ctx, cp, seals.Registry.VerifyBytes, st.AuditHashAt)
 	if errors.As(err, &ce) {
-		return audit.Checkpoint{}, fmt.Errorf("audit chain does not match the %s", ce)
+		return audit.Checkpoint{}, fmt.Errorf("audit chain does not match the %w", ce)
 	}
 	return cp, err
 }

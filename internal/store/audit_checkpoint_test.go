@@ -25,7 +25,6 @@ type checkpointRig struct {
 	cp     *audit.Checkpointer
 	file   *audit.CheckpointFile
 	verify func(cert, msg, sig []byte, at time.Time) error
-	now    time.Time
 }
 
 func newCheckpointRig(t *testing.T, s *Store, dir string, now *time.Time) *checkpointRig {
