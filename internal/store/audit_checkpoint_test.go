@@ -224,3 +224,32 @@ func TestCheckpointOnePerHead(t *testing.T) {
 		}
 	}))
 }
+
+// TestCheckpointFailuresRecordNothing: when signing or the export fails,
+// no checkpoint is recorded and the next look tries again.
+func TestCheckpointFailuresRecordNothing(t *testing.T) {
+	forEachBackend(t, seeded(demoNow, func(t *testing.T, s *Store) {
+		ctx := testCtx(t)
+		appendN(t, s, 1)
+		p := audit.CheckpointPolicy{Every: 1, Interval: time.Hour}
+		sign := func(_ context.Context, n int64, h string, at time.Time) (audit.Checkpoint, error) {
+			return audit.Checkpoint{Count: n, Hash: h, At: at, Cert: []byte("c"), Sig: []byte("s")}, nil
+		}
+		exported := 0
+		export := func(audit.Checkpoint) error { exported++; return nil }
+		if _, made, err := s.CheckpointAudit(ctx, p, demoNow, func(context.Context, int64, string, time.Time) (audit.Checkpoint, error) {
+			return audit.Checkpoint{}, errBoom
+		}, export); !errors.Is(err, errBoom) || made || exported != 0 {
+			t.Fatalf("failed signature: made %v, exported %d, %v", made, exported, err)
+		}
+		if _, made, err := s.CheckpointAudit(ctx, p, demoNow, sign, func(audit.Checkpoint) error { return errBoom }); !errors.Is(err, errBoom) || made {
+			t.Fatalf("failed export: made %v, %v", made, err)
+		}
+		if got := count(t, s, "audit_checkpoints"); got != 0 {
+			t.Fatalf("checkpoints recorded after failures: %d", got)
+		}
+		if _, made, err := s.CheckpointAudit(ctx, p, demoNow, sign, export); err != nil || !made || exported != 1 {
+			t.Fatalf("retry: made %v, exported %d, %v", made, exported, err)
+		}
+	}))
+}
