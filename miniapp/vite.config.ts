@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import type { Plugin } from 'vite';
+import type { Plugin, Rolldown } from 'vite';
 import vue from '@vitejs/plugin-vue';
 import Components from 'unplugin-vue-components/vite';
 import { VantResolver } from '@vant/auto-import-resolver';
@@ -30,6 +30,30 @@ function vantIconFontFile(): Plugin {
       if (!found) this.error('no inlined vant-icon font in the CSS: remove vantIconFontFile from vite.config.ts');
     },
   };
+}
+
+// lazyShared names the one chunk beside the entry for the lazy pages: the
+// code two or more of them use (Vant, the verification views) and every
+// stylesheet of theirs, so a page opened by a link loads the entry, its
+// stylesheet, this chunk, its stylesheet and the page's own code: with the
+// session check, six requests. (The entry's own modules are taken by the
+// "app" group first.) jsQR and the WeChat JS-SDK stay chunks of their own.
+function lazyShared(id: string, ctx: Rolldown.ChunkingContext): string | null {
+  if (/node_modules[\\/](jsqr|weixin-js-sdk)[\\/]/.test(id)) return null;
+  if (/\.css$|[?&]type=style\b/.test(id)) return 'shared';
+  // The lazily loaded modules (the pages) that reach this one by static imports.
+  const roots = new Set<string>();
+  const seen = new Set<string>();
+  const walk = (m: string): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    const info = ctx.getModuleInfo(m);
+    if (!info) return;
+    if (info.dynamicImporters.length) roots.add(m);
+    info.importers.forEach(walk);
+  };
+  walk(id);
+  return roots.size >= 2 ? 'shared' : null;
 }
 
 // The BFF the dev server forwards API calls and the fake WeChat to.
@@ -69,15 +93,24 @@ export default defineConfig({
     chunkSizeWarningLimit: 300,
     // On a slow network each request costs a round trip, and a browser opens
     // only six connections to the server over HTTP/1.1: a first screen must
-    // fit in one wave. So the CSS is one file, and the code every page shares
-    // (Vue, the router, Vant, the app's components) is one chunk; each page
-    // keeps what only it uses. jsQR and the WeChat JS-SDK stay apart: they
-    // load only when an officer starts a scan.
-    cssCodeSplit: false,
+    // fit in one wave. The two pages people open from the WeChat menu (the
+    // licence list and the scan page) are in the entry with Vue and the
+    // router and use no Vant, so their wave is the entry, its stylesheet and
+    // their data. Every other page is a chunk of its own; what two or more
+    // of them share beyond the entry (Vant, the verification views) and all
+    // their styles are one more chunk and one stylesheet, fetched with the
+    // first of them (lazyShared). jsQR and the WeChat JS-SDK stay apart:
+    // they load only when an officer starts a scan.
     rolldownOptions: {
       output: {
         codeSplitting: {
-          groups: [{ name: 'shared', minShareCount: 2, test: (id: string) => !/node_modules[\\/](jsqr|weixin-js-sdk)[\\/]/.test(id) }],
+          groups: [
+            // The entry's static imports stay in the entry chunk: without this
+            // the bundler puts what the entry and the pages both import (Vue,
+            // the API client) into chunks of their own, more requests.
+            { name: 'app', tags: ['$initial'], priority: 2 },
+            { name: lazyShared, priority: 1 },
+          ],
         },
       },
     },

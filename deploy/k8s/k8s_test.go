@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -145,6 +146,13 @@ func (m *manifest) workloads() []workload {
 // shutdownGrace is http.shutdown_grace of the configuration in the image.
 const shutdownGrace = 20
 
+// Where the configuration in the image looks for the seals' keys
+// (seals.key_dir) and its CA certificate (seals.ca_cert_file).
+const (
+	sealKeyDir = "/var/lib/elicence/seals"
+	sealCAFile = "/etc/elicence/seal-ca.pem"
+)
+
 // check returns every broken invariant.
 func (m *manifest) check() []error {
 	var errs []error
@@ -218,6 +226,21 @@ func (m *manifest) check() []error {
 			}
 			if c.Image != image {
 				bad("%s/%s: image %q differs from the Deployment's %q (one release, one image)", w.name, c.Name, c.Image, image)
+			}
+		}
+	}
+
+	// serve and remind compose the whole service, which signs and checks
+	// with the seals: without their keys and CA they do not start.
+	for _, w := range m.workloads() {
+		for _, c := range w.pod.Containers {
+			if len(c.Args) == 0 || (c.Args[0] != "serve" && c.Args[0] != "remind") {
+				continue
+			}
+			for _, want := range []string{sealKeyDir, path.Dir(sealCAFile)} {
+				if !mountsReadOnly(c, want) {
+					bad("%s/%s: must mount %s read-only (the seals' keys and CA)", w.name, c.Name, want)
+				}
 			}
 		}
 	}
@@ -559,4 +582,14 @@ spec:
 	if err := (&manifest{}).add(raw); err != nil {
 		t.Fatalf("well-formed Deployment refused: %v", err)
 	}
+}
+
+// mountsReadOnly reports whether c mounts a volume read-only at dir.
+func mountsReadOnly(c corev1.Container, dir string) bool {
+	for _, vm := range c.VolumeMounts {
+		if vm.MountPath == dir && vm.ReadOnly {
+			return true
+		}
+	}
+	return false
 }

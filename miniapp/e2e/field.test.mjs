@@ -211,7 +211,7 @@ describe('H5 in the field', { timeout: 25 * 60_000 }, () => {
       });
       assert.deepEqual(small, [], `text under 18 px on ${path}`);
       const low = await page.evaluate(() =>
-        [...document.querySelectorAll('.van-button--large, .van-button--normal, [data-testid="card-show"]')]
+        [...document.querySelectorAll('.van-button--large, .van-button--normal, .btn:not(.btn--small), [data-testid="card-show"]')]
           .filter((b) => b.getBoundingClientRect().width > 0 && b.getBoundingClientRect().height < 60)
           .map((b) => `${b.textContent.trim()}: ${b.getBoundingClientRect().height}px`),
       );

@@ -126,7 +126,7 @@ describe('H5 flows against bff serve', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(api.filter((p) => p === '/api/v1/me' || p === '/api/v1/licences').sort(), ['/api/v1/licences', '/api/v1/me']);
     // No stylesheet <link> in the HTML holds up the splash; the one the boot script added is in.
     assert.doesNotMatch(await (await fetch(`${bff.base}/licences`)).text(), /<link[^>]+rel="stylesheet"/);
-    const styled = await page.evaluate(() => [...document.styleSheets].some((s) => /\/assets\/style-[^/]+\.css$/.test(s.href ?? '')));
+    const styled = await page.evaluate(() => [...document.styleSheets].some((s) => /\/assets\/index-[^/]+\.css$/.test(s.href ?? '')));
     assert.equal(styled, true);
     assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.app-footer')).textAlign), 'center');
     await page.context().close();

@@ -3,11 +3,12 @@
 // the HTML is still arriving, so that everything the first screen needs goes
 // out in one wave instead of one round trip after another:
 //
-//   - the stylesheet, added from script so it does not hold up the painting
-//     of the inline splash; window.elicStyles settles once it has loaded (or
-//     failed), and main.ts mounts the app after that, so nothing shows
-//     unstyled;
-//   - the chunks of the route being opened (modulepreload), from `routes`;
+//   - the entry's stylesheet, added from script so it does not hold up the
+//     painting of the inline splash; window.elicStyles settles once it and
+//     the route's stylesheets have loaded (or failed), and main.ts mounts
+//     the app after that, so nothing shows unstyled;
+//   - the chunks of the route being opened (modulepreload) and their
+//     stylesheets, from `routes` (none for the pages in the entry);
 //   - GET /api/v1/me and the route's own data, kept in window.elicEarly by
 //     URL for the API client (src/api/http.ts) to take instead of asking
 //     again.
@@ -20,13 +21,19 @@
 // or the user went elsewhere) is caught, so it is no unhandled rejection.
 export function boot(css, routes, path) {
   var d = document;
-  var link = d.createElement('link');
-  link.rel = 'stylesheet';
-  link.href = css;
-  window.elicStyles = new Promise(function (done) {
-    link.onload = link.onerror = done;
-  });
-  d.head.appendChild(link);
+  var styles = [];
+  function style(href) {
+    var link = d.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = href;
+    styles.push(
+      new Promise(function (done) {
+        link.onload = link.onerror = done;
+      }),
+    );
+    d.head.appendChild(link);
+  }
+  style(css);
 
   var early = (window.elicEarly = {});
   function get(url) {
@@ -43,6 +50,7 @@ export function boot(css, routes, path) {
   for (var i = 0; i < routes.length; i++) {
     if (!new RegExp(routes[i][0]).test(path)) continue;
     routes[i][1].forEach(function (file) {
+      if (/\.css$/.test(file)) return style('/' + file);
       var l = d.createElement('link');
       l.rel = 'modulepreload';
       l.crossOrigin = '';
@@ -52,4 +60,5 @@ export function boot(css, routes, path) {
     routes[i][2].forEach(get);
     break;
   }
+  window.elicStyles = Promise.all(styles);
 }

@@ -1,10 +1,11 @@
 // After `vite build`: (1) index.html gets the boot script (boot.mjs) with
-// the stylesheet, the chunks of each route and the API calls its first screen
-// makes, so the browser asks for all of them while the entry script is still
-// downloading and a page costs one round trip after the HTML instead of
-// several; the stylesheet link Vite wrote is taken out, since the boot script
-// adds it without holding up the splash; (2) every text asset gets .gz and
-// .br siblings, which the BFF serves with Content-Encoding (bff/api/static.go).
+// the entry's stylesheet, the chunks and stylesheets of each route and the
+// API calls its first screen makes, so the browser asks for all of them
+// while the entry script is still downloading and a page costs one round
+// trip after the HTML instead of several; the stylesheet link Vite wrote is
+// taken out, since the boot script adds it without holding up the splash;
+// (2) every text asset gets .gz and .br siblings, which the BFF serves with
+// Content-Encoding (bff/api/static.go).
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,38 +19,53 @@ const manifest = JSON.parse(readFileSync(join(dist, '.vite', 'manifest.json'), '
 // GETs that page makes before it shows anything (besides /api/v1/me, which
 // every page load asks for). Only the two first screens people open from
 // the WeChat menu fetch early: the holder's list and the officer's scan page.
+// Those two are in the entry chunk (null: nothing to preload; checked below).
 const routes = [
-  ['^/licences/?$', 'LicencesPage', ['/api/v1/licences']],
+  ['^/licences/?$', null, ['/api/v1/licences']],
   ['^/licences/[^/]+/?$', 'LicenceDetailPage', []],
   ['^/licences/[^/]+/show/?$', 'ShowCodePage', []],
   ['^/licences/[^/]+/usage/?$', 'UsagePage', []],
-  ['^/officer/scan/?$', 'ScanPage', ['/api/v1/officer/context']],
+  ['^/officer/scan/?$', null, ['/api/v1/officer/context']],
   ['^/officer/result/?$', 'ResultPage', []],
   ['^/officer/history/?$', 'HistoryPage', []],
   ['^/realname/?$', 'RealnamePage', []],
   ['^/v/', 'VerifyLinkPage', []],
   ['^/me/?$', 'MePage', []],
 ];
+const inEntryPages = ['LicencesPage', 'ScanPage'];
 
-// closure collects a chunk and the chunks it imports statically.
-function closure(key, out = new Set()) {
+const pageKey = (page) => Object.keys(manifest).find((k) => k.endsWith(`/pages/${page}.vue`));
+for (const page of inEntryPages) {
+  if (pageKey(page)) throw new Error(`postbuild: ${page} is a chunk of its own; its route must preload it`);
+}
+
+// closure lists a chunk's files for the boot script: the chunks it imports
+// statically, then the chunk, each followed by its stylesheets, so Vant's
+// styles come before the page's own that adjust them.
+function closure(key, out = []) {
   const c = manifest[key];
-  if (!c || out.has(c.file)) return out;
-  out.add(c.file);
+  if (!c || out.includes(c.file)) return out;
+  out.push(c.file);
   for (const imp of c.imports ?? []) closure(imp, out);
   return out;
 }
 const entryKey = Object.keys(manifest).find((k) => manifest[k].isEntry);
+const entry = manifest[entryKey];
 // The entry's own imports are modulepreloaded by the tags Vite wrote.
-const inEntry = closure(entryKey);
+const inEntry = new Set(closure(entryKey));
 const table = routes.map(([re, page, api]) => {
-  const key = Object.keys(manifest).find((k) => k.endsWith(`/pages/${page}.vue`));
+  if (!page) return [re, [], api];
+  const key = pageKey(page);
   if (!key) throw new Error(`postbuild: no chunk for ${page}`);
-  return [re, [...closure(key)].filter((f) => !inEntry.has(f)), api];
+  const chunks = closure(key)
+    .filter((f) => !inEntry.has(f))
+    .reverse();
+  const files = chunks.flatMap((f) => [f, ...(Object.values(manifest).find((c) => c.file === f).css ?? [])]);
+  return [re, files, api];
 });
 
-const css = manifest['style.css']?.file;
-if (!css) throw new Error('postbuild: no style.css in the manifest (is cssCodeSplit still off?)');
+if (entry.css?.length !== 1) throw new Error(`postbuild: expected one stylesheet for the entry, found ${entry.css?.length ?? 0}`);
+const css = entry.css[0];
 const indexPath = join(dist, 'index.html');
 let html = readFileSync(indexPath, 'utf8');
 const stylesheet = /\s*<link rel="stylesheet"[^>]*>/g;

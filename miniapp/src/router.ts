@@ -15,6 +15,10 @@ import { appState } from './stores/app';
 import { isOfficer, loadMe } from './stores/session';
 import { homeFor, safeNext } from './lib/nav';
 import type { Me } from './api/types';
+// The two pages people open from the WeChat menu are in the entry chunk, so
+// their first screen needs no chunk besides it (vite.config.ts).
+import LicencesPage from './pages/LicencesPage.vue';
+import ScanPage from './pages/ScanPage.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -39,7 +43,7 @@ export const routes: RouteRecordRaw[] = [
   {
     path: '/licences',
     name: 'licences',
-    component: () => import('./pages/LicencesPage.vue'),
+    component: LicencesPage,
     meta: { auth: true, realname: true, title: '我的证照' },
   },
   {
@@ -66,7 +70,7 @@ export const routes: RouteRecordRaw[] = [
   {
     path: '/officer/scan',
     name: 'scan',
-    component: () => import('./pages/ScanPage.vue'),
+    component: ScanPage,
     meta: { auth: true, officer: true, title: '扫码核验' },
   },
   {

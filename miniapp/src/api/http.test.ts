@@ -134,6 +134,7 @@ describe('responses the boot script asked for', () => {
   const routes: Parameters<typeof boot>[1] = [
     ['^/licences/?$', ['assets/LicencesPage-x.js'], ['/api/v1/licences']],
     ['^/officer/scan/?$', ['assets/ScanPage-x.js'], ['/api/v1/officer/context']],
+    ['^/me/?$', ['assets/shared-x.js', 'assets/shared-x.css', 'assets/MePage-x.js'], []],
   ];
 
   afterEach(() => {
@@ -172,12 +173,20 @@ describe('responses the boot script asked for', () => {
     expect(preloads).toEqual(['/assets/ScanPage-x.js']);
   });
 
-  it('should add the stylesheet from script and tell when it has arrived', async () => {
+  it('should add the stylesheets from script and tell when all have arrived', async () => {
     fetchByUrl();
     boot('/assets/style-x.css', routes, '/me');
-    const link = document.head.querySelector<HTMLLinkElement>('link[rel="stylesheet"]');
-    expect(link?.getAttribute('href')).toBe('/assets/style-x.css');
-    link?.dispatchEvent(new Event('load'));
+    const links = [...document.head.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')];
+    expect(links.map((l) => l.getAttribute('href'))).toEqual(['/assets/style-x.css', '/assets/shared-x.css']);
+    const preloads = [...document.head.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.getAttribute('href'));
+    expect(preloads).toEqual(['/assets/shared-x.js', '/assets/MePage-x.js']);
+    let arrived = false;
+    void window.elicStyles?.then(() => (arrived = true));
+    links[0]?.dispatchEvent(new Event('load'));
+    await Promise.resolve();
+    expect(arrived).toBe(false);
+    // A stylesheet that fails still lets the page show.
+    links[1]?.dispatchEvent(new Event('error'));
     await expect(window.elicStyles).resolves.toBeDefined();
   });
 

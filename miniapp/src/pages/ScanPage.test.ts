@@ -23,6 +23,10 @@ const context = {
   ],
 };
 
+function radio(w: VueWrapper, i: number): HTMLInputElement {
+  return w.findAll<HTMLInputElement>('input[type="radio"]')[i]!.element;
+}
+
 async function paste(w: VueWrapper, text: string): Promise<void> {
   await w.find('[data-testid="paste-input"] textarea').setValue(text);
   await w.find('[data-testid="paste-submit"]').trigger('click');
@@ -42,9 +46,9 @@ describe('ScanPage', () => {
     const { wrapper } = await mountPage(ScanPage, { path: '/officer/scan' });
     expect(wrapper.text()).toContain('阳城县公安局交通管理大队');
     expect(wrapper.text()).toContain('可核验：机动车驾驶证、居民身份证');
-    const radios = wrapper.findAll('[role="radio"]');
-    expect(radios.map((r) => r.text())).toEqual(['交通执法检查', '事故处理', '其他事由']);
-    expect(radios[0]?.attributes('aria-checked')).toBe('true');
+    const purposes = wrapper.findAll('[role="radiogroup"] label');
+    expect(purposes.map((r) => r.text())).toEqual(['交通执法检查', '事故处理', '其他事由']);
+    expect(radio(wrapper, 0).checked).toBe(true);
     expect(wrapper.text()).toContain('打开摄像头扫码');
     expect(wrapper.text()).not.toContain('微信扫一扫');
   });
@@ -52,7 +56,7 @@ describe('ScanPage', () => {
   it('should verify a pasted link with the chosen purpose and open the result', async () => {
     vi.mocked(verify).mockResolvedValue(greenVerification);
     const { wrapper, router } = await mountPage(ScanPage, { path: '/officer/scan' });
-    await wrapper.findAll('[role="radio"]')[1]?.trigger('click');
+    await wrapper.findAll('input[type="radio"]')[1]?.setValue();
     await paste(wrapper, LINK);
     expect(verify).toHaveBeenCalledWith(LINK, '事故处理');
     expect(router.currentRoute.value.name).toBe('result');
@@ -63,7 +67,7 @@ describe('ScanPage', () => {
   it('should use a typed purpose and insist on one', async () => {
     vi.mocked(verify).mockResolvedValue(greenVerification);
     const { wrapper } = await mountPage(ScanPage);
-    await wrapper.findAll('[role="radio"]')[2]?.trigger('click');
+    await wrapper.findAll('input[type="radio"]')[2]?.setValue();
     await paste(wrapper, LINK);
     expect(wrapper.text()).toContain('请先选择或填写用证事由');
     expect(verify).not.toHaveBeenCalled();
@@ -75,7 +79,7 @@ describe('ScanPage', () => {
   it('should remember the last purpose', async () => {
     localStorage.setItem('elic.lastPurpose', '事故处理');
     const { wrapper } = await mountPage(ScanPage);
-    expect(wrapper.findAll('[role="radio"]')[1]?.attributes('aria-checked')).toBe('true');
+    expect(radio(wrapper, 1).checked).toBe(true);
   });
 
   it('should refuse text that is not a show code without a request', async () => {
@@ -118,6 +122,13 @@ describe('ScanPage', () => {
     await flushPromises();
     expect(verify).toHaveBeenCalledWith('12345678', '交通执法检查');
     expect(router.currentRoute.value.name).toBe('result');
+  });
+
+  it('should keep only the digits the officer types, eight at most', async () => {
+    const { wrapper } = await mountPage(ScanPage, { path: '/officer/scan' });
+    const input = wrapper.find<HTMLInputElement>('[data-testid="short-code-input"] input');
+    await input.setValue('12a34-5678 9');
+    expect(input.element.value).toBe('12345678');
   });
 
   it('should refuse a typed code that is not 8 digits without a request', async () => {

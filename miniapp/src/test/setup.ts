@@ -1,4 +1,4 @@
-import { afterAll, afterEach } from 'vitest';
+import { afterEach } from 'vitest';
 import { enableAutoUnmount } from '@vue/test-utils';
 
 enableAutoUnmount(afterEach);
@@ -8,7 +8,3 @@ afterEach(() => {
   sessionStorage.clear();
   document.body.innerHTML = '';
 });
-
-// Vant's NavBar measures itself 100–300 ms after mounting; let those timers
-// run while the DOM still exists instead of after the environment is gone.
-afterAll(() => new Promise<void>((resolve) => setTimeout(resolve, 350)));
