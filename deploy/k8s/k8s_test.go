@@ -47,6 +47,7 @@ type manifest struct {
 	Jobs            []*batchv1.Job
 	CronJobs        []*batchv1.CronJob
 	NetworkPolicies []*networkingv1.NetworkPolicy
+	Claims          []*corev1.PersistentVolumeClaim
 }
 
 // render runs kustomize on dir and decodes what it produces.
@@ -98,6 +99,8 @@ func (m *manifest) add(raw []byte) error {
 		return decodeInto(strict, &m.Secrets)
 	case "v1 Service":
 		return decodeInto(strict, &m.Services)
+	case "v1 PersistentVolumeClaim":
+		return decodeInto(strict, &m.Claims)
 	case "apps/v1 Deployment":
 		return decodeInto(strict, &m.Deployments)
 	case "policy/v1 PodDisruptionBudget":
@@ -152,6 +155,9 @@ const (
 	sealKeyDir = "/var/lib/elicence/seals"
 	sealCAFile = "/etc/elicence/seal-ca.pem"
 )
+
+// checkpointDir is audit.checkpoint_dir of the configuration in the image.
+const checkpointDir = "/srv/elicence-checkpoints"
 
 // check returns every broken invariant.
 func (m *manifest) check() []error {
@@ -243,6 +249,30 @@ func (m *manifest) check() []error {
 				}
 			}
 		}
+	}
+
+	// Every serving replica appends signed checkpoints to one file: a
+	// writable volume, shared by all of them.
+	var shared string
+	for _, vm := range c.VolumeMounts {
+		if vm.MountPath == checkpointDir && !vm.ReadOnly {
+			shared = vm.Name
+		}
+	}
+	claim := ""
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == shared && v.PersistentVolumeClaim != nil {
+			claim = v.PersistentVolumeClaim.ClaimName
+		}
+	}
+	rwx := false
+	for _, pvc := range m.Claims {
+		if pvc.Name == claim && slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteMany) {
+			rwx = true
+		}
+	}
+	if !rwx {
+		bad("Deployment: %s must be a writable ReadWriteMany volume shared by the replicas (audit checkpoints)", checkpointDir)
 	}
 
 	reminders := 0
