@@ -202,6 +202,8 @@ const chainDrainTimeout = 5 * time.Second
 
 // startChainer appends verifications' usage records to the audit chain
 // every audit.chain_interval until ctx ends, then drains what still waits;
+// beside it a checkpointer exports signed checkpoints of the chain's head
+// as they fall due (docs/SECURITY.md, "Audit checkpoints");
 // the returned channel closes when that is done. The caller ends ctx once
 // the HTTP server has stopped writing usage records.
 func (a *app) startChainer(ctx context.Context) (<-chan struct{}, error) {
@@ -209,9 +211,24 @@ func (a *app) startChainer(ctx context.Context) (<-chan struct{}, error) {
 	if err != nil {
 		return nil, err
 	}
+	file, err := audit.NewCheckpointFile(a.cfg.Audit.CheckpointDir)
+	if err != nil {
+		return nil, fmt.Errorf("audit.checkpoint_dir: %w", err)
+	}
+	cp, err := audit.NewCheckpointer(a.store, a.Seals.SignCheckpoint, file,
+		audit.CheckpointPolicy{Every: int64(a.cfg.Audit.CheckpointEvery), Interval: a.cfg.Audit.CheckpointInterval}, time.Now, a.log)
+	if err != nil {
+		return nil, err
+	}
 	done := make(chan struct{})
+	checkpointed := make(chan struct{})
+	go func() {
+		defer close(checkpointed)
+		cp.Run(ctx, a.cfg.Audit.ChainInterval)
+	}()
 	go func() {
 		defer close(done)
+		defer func() { <-checkpointed }()
 		c.Run(ctx)
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chainDrainTimeout)
 		defer cancel()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,11 +13,15 @@ import (
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
+	"github.com/yangcheng-county/elicence/internal/audit"
 	"github.com/yangcheng-county/elicence/internal/store/mysqltest"
 )
 
 // intact is the line `bff audit verify` prints for a chain that verifies.
 var intact = regexp.MustCompile(`(?m)^audit chain intact: [0-9]+ entries$`)
+
+// checkpointed is the line naming the checkpoint the chain matched.
+var checkpointed = regexp.MustCompile(`(?m)^matches the checkpoint of entry [0-9]+ signed \S+ by seal [0-9]+ \(.+\)$`)
 
 // waiting is the line counting usage records not chained yet.
 var waiting = regexp.MustCompile(`(?m)^not chained yet: ([0-9]+) usage records$`)
@@ -29,7 +34,18 @@ var waiting = regexp.MustCompile(`(?m)^not chained yet: ([0-9]+) usage records$`
 func TestAuditVerifyCommand(t *testing.T) {
 	dsn := mysqltest.DSN(t)
 	// Chained only at start and at the stop: the record waits in between.
-	s := startServer(t, "ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN="+dsn, "ELICENCE_AUDIT_CHAIN_INTERVAL=1h")
+	checkpoints := t.TempDir()
+	s := startServer(t, "ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN="+dsn, "ELICENCE_AUDIT_CHAIN_INTERVAL=1h",
+		"ELICENCE_AUDIT_CHECKPOINT_DIR="+checkpoints)
+	// The server checkpoints the seeded chain when it starts.
+	exported := filepath.Join(checkpoints, audit.CheckpointFileName)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(exported); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint exported: %v", err)
+		}
+	}
 	zhang := s.login(t, "demo-citizen-zhangsan")
 	bindRealname(t, zhang, "张三", "140522198503120016")
 	police := s.login(t, "demo-officer-police")
@@ -41,6 +57,9 @@ func TestAuditVerifyCommand(t *testing.T) {
 	out := s.run(t, "audit", "verify")
 	if !intact.MatchString(out) || strings.Contains(out, "audit chain intact: 0 ") || !waiting.MatchString(out) || waiting.FindStringSubmatch(out)[1] != "1" {
 		t.Fatalf("audit verify on an intact chain: %s", out)
+	}
+	if !checkpointed.MatchString(out) {
+		t.Fatalf("audit verify names no checkpoint: %s", out)
 	}
 	// A clean stop chains what waits after the last request has ended.
 	s.signal(os.Interrupt)
@@ -108,4 +127,46 @@ SELECT licence_id, officer_openid, department_id, purpose, scope, result, reason
 			}
 		}
 	}
+}
+
+// TestAuditVerifyRefusesForgedCheckpoint: a checkpoint line whose hash was
+// changed after signing fails `bff audit verify`, which names it, and so
+// does an export with no checkpoint at all.
+func TestAuditVerifyRefusesForgedCheckpoint(t *testing.T) {
+	dsn := mysqltest.DSN(t)
+	checkpoints := t.TempDir()
+	s := startServer(t, "ELICENCE_DATABASE_DRIVER=mysql", "ELICENCE_DATABASE_DSN="+dsn, "ELICENCE_AUDIT_CHECKPOINT_DIR="+checkpoints)
+	s.signal(os.Interrupt)
+	if err := s.wait(30 * time.Second); err != nil {
+		t.Fatalf("server stop: %v", err)
+	}
+	file, err := audit.NewCheckpointFile(checkpoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := file.Latest()
+	if err != nil {
+		t.Fatalf("the server exported no checkpoint: %v", err)
+	}
+	if out := s.run(t, "audit", "verify"); !checkpointed.MatchString(out) {
+		t.Fatalf("audit verify: %s", out)
+	}
+	verifyFails := func(want string) {
+		t.Helper()
+		cmd := exec.Command(s.bin, "audit", "verify")
+		cmd.Dir, cmd.Env = "..", s.env
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Fatalf("want exit 1 with %q, got %v: %s", want, err, out)
+		}
+	}
+	cp.Hash = strings.Repeat("0", 63) + "1"
+	if err := file.Append(cp); err != nil {
+		t.Fatal(err)
+	}
+	verifyFails(fmt.Sprintf("audit chain does not match the checkpoint of entry %d", cp.Count))
+	if err := os.Remove(file.Path()); err != nil {
+		t.Fatal(err)
+	}
+	verifyFails("no checkpoint in")
 }

@@ -117,3 +117,17 @@ func SeedDemoSeals(ctx context.Context, cfg config.Config, st *store.Store, now 
 	_, _, err = st.SignUnsigned(ctx, s.Signing, demo.Actor, now())
 	return err
 }
+
+// SignCheckpoint is the audit.SignFunc of checkpoints: the platform seal
+// signs them (docs/SECURITY.md, "Audit checkpoints").
+func (s *Seals) SignCheckpoint(ctx context.Context, msg []byte) (int64, []byte, []byte, error) {
+	se, err := s.Registry.PlatformSeal(ctx)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	sig, cert, err := s.Signing.SignBytes(ctx, se.ID, msg)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return se.ID, cert.DER, sig, nil
+}

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -46,6 +47,7 @@ type manifest struct {
 	Jobs            []*batchv1.Job
 	CronJobs        []*batchv1.CronJob
 	NetworkPolicies []*networkingv1.NetworkPolicy
+	Claims          []*corev1.PersistentVolumeClaim
 }
 
 // render runs kustomize on dir and decodes what it produces.
@@ -97,6 +99,8 @@ func (m *manifest) add(raw []byte) error {
 		return decodeInto(strict, &m.Secrets)
 	case "v1 Service":
 		return decodeInto(strict, &m.Services)
+	case "v1 PersistentVolumeClaim":
+		return decodeInto(strict, &m.Claims)
 	case "apps/v1 Deployment":
 		return decodeInto(strict, &m.Deployments)
 	case "policy/v1 PodDisruptionBudget":
@@ -144,6 +148,16 @@ func (m *manifest) workloads() []workload {
 
 // shutdownGrace is http.shutdown_grace of the configuration in the image.
 const shutdownGrace = 20
+
+// Where the configuration in the image looks for the seals' keys
+// (seals.key_dir) and its CA certificate (seals.ca_cert_file).
+const (
+	sealKeyDir = "/var/lib/elicence/seals"
+	sealCAFile = "/etc/elicence/seal-ca.pem"
+)
+
+// checkpointDir is audit.checkpoint_dir of the configuration in the image.
+const checkpointDir = "/srv/elicence-checkpoints"
 
 // check returns every broken invariant.
 func (m *manifest) check() []error {
@@ -220,6 +234,45 @@ func (m *manifest) check() []error {
 				bad("%s/%s: image %q differs from the Deployment's %q (one release, one image)", w.name, c.Name, c.Image, image)
 			}
 		}
+	}
+
+	// serve and remind compose the whole service, which signs and checks
+	// with the seals: without their keys and CA they do not start.
+	for _, w := range m.workloads() {
+		for _, c := range w.pod.Containers {
+			if len(c.Args) == 0 || (c.Args[0] != "serve" && c.Args[0] != "remind") {
+				continue
+			}
+			for _, want := range []string{sealKeyDir, path.Dir(sealCAFile)} {
+				if !mountsReadOnly(c, want) {
+					bad("%s/%s: must mount %s read-only (the seals' keys and CA)", w.name, c.Name, want)
+				}
+			}
+		}
+	}
+
+	// Every serving replica appends signed checkpoints to one file: a
+	// writable volume, shared by all of them.
+	var shared string
+	for _, vm := range c.VolumeMounts {
+		if vm.MountPath == checkpointDir && !vm.ReadOnly {
+			shared = vm.Name
+		}
+	}
+	claim := ""
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == shared && v.PersistentVolumeClaim != nil {
+			claim = v.PersistentVolumeClaim.ClaimName
+		}
+	}
+	rwx := false
+	for _, pvc := range m.Claims {
+		if pvc.Name == claim && slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteMany) {
+			rwx = true
+		}
+	}
+	if !rwx {
+		bad("Deployment: %s must be a writable ReadWriteMany volume shared by the replicas (audit checkpoints)", checkpointDir)
 	}
 
 	reminders := 0
@@ -559,4 +612,14 @@ spec:
 	if err := (&manifest{}).add(raw); err != nil {
 		t.Fatalf("well-formed Deployment refused: %v", err)
 	}
+}
+
+// mountsReadOnly reports whether c mounts a volume read-only at dir.
+func mountsReadOnly(c corev1.Container, dir string) bool {
+	for _, vm := range c.VolumeMounts {
+		if vm.MountPath == dir && vm.ReadOnly {
+			return true
+		}
+	}
+	return false
 }

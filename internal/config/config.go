@@ -183,6 +183,16 @@ type Audit struct {
 	// records of verifications to the audit chain: the usual delay before
 	// a verification is under the chain's protection (docs/SECURITY.md).
 	ChainInterval time.Duration `yaml:"chain_interval"`
+	// CheckpointDir is where signed checkpoints of the chain's head are
+	// exported (docs/SECURITY.md, "Audit checkpoints"): in production a
+	// path on storage the database's administrators cannot write. Empty
+	// in embedded mode: {data_dir}/checkpoints.
+	CheckpointDir string `yaml:"checkpoint_dir"`
+	// CheckpointEvery and CheckpointInterval: a checkpoint is made once
+	// the chain has grown by CheckpointEvery entries or CheckpointInterval
+	// has passed since the last one, whichever comes first.
+	CheckpointEvery    int           `yaml:"checkpoint_every"`
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
 // OpenAPI configures the Open API for department systems (/openapi/v1).
@@ -394,6 +404,9 @@ func (c *Config) derive() {
 	if c.Seals.CertYears == 0 {
 		c.Seals.CertYears = 3
 	}
+	if c.Mode == "embedded" && c.Audit.CheckpointDir == "" && c.DataDir != "" {
+		c.Audit.CheckpointDir = strings.TrimRight(c.DataDir, "/") + "/checkpoints"
+	}
 }
 
 // Embedded reports whether Redis runs in-process.
@@ -454,6 +467,15 @@ func (c Config) Validate() error {
 	}
 	if c.Audit.ChainInterval < 100*time.Millisecond || c.Audit.ChainInterval > time.Hour {
 		bad("audit.chain_interval", "must be between 100ms and 1h, got %s", c.Audit.ChainInterval)
+	}
+	if c.Audit.CheckpointDir == "" {
+		bad("audit.checkpoint_dir", "is required in production: a path the database's administrators cannot write")
+	}
+	if c.Audit.CheckpointEvery < 1 {
+		bad("audit.checkpoint_every", "must be at least 1, got %d", c.Audit.CheckpointEvery)
+	}
+	if c.Audit.CheckpointInterval < time.Second || c.Audit.CheckpointInterval > 24*time.Hour {
+		bad("audit.checkpoint_interval", "must be between 1s and 24h, got %s", c.Audit.CheckpointInterval)
 	}
 	if c.ShowCode.TTL < 10*time.Second || c.ShowCode.TTL > 10*time.Minute {
 		bad("showcode.ttl", "must be between 10s and 10m, got %s", c.ShowCode.TTL)

@@ -72,6 +72,9 @@ func TestBadValuesNameTheirKey(t *testing.T) {
 		{map[string]string{"ELICENCE_SHOWCODE_TTL": "1s"}, "showcode.ttl"},
 		{map[string]string{"ELICENCE_AUDIT_CHAIN_INTERVAL": "0s"}, "audit.chain_interval"},
 		{map[string]string{"ELICENCE_AUDIT_CHAIN_INTERVAL": "2h"}, "audit.chain_interval"},
+		{map[string]string{"ELICENCE_AUDIT_CHECKPOINT_EVERY": "0"}, "audit.checkpoint_every"},
+		{map[string]string{"ELICENCE_AUDIT_CHECKPOINT_INTERVAL": "0s"}, "audit.checkpoint_interval"},
+		{map[string]string{"ELICENCE_AUDIT_CHECKPOINT_INTERVAL": "48h"}, "audit.checkpoint_interval"},
 		{map[string]string{"ELICENCE_DATABASE_DRIVER": "oracle"}, "database.driver"},
 		{map[string]string{"ELICENCE_DATABASE_DRIVER": "mysql"}, "database.dsn"},
 		{map[string]string{"ELICENCE_REDIS_ADDR": "nohost"}, "redis.addr"},
@@ -129,6 +132,8 @@ func TestProductionExampleNeedsSecrets(t *testing.T) {
 	}
 }
 
+// TestProductionNamesSealSettings: production has no data directory to
+// default the seals' keys, their CA or the audit checkpoints' export to.
 func TestProductionNamesSealSettings(t *testing.T) {
 	p := t.TempDir() + "/c.yaml"
 	raw, err := os.ReadFile("../../configs/production.example.yaml")
@@ -136,12 +141,13 @@ func TestProductionNamesSealSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw = []byte(strings.NewReplacer("key_dir: /var/lib/elicence/seals", `key_dir: ""`,
-		"ca_cert_file: /etc/elicence/seal-ca.pem", `ca_cert_file: ""`).Replace(string(raw)))
+		"ca_cert_file: /etc/elicence/seal-ca.pem", `ca_cert_file: ""`,
+		"checkpoint_dir: /srv/elicence-checkpoints", `checkpoint_dir: ""`).Replace(string(raw)))
 	if err := os.WriteFile(p, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Load(p, env(nil))
-	for _, key := range []string{"seals.key_dir", "seals.ca_cert_file"} {
+	for _, key := range []string{"seals.key_dir", "seals.ca_cert_file", "audit.checkpoint_dir"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("production without seal settings: want %s named, got %v", key, err)
 		}

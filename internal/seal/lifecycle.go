@@ -2,6 +2,7 @@ package seal
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"slices"
@@ -266,3 +267,35 @@ func (r *Registry) Seal(ctx context.Context, id int64) (Seal, error) { return r.
 
 // Seals lists every seal, for publication (公示).
 func (r *Registry) Seals(ctx context.Context) ([]Seal, error) { return r.repo.Seals(ctx) }
+
+// PlatformSeal returns the platform's own seal: the signing seal, with a
+// certificate, approved for no licence type (the lowest id if several).
+func (r *Registry) PlatformSeal(ctx context.Context) (Seal, error) {
+	seals, err := r.repo.Seals(ctx)
+	if err != nil {
+		return Seal{}, err
+	}
+	for _, s := range seals {
+		if s.State.Signs() && s.Cert != nil && len(s.Types) == 0 {
+			return s, nil
+		}
+	}
+	return Seal{}, fmt.Errorf("no platform seal: %w", ErrCannotSign)
+}
+
+// VerifyBytes checks that sig is an SM2 signature of msg by the key of
+// certificate der, which a trusted CA issued and which was valid at at:
+// how a record the platform seal signed is checked without the database.
+func (r *Registry) VerifyBytes(der, msg, sig []byte, at time.Time) error {
+	c, err := smx509.ParseCertificate(der)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCertificate, err)
+	}
+	if c, err = checkCertificate(der, r.opts.Roots, c.Subject.CommonName, at); err != nil {
+		return err
+	}
+	if !Verify(c.PublicKey.(*ecdsa.PublicKey), msg, sig) {
+		return ErrBadSignature
+	}
+	return nil
+}

@@ -51,6 +51,8 @@ var (
 	ErrNotApproved = errors.New("seal: the seal is not approved for this licence type")
 	// ErrCannotSign: the seal is not in a state that signs.
 	ErrCannotSign = errors.New("seal: the seal is not active")
+	// ErrBadSignature: a signature does not verify with its certificate.
+	ErrBadSignature = errors.New("seal: the signature does not verify")
 )
 
 // RenewalWindow is how long before its certificate expires a seal may be

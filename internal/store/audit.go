@@ -141,8 +141,9 @@ func entriesFromRows(rows []auditEventRow) []audit.Entry {
 // usage record no longer matches its entry (verifyUsage). It returns the
 // number of events checked. Usage records not chained yet are not counted
 // (PendingAudit). Deleting the newest events and rewinding the head is not
-// detectable from inside the database; exporting the head hash elsewhere
-// from time to time closes that gap.
+// detectable from inside the database, nor is a table rewritten with every
+// hash recomputed: the signed checkpoints exported outside it close that
+// gap (CheckpointAudit, docs/SECURITY.md "Audit checkpoints").
 func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	return s.VerifyAuditProgress(ctx, nil)
 }

@@ -256,3 +256,14 @@ func (d civilDate) ptr() *time.Time {
 
 // utc normalises a timestamp to what DATETIME(6) keeps.
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+type auditCheckpointRow struct {
+	Count  int64     `gorm:"column:count;primaryKey;autoIncrement:false"`
+	Hash   string    `gorm:"column:hash"`
+	At     time.Time `gorm:"column:at"`
+	SealID int64     `gorm:"column:seal_id"`
+	Cert   []byte    `gorm:"column:cert"`
+	Sig    []byte    `gorm:"column:sig"`
+}
+
+func (auditCheckpointRow) TableName() string { return "audit_checkpoints" }
