@@ -22,8 +22,8 @@ import (
 
 // cmdCatalogue applies a catalogue file: `catalogue apply -f FILE [--dry-run]`.
 func cmdCatalogue(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "apply" {
-		return fmt.Errorf("catalogue: want the subcommand apply\n%w", errUsage)
+	if _, err := subcommand("catalogue", args, "apply"); err != nil {
+		return err
 	}
 	var (
 		file   string
@@ -69,10 +69,10 @@ func cmdCatalogue(ctx context.Context, args []string, lookupEnv config.LookupEnv
 // cmdOfficer binds a WeChat account to a department as an officer, or ends
 // the binding.
 func cmdOfficer(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "remove") {
-		return fmt.Errorf("officer: want the subcommand add or remove\n%w", errUsage)
+	sub, err := subcommand("officer", args, "add", "remove")
+	if err != nil {
+		return err
 	}
-	sub := args[0]
 	var openid, uscc string
 	cfg, err := commonFlags("officer "+sub, args[1:], lookupEnv, func(fs *flag.FlagSet) {
 		fs.StringVar(&openid, "openid", "", "WeChat openid of the officer")

@@ -17,13 +17,14 @@ import (
 
 // cmdApp manages the Open API apps of departments: add or disable.
 func cmdApp(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	switch {
-	case len(args) > 0 && args[0] == "add":
-		return cmdAppAdd(ctx, args[1:], lookupEnv, stdout, stderr)
-	case len(args) > 0 && args[0] == "disable":
-		return cmdAppDisable(ctx, args[1:], lookupEnv, stdout, stderr)
+	sub, err := subcommand("app", args, "add", "disable")
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("app: want the subcommand add or disable\n%w", errUsage)
+	if sub == "add" {
+		return cmdAppAdd(ctx, args[1:], lookupEnv, stdout, stderr)
+	}
+	return cmdAppDisable(ctx, args[1:], lookupEnv, stdout, stderr)
 }
 
 // cmdAppAdd registers an Open API app for a department and prints its

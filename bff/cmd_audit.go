@@ -23,8 +23,8 @@ import (
 // the file and not the database, so that a table rewritten with every hash
 // recomputed fails too (docs/SECURITY.md, "Audit checkpoints").
 func cmdAudit(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("audit: want the subcommand verify\n%w", errUsage)
+	if _, err := subcommand("audit", args, "verify"); err != nil {
+		return err
 	}
 	cfg, err := parseFlags("audit verify", args[1:], lookupEnv, nil, config.LoadDatabase)
 	if err != nil {

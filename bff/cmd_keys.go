@@ -19,8 +19,8 @@ import (
 // and blind index still made with the previous or the legacy keys, while
 // the service keeps serving (docs/OPERATIONS.md).
 func cmdKeys(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return fmt.Errorf("keys: want the subcommand rotate\n%w", errUsage)
+	if _, err := subcommand("keys", args, "rotate"); err != nil {
+		return err
 	}
 	var (
 		batch int

@@ -30,8 +30,8 @@ func (e rejectedError) ExitCode() int { return exitRejected }
 // cmdImport runs `import licences`: a department's stock of licences from
 // a CSV or XLSX file (docs/IMPORT.md).
 func cmdImport(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "licences" {
-		return fmt.Errorf("import: want the subcommand licences\n%w", errUsage)
+	if _, err := subcommand("import", args, "licences"); err != nil {
+		return err
 	}
 	var (
 		uscc   string

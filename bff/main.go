@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -189,4 +190,13 @@ func commandLogger(stderr io.Writer, cfg config.Config) *slog.Logger {
 		log.Warn("unknown environment variable ignored: no setting has this name", "name", name)
 	}
 	return log
+}
+
+// subcommand returns args[0] when it is one of subs, else the usage error
+// every command group answers with: "app: want the subcommand add or disable".
+func subcommand(group string, args []string, subs ...string) (string, error) {
+	if len(args) > 0 && slices.Contains(subs, args[0]) {
+		return args[0], nil
+	}
+	return "", fmt.Errorf("%s: want the subcommand %s\n%w", group, strings.Join(subs, " or "), errUsage)
 }

@@ -16,13 +16,14 @@ import (
 
 // cmdStaff manages console staff accounts: add or disable.
 func cmdStaff(ctx context.Context, args []string, lookupEnv config.LookupEnv, stdout, stderr io.Writer) error {
-	switch {
-	case len(args) > 0 && args[0] == "add":
-		return cmdStaffAdd(ctx, args[1:], lookupEnv, stdout, stderr)
-	case len(args) > 0 && args[0] == "disable":
-		return cmdStaffDisable(ctx, args[1:], lookupEnv, stdout, stderr)
+	sub, err := subcommand("staff", args, "add", "disable")
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("staff: want the subcommand add or disable\n%w", errUsage)
+	if sub == "add" {
+		return cmdStaffAdd(ctx, args[1:], lookupEnv, stdout, stderr)
+	}
+	return cmdStaffDisable(ctx, args[1:], lookupEnv, stdout, stderr)
 }
 
 // cmdStaffAdd creates a staff account and prints its one-time password,
